@@ -1,0 +1,62 @@
+// Composition root: builds the Fastify app from config and a connected Redis client.
+import Fastify, { type FastifyInstance, type FastifyBaseLogger } from 'fastify';
+import type { Socket } from 'node:net';
+import type { Config } from './config.js';
+import type { Redis } from './redis/client.js';
+import { AppError, toProblem } from './errors.js';
+import services from '../plugins/app/services.js';
+import problemJson from '../plugins/app/problem-json.js';
+import bodyParsers from '../plugins/app/body-parsers.js';
+import auth from '../plugins/app/auth.js';
+import rateLimit from '../plugins/external/rate-limit.js';
+import docs from '../plugins/external/docs.js';
+import routes from '../plugins/app/routes.js';
+
+export interface BuildAppOptions {
+  config: Config;
+  redis: Redis;
+  ownsRedis?: boolean;
+  /** A pino logger to share; a new one at config.logLevel when unset. */
+  logger?: FastifyBaseLogger;
+}
+
+/** Answers protocol-level client errors (slow or broken requests) as problem+json too. */
+function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
+  const appErr =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new AppError('SG_ERR_REQUEST_TIMEOUT', 'the request was not received within REQUEST_TIMEOUT')
+      : new AppError('SG_ERR_MALFORMED_BODY', 'the HTTP request could not be parsed');
+  const body = JSON.stringify(toProblem(appErr));
+  socket.end(
+    `HTTP/1.1 ${appErr.status} ${appErr.title}\r\nConnection: close\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
+  const { config } = opts;
+  const app = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: { level: config.logLevel } }),
+    bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    // Idle sockets close after twice the request timeout, so a slow request still gets its 408 first.
+    connectionTimeout: config.requestTimeoutMs * 2,
+    // Node checks request timeouts only every connectionsCheckingInterval (30 s by default).
+    http: { headersTimeout: config.requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, config.requestTimeoutMs) },
+    keepAliveTimeout: 72_000,
+    routerOptions: { maxParamLength: 512 },
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    clientErrorHandler,
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
+    return503OnClosing: true,
+  });
+  await app.register(services, { config, redis: opts.redis, ownsRedis: opts.ownsRedis ?? false });
+  await app.register(problemJson);
+  await app.register(bodyParsers);
+  await app.register(auth);
+  await app.register(rateLimit);
+  await app.register(docs);
+  await app.register(routes);
+  return app;
+}

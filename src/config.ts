@@ -1,0 +1,130 @@
+// The only reader of process.env: every setting, its default and its validation.
+import envSchema from 'env-schema';
+import { parseDuration } from './util/duration.js';
+
+export const SCOPES = ['ingest', 'query', 'subscribe', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export interface ApiKey {
+  key: string;
+  /** Short non-secret label for logs and rate-limit buckets: never the key itself. */
+  label: string;
+  scopes: ReadonlySet<Scope>;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Unset: start a local redis-server child with persistence under dataDir. */
+  redisUrl: string | undefined;
+  dataDir: string;
+  logLevel: string;
+  apiKeys: ApiKey[];
+  strictStreams: boolean;
+  bodyLimitBytes: number;
+  maxEventsPerRequest: number;
+  idempotencyTtlMs: number;
+  rateLimitMax: number;
+  rateLimitWindowMs: number;
+  redisMaxMemoryBytes: number;
+  streamMaxBacklog: number;
+  requestTimeoutMs: number;
+  retentionIntervalMs: number;
+  streamConfigCacheMs: number;
+}
+
+const schema = {
+  type: 'object',
+  properties: {
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
+    HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
+    REDIS_URL: { type: 'string', pattern: '^rediss?://' },
+    DATA_DIR: { type: 'string', minLength: 1, default: './data' },
+    LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    API_KEYS: { type: 'string', default: '' },
+    STRICT_STREAMS: { type: 'boolean', default: false },
+    BODY_LIMIT_BYTES: { type: 'integer', minimum: 1024, default: 10 * 1024 * 1024 },
+    MAX_EVENTS_PER_REQUEST: { type: 'integer', minimum: 1, default: 50_000 },
+    IDEMPOTENCY_TTL: { type: 'string', default: '24h' },
+    RATE_LIMIT_MAX: { type: 'integer', minimum: 0, default: 0 },
+    RATE_LIMIT_WINDOW: { type: 'string', default: '1s' },
+    REDIS_MAX_MEMORY_BYTES: { type: 'integer', minimum: 0, default: 0 },
+    STREAM_MAX_BACKLOG: { type: 'integer', minimum: 0, default: 0 },
+    REQUEST_TIMEOUT: { type: 'string', default: '30s' },
+    RETENTION_INTERVAL: { type: 'string', default: '5s' },
+    STREAM_CONFIG_CACHE: { type: 'string', default: '1s' },
+  },
+} as const;
+
+interface RawEnv {
+  PORT: number; HOST: string; REDIS_URL?: string; DATA_DIR: string; LOG_LEVEL: string; API_KEYS: string;
+  STRICT_STREAMS: boolean; BODY_LIMIT_BYTES: number; MAX_EVENTS_PER_REQUEST: number; IDEMPOTENCY_TTL: string;
+  RATE_LIMIT_MAX: number; RATE_LIMIT_WINDOW: string; REDIS_MAX_MEMORY_BYTES: number; STREAM_MAX_BACKLOG: number;
+  REQUEST_TIMEOUT: string; RETENTION_INTERVAL: string; STREAM_CONFIG_CACHE: string;
+}
+
+/** A configuration problem, reported as one line naming the variable. */
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`invalid configuration: ${variable} ${message}`);
+  }
+}
+
+function duration(env: RawEnv, name: keyof RawEnv): number {
+  const raw = env[name];
+  const ms = parseDuration(raw);
+  if (ms === undefined) throw new ConfigError(name, `must be a duration such as 500ms, 5s, 10m, 24h (got ${JSON.stringify(raw)})`);
+  return ms;
+}
+
+/**
+ * Parses API_KEYS: `key:scope,scope;key2:scope`. A key without scopes gets every scope.
+ */
+export function parseApiKeys(text: string): ApiKey[] {
+  const keys: ApiKey[] = [];
+  for (const [i, part] of text.split(/[;\n]/).map((p) => p.trim()).filter(Boolean).entries()) {
+    const colon = part.indexOf(':');
+    const key = (colon === -1 ? part : part.slice(0, colon)).trim();
+    const scopeText = colon === -1 ? '' : part.slice(colon + 1);
+    if (key.length < 16) throw new ConfigError('API_KEYS', `entry ${i} has a key shorter than 16 characters`);
+    const scopes = scopeText.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const s of scopes) {
+      if (!(SCOPES as readonly string[]).includes(s)) throw new ConfigError('API_KEYS', `entry ${i} has unknown scope "${s}" (known: ${SCOPES.join(', ')})`);
+    }
+    keys.push({ key, label: `key#${i}`, scopes: new Set((scopes.length ? scopes : SCOPES) as Scope[]) });
+  }
+  return keys;
+}
+
+/** Reads and validates the environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  let raw: RawEnv;
+  try {
+    raw = envSchema<RawEnv>({ schema, data: { ...env }, dotenv: false });
+  } catch (err) {
+    // Ajv says "env/PORT must be <= 65535": turn it into one line naming the variable and its value.
+    const msg = (err as Error).message;
+    const m = /env\/(\w+) (.*)/.exec(msg);
+    if (m?.[1]) throw new ConfigError(m[1], `${m[2]} (got ${JSON.stringify(env[m[1]])})`);
+    throw new ConfigError('environment', msg);
+  }
+  return {
+    port: raw.PORT,
+    host: raw.HOST,
+    redisUrl: raw.REDIS_URL || undefined,
+    dataDir: raw.DATA_DIR,
+    logLevel: raw.LOG_LEVEL,
+    apiKeys: parseApiKeys(raw.API_KEYS),
+    strictStreams: raw.STRICT_STREAMS,
+    bodyLimitBytes: raw.BODY_LIMIT_BYTES,
+    maxEventsPerRequest: raw.MAX_EVENTS_PER_REQUEST,
+    idempotencyTtlMs: duration(raw, 'IDEMPOTENCY_TTL'),
+    rateLimitMax: raw.RATE_LIMIT_MAX,
+    rateLimitWindowMs: duration(raw, 'RATE_LIMIT_WINDOW'),
+    redisMaxMemoryBytes: raw.REDIS_MAX_MEMORY_BYTES,
+    streamMaxBacklog: raw.STREAM_MAX_BACKLOG,
+    requestTimeoutMs: duration(raw, 'REQUEST_TIMEOUT'),
+    retentionIntervalMs: duration(raw, 'RETENTION_INTERVAL'),
+    streamConfigCacheMs: duration(raw, 'STREAM_CONFIG_CACHE'),
+  };
+}

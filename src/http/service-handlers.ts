@@ -1,0 +1,13 @@
+// The handler for each OpenAPI operationId; fastify-openapi-glue routes by these names.
+import { getHealth, getReadiness } from './health-handlers.js';
+import { listStreams, putStream, getStream, deleteStream, ingestEvents } from './stream-handlers.js';
+
+export const serviceHandlers = {
+  getHealth,
+  getReadiness,
+  listStreams,
+  putStream,
+  getStream,
+  deleteStream,
+  ingestEvents,
+} as const;

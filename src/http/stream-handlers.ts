@@ -1,0 +1,60 @@
+// Thin handlers for /v1/streams operations, named by operationId.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../errors.js';
+import { publicStreamConfig, type StreamConfigInput } from '../streams/stream-config.js';
+
+type StreamParams = { Params: { stream: string } };
+
+export async function listStreams(req: FastifyRequest) {
+  const streams = await req.server.sg.registry.list();
+  return { streams: streams.map(publicStreamConfig) };
+}
+
+export async function putStream(req: FastifyRequest<StreamParams & { Body: StreamConfigInput }>) {
+  const config = await req.server.sg.registry.put(req.params.stream, req.body);
+  return publicStreamConfig(config);
+}
+
+export async function getStream(req: FastifyRequest<StreamParams>) {
+  const { registry } = req.server.sg;
+  const config = await registry.get(req.params.stream);
+  if (!config) throw new AppError('SG_ERR_STREAM_NOT_FOUND', `stream "${req.params.stream}" does not exist`);
+  const partitionInfo = await registry.partitionInfo(config);
+  const ids = partitionInfo.flatMap((p) => [p.firstEntryId, p.lastEntryId]).filter((x): x is string => x !== null);
+  const byTime = (a: string, b: string) => {
+    const [am, as] = a.split('-').map(Number) as [number, number];
+    const [bm, bs] = b.split('-').map(Number) as [number, number];
+    return am - bm || as - bs;
+  };
+  ids.sort(byTime);
+  return {
+    ...publicStreamConfig(config),
+    length: partitionInfo.reduce((n, p) => n + p.length, 0),
+    firstEntryId: ids[0] ?? null,
+    lastEntryId: ids[ids.length - 1] ?? null,
+    partitionInfo,
+  };
+}
+
+export async function deleteStream(req: FastifyRequest<StreamParams>, reply: FastifyReply) {
+  const deleted = await req.server.sg.registry.delete(req.params.stream);
+  if (!deleted) throw new AppError('SG_ERR_STREAM_NOT_FOUND', `stream "${req.params.stream}" does not exist`);
+  return reply.code(204).send();
+}
+
+export async function ingestEvents(
+  req: FastifyRequest<StreamParams & { Body: unknown; Headers: { 'idempotency-key'?: string; traceparent?: string } }>,
+  reply: FastifyReply,
+) {
+  const { ingest, memoryGuard } = req.server.sg;
+  memoryGuard.check();
+  const events = Array.isArray(req.body) ? (req.body as unknown[]) : [req.body];
+  const result = await ingest.ingest({
+    stream: req.params.stream,
+    events,
+    idempotencyKey: req.headers['idempotency-key'],
+    traceparent: req.headers.traceparent,
+  });
+  if (result.replayed) void reply.header('idempotent-replayed', 'true');
+  return reply.code(201).send({ ids: result.ids });
+}

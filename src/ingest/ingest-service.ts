@@ -1,0 +1,114 @@
+// HTTP events → validated, idempotent, atomic XADD per stream partition.
+import { createHash } from 'node:crypto';
+import type { ValidateFunction } from 'ajv';
+import type { Redis } from '../redis/client.js';
+import { callFunction } from '../redis/functions.js';
+import { keys } from '../redis/keys.js';
+import { AppError } from '../errors.js';
+import type { StreamRegistry } from '../streams/stream-registry.js';
+import type { StreamConfig } from '../streams/stream-config.js';
+import { compileEventSchema } from './event-schema.js';
+import { prepareEvents, type PreparedEvent } from './validate-events.js';
+import { choosePartition, fnv1a } from './partitioner.js';
+import { toRedisError } from '../redis/redis-errors.js';
+
+export interface IngestOptions {
+  strictStreams: boolean;
+  maxEventsPerRequest: number;
+  idempotencyTtlMs: number;
+  streamMaxBacklog: number;
+}
+
+export interface IngestRequest {
+  stream: string;
+  events: unknown[];
+  idempotencyKey: string | undefined;
+  traceparent: string | undefined;
+}
+
+export interface IngestResult {
+  ids: string[];
+  /** True when the answer repeats an earlier request with the same Idempotency-Key. */
+  replayed: boolean;
+}
+
+/** Appends events; answers only after Redis holds them. */
+export class IngestService {
+  private readonly schemas = new Map<string, { version: number; validate: ValidateFunction }>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly registry: StreamRegistry,
+    private readonly opts: IngestOptions,
+  ) {}
+
+  private validatorFor(config: StreamConfig): ValidateFunction | undefined {
+    if (!config.schema) return undefined;
+    const hit = this.schemas.get(config.name);
+    if (hit && hit.version === config.version) return hit.validate;
+    const validate = compileEventSchema(config.schema);
+    this.schemas.set(config.name, { version: config.version, validate });
+    return validate;
+  }
+
+  private async configFor(stream: string): Promise<StreamConfig> {
+    if (!this.opts.strictStreams) return this.registry.getOrCreate(stream);
+    const config = await this.registry.get(stream);
+    if (!config) throw new AppError('SG_ERR_STREAM_NOT_FOUND', `stream "${stream}" does not exist and strict mode is on; create it with PUT /v1/streams/${stream}`);
+    return config;
+  }
+
+  async ingest(req: IngestRequest): Promise<IngestResult> {
+    if (req.events.length === 0) {
+      throw new AppError('SG_ERR_BAD_EVENTS', 'the request holds no events', { errors: [{ field: '', message: 'at least one event is required' }] });
+    }
+    if (req.events.length > this.opts.maxEventsPerRequest) {
+      throw new AppError('SG_ERR_TOO_MANY_EVENTS', `${req.events.length} events in one request; the limit is ${this.opts.maxEventsPerRequest}`);
+    }
+    try {
+      const config = await this.configFor(req.stream);
+      const prepared = prepareEvents(req.events, {
+        timeField: config.timeField,
+        partitionKey: config.partitionKey,
+        validate: this.validatorFor(config),
+      });
+      const fingerprint = req.idempotencyKey === undefined ? '' : createHash('sha256').update(prepared.map((e) => e.json).join('\n')).digest('base64url');
+      const seed = req.idempotencyKey === undefined ? Math.floor(Math.random() * 0x7fffffff) : fnv1a(req.idempotencyKey);
+      const byPartition = new Map<number, { indexes: number[]; events: PreparedEvent[] }>();
+      prepared.forEach((ev, i) => {
+        const p = choosePartition(config.partitions, i, seed, ev.partitionValue, ev.dedupeId);
+        let group = byPartition.get(p);
+        if (!group) byPartition.set(p, (group = { indexes: [], events: [] }));
+        group.indexes.push(i);
+        group.events.push(ev);
+      });
+      const ids = new Array<string>(prepared.length);
+      let replayed = true;
+      await Promise.all(
+        [...byPartition].map(async ([partition, group]) => {
+          const r = await this.write(req, config.name, partition, group.events, fingerprint);
+          if (!r.replayed) replayed = false;
+          group.indexes.forEach((idx, j) => (ids[idx] = r.ids[j]!));
+        }),
+      );
+      return { ids, replayed: req.idempotencyKey !== undefined && replayed };
+    } catch (err) {
+      throw toRedisError(err);
+    }
+  }
+
+  private async write(req: IngestRequest, stream: string, partition: number, events: PreparedEvent[], fingerprint: string) {
+    const fnKeys = [keys.events(stream, partition), req.idempotencyKey === undefined ? keys.events(stream, partition) : keys.idempotency(stream, partition, req.idempotencyKey)];
+    const args = [String(this.opts.idempotencyTtlMs), fingerprint, String(this.opts.streamMaxBacklog), String(events.length)];
+    for (const ev of events) {
+      let dedupeIndex = 0;
+      if (ev.dedupeId !== undefined) {
+        fnKeys.push(keys.eventId(stream, partition, ev.dedupeId));
+        dedupeIndex = fnKeys.length;
+      }
+      args.push(String(dedupeIndex), ev.eventTime === undefined ? '' : String(ev.eventTime), ev.json, req.traceparent ?? '');
+    }
+    const reply = (await callFunction(this.redis, 'ingest_events', fnKeys, args)) as (string | number)[];
+    return { replayed: Number(reply[0]) === 1, ids: reply.slice(1).map(String) };
+  }
+}

@@ -1,0 +1,29 @@
+// The only place Redis keys are built. Every key of one stream partition carries that
+// partition's Cluster hash tag, so one atomic step never spans slots.
+import { createHash } from 'node:crypto';
+
+const PREFIX = 'sg';
+
+function digest(text: string): string {
+  return createHash('sha1').update(text).digest('base64url');
+}
+
+/** `{stream#p}`: the hash tag shared by everything one partition's commit touches. */
+export function partitionTag(stream: string, partition: number): string {
+  return `{${stream}#${partition}}`;
+}
+
+export const keys = {
+  /** Hash: stream name → stream config JSON. */
+  streamRegistry: () => `${PREFIX}:{meta}:streams`,
+  /** The Redis Stream holding one partition's events. */
+  events: (stream: string, partition: number) => `${PREFIX}:${partitionTag(stream, partition)}:events`,
+  /** String: the first answer to a request with this Idempotency-Key. */
+  idempotency: (stream: string, partition: number, idempotencyKey: string) =>
+    `${PREFIX}:${partitionTag(stream, partition)}:idem:${digest(idempotencyKey)}`,
+  /** String: the entry id of the event that first carried this `id`. */
+  eventId: (stream: string, partition: number, eventId: string) =>
+    `${PREFIX}:${partitionTag(stream, partition)}:eid:${digest(eventId)}`,
+  /** Pattern matching every key of one partition (for deletion). */
+  partitionPattern: (stream: string, partition: number) => `${PREFIX}:${partitionTag(stream, partition)}:*`,
+} as const;

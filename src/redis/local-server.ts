@@ -1,0 +1,108 @@
+// Runs a redis-server child process: the gateway's own when REDIS_URL is unset, and every test's.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { createConnection } from 'node:net';
+
+export interface LocalRedisOptions {
+  /** Folder for the AOF files; created when missing. */
+  dir: string;
+  /** 0 or unset: pick a free port. */
+  port?: number;
+  appendfsync?: 'always' | 'everysec' | 'no';
+  /** false: no persistence at all (tests that want Redis to forget). */
+  persistence?: boolean;
+  binary?: string;
+}
+
+export class RedisNotInstalledError extends Error {}
+
+/** A free TCP port on 127.0.0.1, as the OS hands it out. */
+export async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (addr && typeof addr === 'object' ? ok(addr.port) : fail(new Error('no port'))));
+    });
+  });
+}
+
+function ping(port: number): Promise<boolean> {
+  return new Promise((ok) => {
+    const sock = createConnection({ port, host: '127.0.0.1' });
+    let buf = '';
+    sock.setTimeout(500, () => { sock.destroy(); ok(false); });
+    sock.on('error', () => ok(false));
+    sock.on('connect', () => sock.write('PING\r\n'));
+    sock.on('data', (d) => {
+      buf += d.toString();
+      if (buf.includes('\r\n')) { sock.destroy(); ok(buf.startsWith('+PONG')); }
+    });
+  });
+}
+
+/** A running redis-server child. */
+export class LocalRedis {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  port = 0;
+
+  constructor(private readonly opts: LocalRedisOptions) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts (or restarts, on the same port and folder) and waits until it answers PING. */
+  async start(): Promise<void> {
+    if (!this.port) this.port = this.opts.port || (await freePort());
+    const dir = resolve(this.opts.dir);
+    mkdirSync(dir, { recursive: true });
+    const persistence = this.opts.persistence ?? true;
+    const args = [
+      '--port', String(this.port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
+      '--appendonly', persistence ? 'yes' : 'no', '--appendfsync', this.opts.appendfsync ?? 'everysec',
+      '--daemonize', 'no', '--loglevel', 'warning', '--logfile', '',
+    ];
+    const child = spawn(this.opts.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    this.exited = new Promise((ok) => child.once('exit', () => ok()));
+    const spawnError = new Promise<never>((_, fail) =>
+      child.once('error', (err: NodeJS.ErrnoException) =>
+        fail(err.code === 'ENOENT' ? new RedisNotInstalledError('redis-server not found on PATH') : err),
+      ),
+    );
+    const ready = (async () => {
+      for (let i = 0; i < 200; i++) {
+        if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}: ${stderr.trim()}`);
+        if (await ping(this.port)) return;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error(`redis-server on port ${this.port} did not answer within 5 s`);
+    })();
+    await Promise.race([ready, spawnError]);
+  }
+
+  /** SIGKILL: the crash a power cut looks like to Redis. */
+  async kill(): Promise<void> {
+    this.child?.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM: Redis flushes its AOF and exits. */
+  async stop(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null) return;
+    this.child.kill('SIGTERM');
+    await this.exited;
+  }
+}

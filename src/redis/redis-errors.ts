@@ -1,0 +1,25 @@
+// Maps what Redis and node-redis throw onto API errors: outages are 503 with Retry-After.
+import { ErrorReply } from 'redis';
+import { AppError } from '../errors.js';
+
+/** Passes AppErrors through; turns Redis refusals and connection failures into 503/422. */
+export function toRedisError(err: unknown): unknown {
+  if (err instanceof AppError) return err;
+  if (err instanceof ErrorReply) {
+    const msg = err.message;
+    if (msg.startsWith('SG_BACKLOG')) {
+      return new AppError('SG_ERR_OVERLOADED', 'the stream has too many unconsumed entries; retry later', { retryAfterSeconds: 5, cause: err });
+    }
+    if (msg.startsWith('SG_IDEMPOTENCY_MISMATCH')) {
+      return new AppError('SG_ERR_IDEMPOTENCY_MISMATCH', 'this Idempotency-Key was first used with different events; use a new key for a new request', { cause: err });
+    }
+    if (/^(LOADING|BUSY|OOM|MISCONF|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY)/.test(msg)) {
+      return new AppError('SG_ERR_REDIS_UNAVAILABLE', 'Redis cannot take writes right now; retry later', { retryAfterSeconds: 1, cause: err });
+    }
+    return err;
+  }
+  if (err instanceof Error && err.constructor.name !== 'Error' && /Client|Socket|Connection|Timeout|Reconnect/.test(err.constructor.name)) {
+    return new AppError('SG_ERR_REDIS_UNAVAILABLE', 'Redis is unreachable; retry later', { retryAfterSeconds: 1, cause: err });
+  }
+  return err;
+}

@@ -1,0 +1,71 @@
+// A stream's stored configuration, and the checks that turn user input into one.
+import { AppError } from '../errors.js';
+import { parseDuration } from '../util/duration.js';
+import { compileEventSchema } from '../ingest/event-schema.js';
+
+export interface StreamConfig {
+  name: string;
+  schema?: Record<string, unknown>;
+  timeField: string;
+  retention?: { maxLength?: number; maxAgeMs?: number };
+  partitions: number;
+  partitionKey?: string;
+  createdAt: string;
+  /** Bumped on every change so caches (compiled schemas) know when to rebuild. */
+  version: number;
+}
+
+export interface StreamConfigInput {
+  schema?: Record<string, unknown>;
+  timeField?: string;
+  retention?: { maxLength?: number; maxAge?: number | string };
+  partitions?: number;
+  partitionKey?: string;
+}
+
+export const STREAM_NAME_RE = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/** The configuration a stream gets when its first event creates it. */
+export function defaultStreamConfig(name: string, now: Date): StreamConfig {
+  return { name, timeField: 'ts', partitions: 1, createdAt: now.toISOString(), version: 1 };
+}
+
+/**
+ * Builds the config to store from a PUT body; `previous` keeps createdAt and the version line.
+ * The OpenAPI schema has checked the shape already; this checks what a schema cannot.
+ */
+export function buildStreamConfig(name: string, input: StreamConfigInput, previous: StreamConfig | undefined, now: Date): StreamConfig {
+  const config: StreamConfig = {
+    name,
+    timeField: input.timeField ?? 'ts',
+    partitions: input.partitions ?? 1,
+    createdAt: previous?.createdAt ?? now.toISOString(),
+    version: (previous?.version ?? 0) + 1,
+  };
+  if (input.schema) {
+    compileEventSchema(input.schema); // throws SG_ERR_BAD_SCHEMA
+    config.schema = input.schema;
+  }
+  if (input.partitionKey) config.partitionKey = input.partitionKey;
+  if (input.retention) {
+    const retention: StreamConfig['retention'] = {};
+    if (input.retention.maxLength !== undefined) retention.maxLength = input.retention.maxLength;
+    if (input.retention.maxAge !== undefined) {
+      const ms = parseDuration(input.retention.maxAge);
+      if (ms === undefined || ms === 0) {
+        throw new AppError('SG_ERR_VALIDATION', 'retention.maxAge must be a positive duration', {
+          errors: [{ field: '/retention/maxAge', message: 'must be a positive duration such as "10m" or 600000' }],
+        });
+      }
+      retention.maxAgeMs = ms;
+    }
+    if (retention.maxLength !== undefined || retention.maxAgeMs !== undefined) config.retention = retention;
+  }
+  return config;
+}
+
+/** What the API shows of a config (the internal version counter stays inside). */
+export function publicStreamConfig(config: StreamConfig): Omit<StreamConfig, 'version'> {
+  const { version: _version, ...rest } = config;
+  return rest;
+}

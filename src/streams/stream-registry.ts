@@ -1,0 +1,122 @@
+// Stream configurations in Redis, shared by every gateway process, with a short local cache.
+import type { Redis } from '../redis/client.js';
+import { keys } from '../redis/keys.js';
+import { AppError } from '../errors.js';
+import { buildStreamConfig, defaultStreamConfig, type StreamConfig, type StreamConfigInput } from './stream-config.js';
+
+export interface PartitionInfo {
+  partition: number;
+  length: number;
+  firstEntryId: string | null;
+  lastEntryId: string | null;
+  groups: { name: string; pending: number; lag: number | null; lastDeliveredId: string }[];
+}
+
+/** Reads and writes stream configs; every process sees a change within the cache TTL. */
+export class StreamRegistry {
+  private readonly cache = new Map<string, { config: StreamConfig | undefined; at: number }>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly cacheMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private parse(text: string | null | undefined): StreamConfig | undefined {
+    return text ? (JSON.parse(text) as StreamConfig) : undefined;
+  }
+
+  /** The stored config, or undefined for an unknown stream. Cached for `cacheMs`. */
+  async get(name: string): Promise<StreamConfig | undefined> {
+    const hit = this.cache.get(name);
+    if (hit && this.now() - hit.at < this.cacheMs) return hit.config;
+    const config = this.parse(await this.redis.hGet(keys.streamRegistry(), name));
+    this.cache.set(name, { config, at: this.now() });
+    return config;
+  }
+
+  /** The config, creating the default one on first use (HSETNX: concurrent first POSTs agree). */
+  async getOrCreate(name: string): Promise<StreamConfig> {
+    const existing = await this.get(name);
+    if (existing) return existing;
+    const fresh = defaultStreamConfig(name, new Date(this.now()));
+    const created = await this.redis.hSetNX(keys.streamRegistry(), name, JSON.stringify(fresh));
+    this.cache.delete(name);
+    if (created) return fresh;
+    const config = await this.get(name);
+    if (!config) throw new AppError('SG_ERR_CONFLICT', `stream "${name}" was deleted while it was being created; retry`);
+    return config;
+  }
+
+  async list(): Promise<StreamConfig[]> {
+    const all = await this.redis.hGetAll(keys.streamRegistry());
+    return Object.values(all)
+      .map((v) => JSON.parse(v) as StreamConfig)
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Creates or replaces a config. The partition count of a stream holding events is fixed. */
+  async put(name: string, input: StreamConfigInput): Promise<StreamConfig> {
+    const previous = this.parse(await this.redis.hGet(keys.streamRegistry(), name));
+    const next = buildStreamConfig(name, input, previous, new Date(this.now()));
+    if (previous && previous.partitions !== next.partitions) {
+      const lengths = await Promise.all(Array.from({ length: previous.partitions }, (_, p) => this.redis.xLen(keys.events(name, p))));
+      if (lengths.some((n) => n > 0)) {
+        throw new AppError('SG_ERR_CONFLICT', `stream "${name}" holds events in ${previous.partitions} partition(s); its partition count cannot change`, {
+          errors: [{ field: '/partitions', message: `must stay ${previous.partitions} while the stream holds events` }],
+        });
+      }
+    }
+    await this.redis.hSet(keys.streamRegistry(), name, JSON.stringify(next));
+    this.cache.delete(name);
+    return next;
+  }
+
+  /** Deletes the config and every key of every partition. False when the stream is unknown. */
+  async delete(name: string): Promise<boolean> {
+    const config = this.parse(await this.redis.hGet(keys.streamRegistry(), name));
+    if (!config) return false;
+    await this.redis.hDel(keys.streamRegistry(), name);
+    this.cache.delete(name);
+    for (let p = 0; p < config.partitions; p++) {
+      const batch: string[] = [keys.events(name, p)];
+      for await (const found of this.redis.scanIterator({ MATCH: keys.partitionPattern(name, p), COUNT: 1000 })) {
+        batch.push(...found);
+      }
+      for (let i = 0; i < batch.length; i += 500) await this.redis.unlink(batch.slice(i, i + 500));
+    }
+    return true;
+  }
+
+  /** Length, entry ids and consumer groups of each partition. */
+  async partitionInfo(config: StreamConfig): Promise<PartitionInfo[]> {
+    return Promise.all(
+      Array.from({ length: config.partitions }, async (_, partition) => {
+        const key = keys.events(config.name, partition);
+        const [length, first, last] = await Promise.all([
+          this.redis.xLen(key),
+          this.redis.xRange(key, '-', '+', { COUNT: 1 }),
+          this.redis.xRevRange(key, '+', '-', { COUNT: 1 }),
+        ]);
+        const groups = await this.groups(key);
+        return { partition, length, firstEntryId: first?.[0]?.id ?? null, lastEntryId: last?.[0]?.id ?? null, groups };
+      }),
+    );
+  }
+
+  private async groups(key: string): Promise<PartitionInfo['groups']> {
+    try {
+      const reply = (await this.redis.xInfoGroups(key)) as unknown as Record<string, unknown>[];
+      return reply.map((g) => ({
+        name: String(g.name),
+        pending: Number(g.pending),
+        lag: g.lag === null || g.lag === undefined ? null : Number(g.lag),
+        lastDeliveredId: String(g['last-delivered-id']),
+      }));
+    } catch (err) {
+      // XINFO GROUPS on a key that does not exist yet: no groups, not an error.
+      if (err instanceof Error && /no such key/i.test(err.message)) return [];
+      throw err;
+    }
+  }
+}
