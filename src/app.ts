@@ -1,5 +1,5 @@
 // Composition root: builds the Fastify app from config and a connected Redis client.
-import Fastify, { type FastifyInstance, type FastifyBaseLogger } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyBaseLogger, type RouteOptions } from 'fastify';
 import type { Socket } from 'node:net';
 import type { Config } from './config.js';
 import type { Redis } from './redis/client.js';
@@ -18,6 +18,8 @@ export interface BuildAppOptions {
   ownsRedis?: boolean;
   /** A pino logger to share; a new one at config.logLevel when unset. */
   logger?: FastifyBaseLogger;
+  /** Sees every route as it is added (the spec-agreement test lists them this way). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** Answers protocol-level client errors (slow or broken requests) as problem+json too. */
@@ -51,6 +53,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
     return503OnClosing: true,
   });
+  if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
   await app.register(services, { config, redis: opts.redis, ownsRedis: opts.ownsRedis ?? false });
   await app.register(problemJson);
   await app.register(bodyParsers);

@@ -7,10 +7,10 @@ export function toRedisError(err: unknown): unknown {
   if (err instanceof AppError) return err;
   if (err instanceof ErrorReply) {
     const msg = err.message;
-    if (msg.startsWith('SG_BACKLOG')) {
+    if (/\bSG_BACKLOG\b/.test(msg)) {
       return new AppError('SG_ERR_OVERLOADED', 'the stream has too many unconsumed entries; retry later', { retryAfterSeconds: 5, cause: err });
     }
-    if (msg.startsWith('SG_IDEMPOTENCY_MISMATCH')) {
+    if (/\bSG_IDEMPOTENCY_MISMATCH\b/.test(msg)) {
       return new AppError('SG_ERR_IDEMPOTENCY_MISMATCH', 'this Idempotency-Key was first used with different events; use a new key for a new request', { cause: err });
     }
     if (/^(LOADING|BUSY|OOM|MISCONF|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY)/.test(msg)) {
