@@ -41,8 +41,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: { level: config.logLevel } }),
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
-    // Idle sockets close after twice the request timeout, so a slow request still gets its 408 first.
-    connectionTimeout: config.requestTimeoutMs * 2,
+    // Idle sockets close after the request timeout plus a margin, so a slow request still gets its 408 first.
+    connectionTimeout: Math.max(config.requestTimeoutMs * 2, config.requestTimeoutMs + 5_000),
     // Node checks request timeouts only every connectionsCheckingInterval (30 s by default).
     http: { headersTimeout: config.requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, config.requestTimeoutMs) },
     keepAliveTimeout: 72_000,
