@@ -2,13 +2,12 @@
 import { createHash } from 'node:crypto';
 import type { ValidateFunction } from 'ajv';
 import type { Redis } from '../redis/client.js';
-import { callFunction } from '../redis/functions.js';
-import { keys } from '../redis/keys.js';
 import { AppError } from '../errors.js';
 import type { StreamRegistry } from '../streams/stream-registry.js';
 import type { StreamConfig } from '../streams/stream-config.js';
 import { compileEventSchema } from './event-schema.js';
 import { prepareEvents, type PreparedEvent } from './validate-events.js';
+import { PartitionWriter } from './partition-writer.js';
 import { choosePartition, fnv1a } from './partitioner.js';
 import { toRedisError } from '../redis/redis-errors.js';
 
@@ -35,12 +34,15 @@ export interface IngestResult {
 /** Appends events; answers only after Redis holds them. */
 export class IngestService {
   private readonly schemas = new Map<string, { version: number; validate: ValidateFunction }>();
+  private readonly writer: PartitionWriter;
 
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly registry: StreamRegistry,
     private readonly opts: IngestOptions,
-  ) {}
+  ) {
+    this.writer = new PartitionWriter(redis, opts.idempotencyTtlMs, opts.streamMaxBacklog);
+  }
 
   private validatorFor(config: StreamConfig): ValidateFunction | undefined {
     if (!config.schema) return undefined;
@@ -86,8 +88,21 @@ export class IngestService {
       let replayed = true;
       await Promise.all(
         [...byPartition].map(async ([partition, group]) => {
-          const r = await this.write(req, config.name, partition, group.events, fingerprint);
-          if (!r.replayed) replayed = false;
+          const r = await this.writer.write({
+            stream: config.name,
+            partition,
+            events: group.events,
+            fingerprint,
+            idempotencyKey: req.idempotencyKey,
+            traceparent: req.traceparent,
+          });
+          if (r.status === 'backlog') {
+            throw new AppError('SG_ERR_OVERLOADED', 'the stream has too many unconsumed entries (STREAM_MAX_BACKLOG); retry later', { retryAfterSeconds: 5 });
+          }
+          if (r.status === 'mismatch') {
+            throw new AppError('SG_ERR_IDEMPOTENCY_MISMATCH', 'this Idempotency-Key was first used with different events; use a new key for a new request');
+          }
+          if (r.status === 'written') replayed = false;
           group.indexes.forEach((idx, j) => (ids[idx] = r.ids[j]!));
         }),
       );
@@ -95,20 +110,5 @@ export class IngestService {
     } catch (err) {
       throw toRedisError(err);
     }
-  }
-
-  private async write(req: IngestRequest, stream: string, partition: number, events: PreparedEvent[], fingerprint: string) {
-    const fnKeys = [keys.events(stream, partition), req.idempotencyKey === undefined ? keys.events(stream, partition) : keys.idempotency(stream, partition, req.idempotencyKey)];
-    const args = [String(this.opts.idempotencyTtlMs), fingerprint, String(this.opts.streamMaxBacklog), String(events.length)];
-    for (const ev of events) {
-      let dedupeIndex = 0;
-      if (ev.dedupeId !== undefined) {
-        fnKeys.push(keys.eventId(stream, partition, ev.dedupeId));
-        dedupeIndex = fnKeys.length;
-      }
-      args.push(String(dedupeIndex), ev.eventTime === undefined ? '' : String(ev.eventTime), ev.json, req.traceparent ?? '');
-    }
-    const reply = (await callFunction(this.redis, 'ingest_events', fnKeys, args)) as (string | number)[];
-    return { replayed: Number(reply[0]) === 1, ids: reply.slice(1).map(String) };
   }
 }

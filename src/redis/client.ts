@@ -22,6 +22,9 @@ export async function connectRedis(opts: RedisOptions): Promise<Redis> {
     name: opts.name ?? 'streamgate',
     // Fail fast while disconnected: a queued request would hang the HTTP client instead of getting 503.
     disableOfflineQueue: true,
+    // No per-command timeout: node-redis builds an AbortSignal per command, which cost a quarter of
+    // single-event ingest throughput. A stalled Redis is caught by the watchdog below instead.
+    commandOptions: { timeout: 0 },
     socket: {
       connectTimeout: 5_000,
       reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2_000),

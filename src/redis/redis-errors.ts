@@ -7,12 +7,6 @@ export function toRedisError(err: unknown): unknown {
   if (err instanceof AppError) return err;
   if (err instanceof ErrorReply) {
     const msg = err.message;
-    if (/\bSG_BACKLOG\b/.test(msg)) {
-      return new AppError('SG_ERR_OVERLOADED', 'the stream has too many unconsumed entries; retry later', { retryAfterSeconds: 5, cause: err });
-    }
-    if (/\bSG_IDEMPOTENCY_MISMATCH\b/.test(msg)) {
-      return new AppError('SG_ERR_IDEMPOTENCY_MISMATCH', 'this Idempotency-Key was first used with different events; use a new key for a new request', { cause: err });
-    }
     if (/^(LOADING|BUSY|OOM|MISCONF|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY)/.test(msg)) {
       return new AppError('SG_ERR_REDIS_UNAVAILABLE', 'Redis cannot take writes right now; retry later', { retryAfterSeconds: 1, cause: err });
     }

@@ -11,24 +11,25 @@ t.test('ingest_events refuses over the backlog limit before writing anything', a
   const r = await startRedis(t);
   const redis = await connectRedis({ url: r.url, log });
   t.teardown(() => redis.close());
-  const args = (n: number, limit: number) => ['60000', '', String(limit), String(n), ...Array.from({ length: n }, (_, i) => ['0', String(i), `{"i":${i}}`, '']).flat()];
-  const ok = (await callFunction(redis, 'ingest_events', ['s', 's'], args(3, 10))) as string[];
-  t.equal(ok.length, 4);
-  t.equal(ok[0], 0, 'not a replay');
-  await t.rejects(callFunction(redis, 'ingest_events', ['s', 's'], args(20, 3)), /SG_BACKLOG 3/);
-  t.equal(await r.client.xLen('s'), 3, 'a refused call wrote nothing');
+  const request = (n: number) => ['', '0', String(n), ...Array.from({ length: n }, (_, i) => ['0', String(i), `{"i":${i}}`, '']).flat()];
+  const ok = (await callFunction(redis, 'ingest_events', ['s'], ['60000', '10', '1', ...request(3)])) as (string | number)[];
+  t.equal(ok.length, 5);
+  t.same(ok.slice(0, 2), [0, 3], 'written, 3 ids');
+  const refused = (await callFunction(redis, 'ingest_events', ['s'], ['60000', '3', '1', ...request(20)])) as (string | number)[];
+  t.same(refused, [-1, 0], 'refused for backlog');
+  t.equal(await r.client.xLen('s'), 3, 'a refused request wrote nothing');
 });
 
 t.test('ingest_events: the idempotency record replays and refuses a different body', async (t) => {
   const r = await startRedis(t);
   const redis = await connectRedis({ url: r.url, log });
   t.teardown(() => redis.close());
-  const call = (fp: string) => callFunction(redis, 'ingest_events', ['s', 'rec'], ['60000', fp, '0', '1', '0', '5', '{}', 'tp']);
-  const first = (await call('f1')) as (string | number)[];
-  const again = (await call('f1')) as (string | number)[];
-  t.equal(again[0], 1);
-  t.equal(again[1], first[1]);
-  await t.rejects(call('f2'), /SG_IDEMPOTENCY_MISMATCH/);
+  const call = async (fp: string) => (await callFunction(redis, 'ingest_events', ['s', 'rec'], ['60000', '0', '1', fp, '2', '1', '0', '5', '{}', 'tp'])) as (string | number)[];
+  const first = await call('f1');
+  t.same(first.slice(0, 2), [0, 1]);
+  const again = await call('f1');
+  t.same(again, [1, 1, first[2]], 'replayed with the first id');
+  t.same(await call('f2'), [-2, 0], 'a different body is refused');
   const ttl = await r.client.pTTL('rec');
   t.ok(ttl > 0 && ttl <= 60000, 'the record expires');
   const entry = (await r.client.xRange('s', '-', '+'))![0]!;
@@ -43,8 +44,23 @@ t.test('functions are reloaded after Redis restarts without persistence', async 
   await r.server.start();
   // Wait for the client to reconnect, then call at once: the reload-on-ready or the retry covers it.
   for (let i = 0; i < 100 && !redis.isReady; i++) await new Promise((ok) => setTimeout(ok, 50));
-  const out = (await callFunction(redis, 'ingest_events', ['s', 's'], ['1000', '', '0', '1', '0', '', '{}', ''])) as unknown[];
-  t.equal(out.length, 2);
-  const libs = (await r.client.sendCommand(['FUNCTION', 'LIST'])) as unknown[];
+  const out = (await callFunction(redis, 'ingest_events', ['s'], ['1000', '0', '1', '', '0', '1', '0', '', '{}', ''])) as unknown[];
+  t.equal(out.length, 3);
+  const libs: unknown[] = await r.client.sendCommand(['FUNCTION', 'LIST']);
   t.equal(libs.length, 2, 'both libraries are loaded again');
+});
+
+t.test('ingest_events: requests grouped in one call stay independent', async (t) => {
+  const r = await startRedis(t);
+  const redis = await connectRedis({ url: r.url, log });
+  t.teardown(() => redis.close());
+  await callFunction(redis, 'ingest_events', ['s', 'recA'], ['60000', '0', '1', 'fa', '2', '1', '0', '1', '{"a":1}', '']);
+  // Request 1 reuses recA with another body (refused), request 2 is fresh with an event id.
+  const out = (await callFunction(redis, 'ingest_events', ['s', 'recA', 'eid'], ['60000', '0', '2', 'other', '2', '1', '0', '1', '{"a":2}', '', '', '0', '2', '3', '', '{"b":1}', '', '3', '', '{"b":1}', ''])) as (string | number)[];
+  t.equal(out[0], -2, 'first request refused');
+  t.equal(out[1], 0);
+  t.equal(out[2], 0, 'second written');
+  t.equal(out[3], 2);
+  t.equal(out[4], out[5], 'the repeated event id maps to one entry');
+  t.equal(await r.client.xLen('s'), 2, 'one event from the first call, one from the second');
 });
