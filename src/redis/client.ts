@@ -23,7 +23,7 @@ export async function connectRedis(opts: RedisOptions): Promise<Redis> {
     // Fail fast while disconnected: a queued request would hang the HTTP client instead of getting 503.
     disableOfflineQueue: true,
     // No per-command timeout: node-redis builds an AbortSignal per command, which cost a quarter of
-    // single-event ingest throughput. A stalled Redis is caught by the watchdog below instead.
+    // single-event ingest throughput. Function calls carry a cheaper deadline (deadline.ts).
     commandOptions: { timeout: 0 },
     socket: {
       connectTimeout: 5_000,

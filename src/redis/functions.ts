@@ -4,6 +4,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RedisClientType } from 'redis';
 import { projectRoot } from '../util/project-root.js';
+import { withDeadline } from './deadline.js';
+
+/** A call that takes longer is answered as an outage (503), not left hanging on a stalled Redis. */
+const CALL_DEADLINE_MS = 5_000;
 
 let libraries: string[] | undefined;
 
@@ -35,10 +39,10 @@ export async function callFunction(
   args: string[],
 ): Promise<unknown> {
   try {
-    return await client.fCall(name, { keys, arguments: args });
+    return await withDeadline(client.fCall(name, { keys, arguments: args }), CALL_DEADLINE_MS);
   } catch (err) {
     if (!isMissingFunction(err)) throw err;
     await loadFunctions(client);
-    return client.fCall(name, { keys, arguments: args });
+    return withDeadline(client.fCall(name, { keys, arguments: args }), CALL_DEADLINE_MS);
   }
 }

@@ -2,6 +2,11 @@
 import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
 import { AppError } from '../errors.js';
+import { withDeadline } from '../redis/deadline.js';
+
+/** Registry reads sit on the ingest path: a stalled Redis must give 503, not a hung request. */
+const DEADLINE_MS = 5_000;
+const bounded = <T>(p: Promise<T>) => withDeadline(p, DEADLINE_MS);
 import { buildStreamConfig, defaultStreamConfig, type StreamConfig, type StreamConfigInput } from './stream-config.js';
 
 export interface PartitionInfo {
@@ -30,7 +35,7 @@ export class StreamRegistry {
   async get(name: string): Promise<StreamConfig | undefined> {
     const hit = this.cache.get(name);
     if (hit && this.now() - hit.at < this.cacheMs) return hit.config;
-    const config = this.parse(await this.redis.hGet(keys.streamRegistry(), name));
+    const config = this.parse(await bounded(this.redis.hGet(keys.streamRegistry(), name)));
     this.cache.set(name, { config, at: this.now() });
     return config;
   }
@@ -40,16 +45,20 @@ export class StreamRegistry {
     const existing = await this.get(name);
     if (existing) return existing;
     const fresh = defaultStreamConfig(name, new Date(this.now()));
-    const created = await this.redis.hSetNX(keys.streamRegistry(), name, JSON.stringify(fresh));
+    const created = await bounded(this.redis.hSetNX(keys.streamRegistry(), name, JSON.stringify(fresh)));
+    // Cache what is now stored, so the next request does not read it back.
+    if (created) {
+      this.cache.set(name, { config: fresh, at: this.now() });
+      return fresh;
+    }
     this.cache.delete(name);
-    if (created) return fresh;
     const config = await this.get(name);
     if (!config) throw new AppError('SG_ERR_CONFLICT', `stream "${name}" was deleted while it was being created; retry`);
     return config;
   }
 
   async list(): Promise<StreamConfig[]> {
-    const all = await this.redis.hGetAll(keys.streamRegistry());
+    const all = await bounded(this.redis.hGetAll(keys.streamRegistry()));
     return Object.values(all)
       .map((v) => JSON.parse(v) as StreamConfig)
       .sort((a, b) => a.name.localeCompare(b.name));
@@ -57,7 +66,7 @@ export class StreamRegistry {
 
   /** Creates or replaces a config. The partition count of a stream holding events is fixed. */
   async put(name: string, input: StreamConfigInput): Promise<StreamConfig> {
-    const previous = this.parse(await this.redis.hGet(keys.streamRegistry(), name));
+    const previous = this.parse(await bounded(this.redis.hGet(keys.streamRegistry(), name)));
     const next = buildStreamConfig(name, input, previous, new Date(this.now()));
     if (previous && previous.partitions !== next.partitions) {
       const lengths = await Promise.all(Array.from({ length: previous.partitions }, (_, p) => this.redis.xLen(keys.events(name, p))));

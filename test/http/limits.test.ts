@@ -82,3 +82,16 @@ t.test('a client that sends its request too slowly gets 408 problem+json', async
   t.match(answer, /SG_ERR_REQUEST_TIMEOUT/);
   t.equal(await r.client.exists(keys.events('s', 0)), 0);
 });
+
+t.test('a stalled Redis (SIGSTOP) gets 503 after the call deadline, not a hung request', async (t) => {
+  const r = await startRedis(t);
+  const app = await startApp(t, r.url);
+  t.equal((await app.inject({ method: 'POST', url: '/v1/streams/s/events', payload: { i: 1 } })).statusCode, 201);
+  process.kill(r.server.pid!, 'SIGSTOP');
+  t.teardown(() => { process.kill(r.server.pid!, 'SIGCONT'); });
+  const started = Date.now();
+  const res = await app.inject({ method: 'POST', url: '/v1/streams/s/events', payload: { i: 2 } });
+  assertProblem(t, res, 503, 'SG_ERR_REDIS_UNAVAILABLE');
+  t.ok(Date.now() - started < 7_000, 'answered within the deadline');
+  process.kill(r.server.pid!, 'SIGCONT');
+});
