@@ -68,10 +68,13 @@ export function bindStatement(stmt: SelectStmt, registry: FunctionRegistry): Que
     return { expr, text: printExpr(e) };
   });
 
+  if (keyExprs.length === 0 && !scope.window && !stmt.items.some((i) => containsAggregate(i.expr, registry))) {
+    throw new SqlError(SqlErrorCode.unsupported, 'a continuous query must aggregate: add GROUP BY or an aggregate function', stmt.items[0]?.pos, 'projection');
+  }
   const names = new Set<string>();
   const outputs = stmt.items.map((item) => {
     const expr = binder.group(item.expr, 'SELECT');
-    const name = item.alias ?? printExpr(item.expr);
+    const name = item.alias ?? (item.expr.kind === 'column' ? (item.expr.path[item.expr.path.length - 1]?.name ?? '') : printExpr(item.expr));
     if (names.has(name)) throw new SqlError(SqlErrorCode.duplicateColumn, `output column "${name}" appears twice; give one an alias`, item.pos, name);
     names.add(name);
     return { name, expr, type: expr.type };
@@ -79,9 +82,6 @@ export function bindStatement(stmt: SelectStmt, registry: FunctionRegistry): Que
   const having = stmt.having ? binder.predicate(binder.group(stmt.having, 'HAVING'), stmt.having.pos, 'HAVING') : undefined;
   const where = stmt.where ? binder.predicate(binder.row(stmt.where, 'WHERE'), stmt.where.pos, 'WHERE') : undefined;
 
-  if (keys.length === 0 && !scope.window && scope.aggregates.length === 0) {
-    throw new SqlError(SqlErrorCode.unsupported, 'a continuous query must aggregate: add GROUP BY or an aggregate function', stmt.items[0]?.pos, 'projection');
-  }
   return { source: stmt.from.name, where, keys, window: scope.window?.spec, aggregates: scope.aggregates, outputs, having };
 }
 
@@ -98,4 +98,19 @@ function resolveGroupItem(g: Expr, stmt: SelectStmt): Expr {
     if (item && printExpr(item.expr, true) !== printExpr(g, true)) return item.expr;
   }
   return g;
+}
+
+function containsAggregate(e: Expr, registry: FunctionRegistry): boolean {
+  const kids: Expr[] = [];
+  switch (e.kind) {
+    case 'call':
+      if (registry.aggregate(e.name)) return true;
+      kids.push(...e.args);
+      break;
+    case 'binary': kids.push(e.left, e.right); break;
+    case 'unary': case 'cast': case 'extract': kids.push(e.operand); break;
+    case 'case': kids.push(...(e.subject ? [e.subject] : []), ...e.whens.flatMap((w) => [w.when, w.then]), ...(e.otherwise ? [e.otherwise] : [])); break;
+    default: break;
+  }
+  return kids.some((k) => containsAggregate(k, registry));
 }

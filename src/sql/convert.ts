@@ -223,6 +223,9 @@ class Converter {
       else list = [e];
       if (Array.isArray(args.orderby) && args.orderby.length > 0) throw new SqlError(SqlErrorCode.orderBy, `ORDER BY inside ${name} is not supported`, pos, 'ORDER BY');
     }
+    // The parser reads `NOT (a OR b)` as a call of a function named NOT.
+    const only = list[0];
+    if (name === 'NOT' && list.length === 1 && only) return { kind: 'unary', op: 'NOT', operand: only, pos };
     const filter = isObj(node.filter) && node.filter.where ? sub(node.filter.where) : undefined;
     return { kind: 'call', name, args: list, distinct: typeof args.distinct === 'string' && args.distinct.toUpperCase() === 'DISTINCT', star, filter, pos };
   }

@@ -1,0 +1,2 @@
+--fail=syntax error
+SELECT STDDEV_POP(DISTINCT x) FROM s
