@@ -95,7 +95,9 @@ function resolveGroupItem(g: Expr, stmt: SelectStmt): Expr {
   const single = g.kind === 'column' && g.path.length === 1 ? g.path[0] : undefined;
   if (single) {
     const item = stmt.items.find((i) => i.alias !== undefined && (single.quoted ? i.alias === single.name : i.alias.toLowerCase() === single.name.toLowerCase()));
-    if (item && printExpr(item.expr, true) !== printExpr(g, true)) return item.expr;
+    // Like PostgreSQL, an input column wins over an alias: when SELECT reads a field of this name, it is that field.
+    const canon = printExpr(g, true);
+    if (item && !stmt.items.some((i) => mentions(i.expr, canon))) return item.expr;
   }
   return g;
 }
@@ -113,4 +115,22 @@ function containsAggregate(e: Expr, registry: FunctionRegistry): boolean {
     default: break;
   }
   return kids.some((k) => containsAggregate(k, registry));
+}
+
+function mentions(e: Expr, canonicalColumn: string): boolean {
+  if (e.kind === 'column') return printExpr(e, true) === canonicalColumn;
+  const kids: Expr[] = [];
+  switch (e.kind) {
+    case 'call': kids.push(...e.args, ...(e.filter ? [e.filter] : [])); break;
+    case 'binary': kids.push(e.left, e.right); break;
+    case 'unary': case 'cast': case 'extract': kids.push(e.operand); break;
+    case 'json': kids.push(e.operand, e.key); break;
+    case 'in': kids.push(e.operand, ...e.list); break;
+    case 'between': kids.push(e.operand, e.low, e.high); break;
+    case 'like': kids.push(e.operand, e.pattern); break;
+    case 'is': kids.push(e.operand); break;
+    case 'case': kids.push(...(e.subject ? [e.subject] : []), ...e.whens.flatMap((w) => [w.when, w.then]), ...(e.otherwise ? [e.otherwise] : [])); break;
+    default: break;
+  }
+  return kids.some((k) => mentions(k, canonicalColumn));
 }

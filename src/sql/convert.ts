@@ -7,6 +7,9 @@ import { parseInterval } from './interval.js';
 
 type Loose = Record<string, unknown>;
 
+// Must equal distinctSuffix in parse.ts (not imported: parse.ts imports this file).
+const distinctMark = '__D';
+
 const isObj = (v: unknown): v is Loose => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
@@ -211,7 +214,9 @@ class Converter {
 
   call(node: Loose, pos: Pos, sub: (n: unknown) => Expr): Expr {
     const nameParts = isObj(node.name) && Array.isArray(node.name.name) ? node.name.name.map((p) => (isObj(p) ? String(p.value) : String(p))) : [String(node.name)];
-    const name = nameParts.join('.').toUpperCase();
+    const written = nameParts.join('.').toUpperCase();
+    const marked = written.endsWith(distinctMark);
+    const name = marked ? written.slice(0, -distinctMark.length) : written;
     if (node.over) throw new SqlError(SqlErrorCode.over, `OVER windows are not supported (${name} … OVER)`, findWord(this.sql, 'OVER', pos.offset, pos), 'OVER');
     const args = isObj(node.args) ? node.args : {};
     let list: Expr[] = [];
@@ -227,7 +232,7 @@ class Converter {
     const only = list[0];
     if (name === 'NOT' && list.length === 1 && only) return { kind: 'unary', op: 'NOT', operand: only, pos };
     const filter = isObj(node.filter) && node.filter.where ? sub(node.filter.where) : undefined;
-    return { kind: 'call', name, args: list, distinct: typeof args.distinct === 'string' && args.distinct.toUpperCase() === 'DISTINCT', star, filter, pos };
+    return { kind: 'call', name, args: list, distinct: marked || (typeof args.distinct === 'string' && args.distinct.toUpperCase() === 'DISTINCT'), star, filter, pos };
   }
 }
 

@@ -24,7 +24,7 @@ export function parseSql(sql: string, limits: ParseLimits = defaultParseLimits):
   }
   checkNesting(sql, limits.maxDepth);
   const { text, window } = extractTableWindow(sql);
-  const loose = astify(text, sql);
+  const loose = astify(markDistinct(text), sql);
   const stmt = convertStatement(loose, sql, limits.maxDepth * 4);
   if (window !== undefined) stmt.tableWindow = window;
   return stmt;
@@ -63,6 +63,18 @@ function checkNesting(sql: string, maxDepth: number): void {
     } else if (c === ')') depth--;
   }
 }
+
+// The parser accepts DISTINCT only inside a few aggregates, so `F(DISTINCT` becomes `F__D(` padded to the
+// same length (positions stay right); convert.ts turns the suffix back into a DISTINCT flag.
+function markDistinct(sql: string): string {
+  return sql.replace(/\b([A-Za-z_][\w$]*)(\s*\(\s*DISTINCT\b)/gi, (whole: string, name: string) => {
+    const marked = `${name}${distinctSuffix}(`;
+    return marked + ' '.repeat(Math.max(0, whole.length - marked.length));
+  });
+}
+
+/** Suffix that marks a function name written with DISTINCT. */
+export const distinctSuffix = '__D';
 
 const tableWindowStart = /\bTABLE\s*\(\s*(TUMBLE|HOP|CUMULATE|SESSION)\s*\(\s*TABLE\s+("[^"]+"|[A-Za-z_][\w$]*)\s*,\s*DESCRIPTOR\s*\(/i;
 

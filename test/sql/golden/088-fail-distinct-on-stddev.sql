@@ -1,2 +1,2 @@
---fail=syntax error
+--fail=does not support DISTINCT
 SELECT STDDEV_POP(DISTINCT x) FROM s
