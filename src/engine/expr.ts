@@ -19,6 +19,18 @@ export interface GroupView {
 type Leaf<C> = (e: PlanExpr) => Fn<C> | undefined;
 
 
+/** The field name when `e` reads one top-level field that a plain property read can serve. */
+export function simpleFieldName(e: PlanExpr | undefined): string | undefined {
+  if (e?.k !== 'field' || e.path.length !== 1) return undefined;
+  const name = e.path[0]?.name;
+  return name !== undefined && !(name in Object.prototype) ? name : undefined;
+}
+
+/** The slow path of a field read after `data[name]` missed: case-insensitive match for unquoted names. */
+export function fieldMiss(data: EventData, name: string, exact: boolean): unknown {
+  return lookup(data, { name, exact });
+}
+
 // Unquoted names match case-insensitively: try as written, then lower case, then scan.
 function lookup(obj: unknown, step: FieldStep): unknown {
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return null;

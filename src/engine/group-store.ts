@@ -50,6 +50,29 @@ export class GroupStore {
     };
   }
 
+  /** The table of an unwindowed query. */
+  get flatTable(): KeyTable<Group> {
+    return this.flat;
+  }
+
+  /** The table of one fixed window, created on first use. */
+  windowTable(start: number, end: number): KeyTable<Group> {
+    let slot = this.windows.get(end);
+    if (slot === undefined) {
+      slot = { start, end, table: new KeyTable(this.depth) };
+      this.windows.set(end, slot);
+      if (end < this.nextCloseAt) this.nextCloseAt = end;
+    }
+    return slot.table;
+  }
+
+  /** Creates a group in `table` (the caller has checked it is missing). */
+  createIn(table: KeyTable<Group>, keys: unknown[], start: number, end: number): Group {
+    const g = this.create(keys, start, end);
+    table.set(keys, g);
+    return g;
+  }
+
   /** The group of an unwindowed query, created on first use. */
   flatGroup(keys: unknown[]): Group {
     let g = this.flat.get(keys);

@@ -1,21 +1,21 @@
 // The incremental aggregation engine: events → groups → changed rows, with watermarks and checkpoints.
 import { FunctionError } from '../sql/errors.js';
-import { builtinAggregates } from '../sql/functions/aggregates.js';
 import type { QueryPlan } from '../sql/plan.js';
 import type { SqlType } from '../sql/types.js';
-import { exactNumber, isoTime } from '../sql/values.js';
+import { exactNumber, isoTime, valueKey } from '../sql/values.js';
 import { EngineConfigError, EngineLimitError, EngineStateError } from './errors.js';
 import type { EventData, Fn, GroupView } from './expr.js';
-import { compileGroupExpr, compileRowExpr } from './expr.js';
+import { compileGroupExpr, compileRowExpr, fieldMiss, simpleFieldName } from './expr.js';
 import type { BoundAggregate, Group } from './group.js';
 import { bindAggregates, deserializeGroup, serializeGroup } from './group.js';
 import { GroupStore } from './group-store.js';
+import type { KeyTable } from './key-table.js';
+import type { Updater } from './updater.js';
+import { buildUpdater } from './updater.js';
 import type { ApplyResult, Change, Engine, EngineOptions, Row, SourceEvent, StateDelta } from './types.js';
 import type { WindowAssigner } from './windows.js';
 import { windowAssigner } from './windows.js';
 
-const SKIP = Symbol('skip');
-const builtins = new Set<unknown>(builtinAggregates);
 
 interface Meta {
   v: 1;
@@ -44,8 +44,7 @@ class QueryEngine implements Engine {
   private readonly where: Fn<EventData> | undefined;
   private readonly keyFns: Fn<EventData>[];
   private readonly aggs: BoundAggregate[];
-  private readonly argFns: (Fn<EventData> | undefined)[];
-  private readonly filterFns: (Fn<EventData> | undefined)[];
+  private readonly updater: Updater;
   private readonly outputs: { name: string; fn: Fn<GroupView>; type: SqlType }[];
   private readonly having: Fn<GroupView> | undefined;
   private readonly assigner: WindowAssigner | undefined;
@@ -66,7 +65,6 @@ class QueryEngine implements Engine {
   private readonly delta = new Map<string, Group | null>();
   private readonly sizes = new Map<string, number>();
   private bytes = 0;
-  private currentAgg = -1;
 
   constructor(private readonly plan: QueryPlan, private readonly opts: EngineOptions) {
     if (opts.emit === 'final' && !plan.window) throw new EngineConfigError("emit 'final' needs a windowed query: an unwindowed group never closes");
@@ -74,8 +72,7 @@ class QueryEngine implements Engine {
     this.where = plan.where ? compileRowExpr(plan.where) : undefined;
     this.keyFns = plan.keys.map((k) => compileRowExpr(k.expr));
     this.aggs = bindAggregates(plan);
-    this.argFns = plan.aggregates.map((a) => (a.arg ? compileRowExpr(a.arg) : undefined));
-    this.filterFns = plan.aggregates.map((a) => (a.filter ? compileRowExpr(a.filter) : undefined));
+    this.updater = buildUpdater(this.aggs, plan.aggregates);
     this.outputs = plan.outputs.map((o) => ({ name: o.name, fn: compileGroupExpr(o.expr), type: o.type }));
     this.having = plan.having ? compileGroupExpr(plan.having) : undefined;
     this.session = plan.window?.kind === 'session';
@@ -99,18 +96,38 @@ class QueryEngine implements Engine {
   }
 
   private run(batch: SourceEvent[]): void {
-    const { keyFns, argFns, filterFns, aggs, where, assigner, store } = this;
+    const { keyFns, where, assigner, store, updater, dirty } = this;
     const nKeys = keyFns.length;
-    const nAggs = aggs.length;
+    const key0 = keyFns[0];
+    const single = nKeys === 1 && key0 !== undefined;
     const keys: unknown[] = new Array<unknown>(nKeys);
-    const vals: unknown[] = new Array<unknown>(nAggs);
     const starts: number[] = [];
     const ends: number[] = [];
     const ctx = { ts: 0, id: '' };
     const windowed = this.plan.window !== undefined;
     const lateness = this.opts.latenessMs;
     const hooks = { dropped: (g: Group) => this.drop(g), rekeyed: (g: Group, old: string) => this.rekey(g, old) };
+    const epoch = this.epoch;
     if (batch.length > 0) this.sawEvents = true;
+    // Finds or creates the group for the current keys in one table; the single-key case skips the key array.
+    const find = (table: KeyTable<Group>, k: unknown, start: number, end: number): Group => {
+      if (single) {
+        const g = table.flat.get(k !== null && typeof k === 'object' ? valueKey(k) : k) as Group | undefined;
+        return g ?? store.createIn(table, [k], start, end);
+      }
+      return table.get(keys) ?? store.createIn(table, keys, start, end);
+    };
+    const keyExpr = this.plan.keys[0]?.expr;
+    const keyName = single ? simpleFieldName(keyExpr) : undefined;
+    const keyExact = keyExpr?.k === 'field' && keyExpr.path[0]?.exact === true;
+    if (!windowed && single && where === undefined) {
+      if (keyName !== undefined) this.runFlatField(batch, keyName, keyExact, ctx);
+      else this.runFlatSingle(batch, key0, ctx);
+      return;
+    }
+    // The last window table used: events mostly arrive in time order, so this saves a Map lookup.
+    let lastEnd = NaN;
+    let lastTable: KeyTable<Group> | undefined;
     for (const ev of batch) {
       const t = ev.ts;
       if (windowed) {
@@ -120,7 +137,7 @@ class QueryEngine implements Engine {
         }
         if (t > this.maxTs) {
           this.maxTs = t;
-          this.advance(t - lateness);
+          if (this.advance(t - lateness)) lastEnd = NaN;
         }
         if (this.session ? t < this.wm : (assigner as WindowAssigner).firstEnd(t) <= this.wm) {
           this.late.push(ev);
@@ -129,49 +146,101 @@ class QueryEngine implements Engine {
       } else if (t > this.maxTs) this.maxTs = t;
       const data = ev.data;
       if (where !== undefined && where(data) !== true) continue;
-      for (let i = 0; i < nKeys; i++) keys[i] = (keyFns[i] as Fn<EventData>)(data) ?? null;
-      for (let i = 0; i < nAggs; i++) {
-        const f = filterFns[i];
-        if (f !== undefined && f(data) !== true) {
-          vals[i] = SKIP;
-          continue;
-        }
-        const a = argFns[i];
-        const v = a === undefined ? 1 : a(data);
-        vals[i] = (v === null || v === undefined) && !(aggs[i] as BoundAggregate).acceptsNulls ? SKIP : v ?? null;
-      }
+      let k: unknown = null;
+      if (keyName !== undefined) {
+        k = data[keyName];
+        if (k === undefined) k = fieldMiss(data, keyName, keyExact) ?? null;
+      } else if (single) k = key0(data) ?? null;
+      else for (let i = 0; i < nKeys; i++) keys[i] = (keyFns[i] as Fn<EventData>)(data) ?? null;
       ctx.ts = t;
       ctx.id = ev.id;
-      if (!windowed) this.update(store.flatGroup(keys), vals, ctx);
-      else if (this.session) this.update(store.sessionGroup(keys, t, this.gap, hooks), vals, ctx);
-      else {
-        const n = (assigner as WindowAssigner).assign(t, starts, ends);
-        for (let w = 0; w < n; w++) this.update(store.windowGroup(keys, starts[w] as number, ends[w] as number), vals, ctx);
+      if (!windowed || this.session) {
+        if (single) keys[0] = k;
+        const g = windowed ? store.sessionGroup(keys, t, this.gap, hooks) : find(store.flatTable, k, NaN, NaN);
+        updater(g.states, data, ctx);
+        if (g.mark !== epoch) {
+          g.mark = epoch;
+          dirty.push(g);
+        }
+        continue;
+      }
+      const n = (assigner as WindowAssigner).assign(t, starts, ends);
+      for (let w = 0; w < n; w++) {
+        const s = starts[w] as number;
+        const e = ends[w] as number;
+        if (e !== lastEnd || lastTable === undefined) {
+          lastTable = store.windowTable(s, e);
+          lastEnd = n === 1 ? e : NaN;
+        }
+        const g = find(lastTable, k, s, e);
+        updater(g.states, data, ctx);
+        if (g.mark !== epoch) {
+          g.mark = epoch;
+          dirty.push(g);
+        }
       }
     }
   }
 
-  private update(g: Group, vals: unknown[], ctx: { ts: number; id: string }): void {
-    const aggs = this.aggs;
-    const states = g.states;
-    for (let i = 0; i < vals.length; i++) {
-      const v = vals[i];
-      if (v === SKIP) continue;
-      this.currentAgg = i;
-      states[i] = (aggs[i] as BoundAggregate).fn.add(states[i], v, ctx);
+  // The hot loop for the most common shape: no window, no WHERE, one group key.
+  private runFlatSingle(batch: SourceEvent[], key0: Fn<EventData>, ctx: { ts: number; id: string }): void {
+    const { store, updater, dirty, epoch } = this;
+    const table = store.flatTable;
+    const map = table.flat;
+    let maxTs = this.maxTs;
+    for (let j = 0; j < batch.length; j++) {
+      const ev = batch[j] as SourceEvent;
+      const t = ev.ts;
+      if (t > maxTs) maxTs = t;
+      const data = ev.data;
+      const k = key0(data) ?? null;
+      let g = map.get(k !== null && typeof k === 'object' ? valueKey(k) : k) as Group | undefined;
+      if (g === undefined) g = store.createIn(table, [k], NaN, NaN);
+      ctx.ts = t;
+      ctx.id = ev.id;
+      updater(g.states, data, ctx);
+      if (g.mark !== epoch) {
+        g.mark = epoch;
+        dirty.push(g);
+      }
     }
-    if (g.mark !== this.epoch) {
-      g.mark = this.epoch;
-      this.dirty.push(g);
-    }
+    this.maxTs = maxTs;
   }
 
-  // Raises the watermark and closes every window it has passed.
-  private advance(candidate: number): void {
-    if (candidate <= this.wm) return;
+  // As runFlatSingle, with the key read in place from one top-level field.
+  private runFlatField(batch: SourceEvent[], name: string, exact: boolean, ctx: { ts: number; id: string }): void {
+    const { store, updater, dirty, epoch } = this;
+    const table = store.flatTable;
+    const map = table.flat;
+    let maxTs = this.maxTs;
+    for (let j = 0; j < batch.length; j++) {
+      const ev = batch[j] as SourceEvent;
+      const t = ev.ts;
+      if (t > maxTs) maxTs = t;
+      const data = ev.data;
+      let k = data[name];
+      if (k === undefined) k = fieldMiss(data, name, exact) ?? null;
+      let g = map.get(k !== null && typeof k === 'object' ? valueKey(k) : k) as Group | undefined;
+      if (g === undefined) g = store.createIn(table, [k], NaN, NaN);
+      ctx.ts = t;
+      ctx.id = ev.id;
+      updater(g.states, data, ctx);
+      if (g.mark !== epoch) {
+        g.mark = epoch;
+        dirty.push(g);
+      }
+    }
+    this.maxTs = maxTs;
+  }
+
+  // Raises the watermark and closes every window it has passed; true when some window closed.
+  private advance(candidate: number): boolean {
+    if (candidate <= this.wm) return false;
     this.wm = candidate;
-    if (candidate < this.store.nextCloseAt) return;
-    for (const g of this.store.takeClosed(candidate)) this.finalize(g);
+    if (candidate < this.store.nextCloseAt) return false;
+    const closed = this.store.takeClosed(candidate);
+    for (const g of closed) this.finalize(g);
+    return true;
   }
 
   private finalize(g: Group): void {
@@ -271,9 +340,8 @@ class QueryEngine implements Engine {
 
   private classify(err: unknown): unknown {
     if (err instanceof FunctionError || err instanceof EngineLimitError || err instanceof EngineStateError) return err;
-    const agg = this.aggs[this.currentAgg];
+    // User functions are guarded at registration and throw FunctionError themselves.
     if (err instanceof RangeError && /ARRAY_AGG/.test(err.message)) return new EngineLimitError(err.message, { cause: err });
-    if (agg !== undefined && !builtins.has(agg.fn)) return new FunctionError(agg.fn.name, err instanceof Error ? err.message : 'threw', { cause: err });
     return err;
   }
 

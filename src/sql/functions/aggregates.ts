@@ -10,10 +10,13 @@ const numericArg = (name: string, result: (t: SqlType) => SqlType) => (args: Sql
   return result(t);
 };
 
-type Sum = number | bigint | null;
+/** SUM's state: null until a value arrives, a number while exact, a bigint past 2^53. */
+export type SumState = number | bigint | null;
+type Sum = SumState;
 
 // Integer sums stay exact: they move to BigInt as soon as a partial sum leaves the safe range.
-function addSum(s: Sum, v: number | bigint): Sum {
+/** Adds to a sum, moving to BigInt when an integer sum would lose precision. */
+export function addSum(s: Sum, v: number | bigint): Sum {
   if (s === null) return v;
   if (typeof s === 'number' && typeof v === 'number') {
     const r = s + v;
@@ -51,7 +54,9 @@ export const sum: AggregateFunction<Sum> = {
   deserialize: sumDeserialize,
 };
 
-interface Avg { sum: Sum; n: number }
+/** AVG's state: an exact sum and a count. */
+export interface AvgState { sum: Sum; n: number }
+type Avg = AvgState;
 export const avg: AggregateFunction<Avg> = {
   kind: 'aggregate', name: 'AVG', minArgs: 1, maxArgs: 1, distinctAllowed: true,
   returnType: numericArg('AVG', () => 'double'),
