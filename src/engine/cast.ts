@@ -12,13 +12,19 @@ const numeric = (v: unknown): number | null => {
   return null;
 };
 
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 /** Converts a value to the target type, or null when it cannot be. */
-export function castValue(v: unknown, to: CastTarget, scale: number | undefined, fromTimestamp: boolean): unknown {
+export function castValue(v: unknown, to: CastTarget, scale: number | undefined, fromTimestamp: boolean, fromDecimal = false): unknown {
   if (v === null || v === undefined) return null;
   switch (to) {
     case 'integer': {
+      // Like DuckDB and PostgreSQL, a DECIMAL rounds ties away from zero, a double to even (rint).
       const n = numeric(v);
-      return n === null ? null : roundHalfAway(n);
+      return n === null ? null : fromDecimal ? roundHalfAway(n) : roundHalfEven(n);
     }
     case 'double':
       return numeric(v);

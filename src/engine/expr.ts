@@ -202,7 +202,8 @@ function build<C>(e: PlanExpr, leaf: Leaf<C>): Fn<C> {
       const a = b(e.arg);
       const { to, scale } = e;
       const fromTs = e.arg.type === 'timestamp';
-      return (c) => castValue(a(c), to, scale, fromTs);
+      const fromDecimal = e.arg.type === 'decimal' || e.arg.type === 'integer';
+      return (c) => castValue(a(c), to, scale, fromTs, fromDecimal);
     }
     case 'json': {
       const a = b(e.arg);

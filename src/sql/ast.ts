@@ -13,7 +13,7 @@ export interface Ident {
   quoted: boolean;
 }
 
-export type LiteralType = 'integer' | 'double' | 'varchar' | 'boolean' | 'null' | 'timestamp';
+export type LiteralType = 'integer' | 'double' | 'decimal' | 'varchar' | 'boolean' | 'null' | 'timestamp';
 
 export type CastTarget = 'integer' | 'double' | 'decimal' | 'varchar' | 'boolean' | 'timestamp';
 

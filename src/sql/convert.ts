@@ -133,7 +133,8 @@ class Converter {
     const n = Number(text);
     const isInt = /^-?\d+$/.test(text);
     if (isInt && !Number.isSafeInteger(n)) throw new SqlError(SqlErrorCode.unsupported, `integer literal ${text} is beyond 2^53`, pos, 'literal');
-    return { kind: 'literal', value: n, litType: isInt ? 'integer' : 'double', pos };
+    // An exact literal such as 0.5 is DECIMAL as in SQL (it matters for CAST rounding); 1e3 is DOUBLE.
+    return { kind: 'literal', value: n, litType: isInt ? 'integer' : /[eE]/.test(text) ? 'double' : 'decimal', pos };
   }
 
   interval(node: Loose, pos: Pos): Expr {
