@@ -244,8 +244,9 @@ class QueryEngine implements Engine {
   }
 
   private finalize(g: Group): void {
-    const row = this.rowOf(g);
-    const pass = this.passes(g);
+    const view = this.view(g);
+    const row = this.rowOf(g, view);
+    const pass = this.passes(g, view);
     this.delta.set(g.rowKey, null);
     if (pass) this.closed.push({ key: g.rowKey, row });
     if (pass) this.changes.set(g.rowKey, { op: 'upsert', key: g.rowKey, row, final: true });
@@ -273,12 +274,11 @@ class QueryEngine implements Engine {
     return { keys: g.keys, results: g.states.map((s, i) => (this.aggs[i] as BoundAggregate).fn.result(s)), start: g.start, end: g.end };
   }
 
-  private passes(g: Group): boolean {
-    return this.having === undefined || this.having(this.view(g)) === true;
+  private passes(g: Group, view: GroupView = this.view(g)): boolean {
+    return this.having === undefined || this.having(view) === true;
   }
 
-  private rowOf(g: Group): Row {
-    const view = this.view(g);
+  private rowOf(g: Group, view: GroupView = this.view(g)): Row {
     const row: Row = {};
     for (const o of this.outputs) row[o.name] = format(o.fn(view), o.type);
     return row;
@@ -317,10 +317,11 @@ class QueryEngine implements Engine {
     for (const g of this.dirty) {
       if (g.removed) continue;
       this.delta.set(g.rowKey, g);
-      const pass = this.passes(g);
+      const view = this.view(g);
+      const pass = this.passes(g, view);
       if (emitChanges) {
-        if (pass) this.changes.set(g.rowKey, { op: 'upsert', key: g.rowKey, row: this.rowOf(g), final: false });
-        else if (g.visible) this.changes.set(g.rowKey, { op: 'delete', key: g.rowKey, row: this.rowOf(g), final: false });
+        if (pass) this.changes.set(g.rowKey, { op: 'upsert', key: g.rowKey, row: this.rowOf(g, view), final: false });
+        else if (g.visible) this.changes.set(g.rowKey, { op: 'delete', key: g.rowKey, row: this.rowOf(g, view), final: false });
       }
       g.visible = pass;
     }
@@ -347,7 +348,10 @@ class QueryEngine implements Engine {
 
   rows(): { key: string; row: Row }[] {
     const out: { key: string; row: Row }[] = [];
-    for (const g of this.store.all()) if (this.passes(g)) out.push({ key: g.rowKey, row: this.rowOf(g) });
+    for (const g of this.store.all()) {
+      const view = this.view(g);
+      if (this.passes(g, view)) out.push({ key: g.rowKey, row: this.rowOf(g, view) });
+    }
     return out;
   }
 

@@ -75,6 +75,8 @@ export function bindStatement(stmt: SelectStmt, registry: FunctionRegistry): Que
   const outputs = stmt.items.map((item) => {
     const expr = binder.group(item.expr, 'SELECT');
     const name = item.alias ?? (item.expr.kind === 'column' ? (item.expr.path[item.expr.path.length - 1]?.name ?? '') : printExpr(item.expr));
+    // Rows are plain objects: a column named __proto__ would set their prototype instead of a field.
+    if (name === '__proto__') throw new SqlError(SqlErrorCode.unsupported, 'an output column cannot be named __proto__', item.pos, name);
     if (names.has(name)) throw new SqlError(SqlErrorCode.duplicateColumn, `output column "${name}" appears twice; give one an alias`, item.pos, name);
     names.add(name);
     return { name, expr, type: expr.type };

@@ -121,7 +121,12 @@ class Converter {
         const args = isObj(node.args) ? node.args : {};
         return { kind: 'extract', field: String(args.field).toUpperCase(), operand: sub(args.source), pos };
       }
-      case 'aggr_func': case 'function': return this.call(node, pos, sub);
+      case 'aggr_func': case 'function': {
+        // Some calls (e.g. COUNT(*)) carry no location: find the name after the enclosing node.
+        const written = isObj(node.name) && Array.isArray(node.name.name) && isObj(node.name.name[0]) ? String(node.name.name[0].value) : String(node.name);
+        const at = pos === parent ? findWord(this.sql, written.replace(/__D$/i, ''), parent.offset, parent) : pos;
+        return this.call(node, at, (n: unknown): Expr => this.expr(n, at, depth + 1));
+      }
       case 'expr_list': throw new SqlError(SqlErrorCode.unsupported, 'a parenthesised list is only allowed after IN', pos, 'list');
       default:
         throw new SqlError(SqlErrorCode.unsupported, `unsupported expression ${String(node.type ?? node.value)}`, pos, String(node.type));
