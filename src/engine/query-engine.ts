@@ -89,10 +89,10 @@ class QueryEngine implements Engine {
     this.begin();
     try {
       this.run(batch);
+      return this.finish();
     } catch (err) {
       throw this.classify(err);
     }
-    return this.finish();
   }
 
   private run(batch: SourceEvent[]): void {
@@ -294,14 +294,14 @@ class QueryEngine implements Engine {
     const idle = this.opts.idleTimeoutMs;
     const elapsed = processingTimeMs - this.lastActivity;
     // While idle, event time is taken to move with processing time from the last event seen.
-    if (idle !== undefined && elapsed >= idle && Number.isFinite(this.maxTs) && this.plan.window) {
-      try {
+    try {
+      if (idle !== undefined && elapsed >= idle && Number.isFinite(this.maxTs) && this.plan.window) {
         this.advance(this.maxTs - this.opts.latenessMs + elapsed);
-      } catch (err) {
-        throw this.classify(err);
       }
+      return this.finish();
+    } catch (err) {
+      throw this.classify(err);
     }
-    return this.finish();
   }
 
   private begin(): void {

@@ -143,3 +143,19 @@ void t.test('a field named like an Object prototype member reads as missing', (t
   t.same(e.rows()[0]?.row, { constructor: null, n: 1 });
   t.end();
 });
+
+void t.test('ARRAY_AGG beyond its bound raises EngineLimitError, with or without DISTINCT', (t) => {
+  const batch = Array.from({ length: 10_001 }, (_, i) => ev(i, 0, { v: i }));
+  t.throws(() => engineFor('SELECT ARRAY_AGG(v) FROM s').apply(batch), EngineLimitError);
+  t.throws(() => engineFor('SELECT ARRAY_AGG(DISTINCT v) FROM s').apply(batch), EngineLimitError);
+  t.end();
+});
+
+void t.test('a closing window whose final row fails HAVING is deleted with the final flag', (t) => {
+  const e = engineFor("SELECT COUNT(*) AS n FROM s GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE) HAVING COUNT(*) < 2");
+  t.same(e.apply([ev(1, 0, {})]).changes.map((c) => c.op), ['upsert']);
+  const res = e.apply([ev(2, 1, {}), ev(3, MIN, {})]);
+  t.same(res.changes.map((c) => [c.op, c.final, c.row.n]), [['delete', true, 2], ['upsert', false, 1]]);
+  t.same(res.closed, []);
+  t.end();
+});
