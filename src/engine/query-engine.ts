@@ -17,6 +17,8 @@ import type { WindowAssigner } from './windows.js';
 import { windowAssigner } from './windows.js';
 
 
+const maxTime = 8.64e15;
+
 interface Meta {
   v: 1;
   maxTs: number | null;
@@ -30,7 +32,7 @@ function format(v: unknown, type: SqlType): unknown {
   if (typeof v === 'bigint') return exactNumber(v);
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) return null;
-    if (type === 'timestamp') return isoTime(v);
+    if (type === 'timestamp') return Math.abs(v) <= maxTime ? isoTime(v) : null;
   }
   return v;
 }
@@ -131,7 +133,8 @@ class QueryEngine implements Engine {
     for (const ev of batch) {
       const t = ev.ts;
       if (windowed) {
-        if (typeof t !== 'number' || !Number.isFinite(t)) {
+        // Outside ±8.64e15 ms a time has no ISO form; such an event cannot be placed in a window.
+        if (typeof t !== 'number' || !(Math.abs(t) <= maxTime)) {
           this.late.push(ev);
           continue;
         }

@@ -39,9 +39,18 @@ export function toEpochMs(v: unknown): number | null {
   return null;
 }
 
+// Window bounds repeat for every row of a window, and formatting a Date is slow: keep recent ones.
+const isoCache = new Map<number, string>();
+
 /** ISO-8601 UTC with milliseconds, the one time format in result rows. */
 export function isoTime(ms: number): string {
-  return new Date(ms).toISOString();
+  let s = isoCache.get(ms);
+  if (s === undefined) {
+    s = new Date(ms).toISOString();
+    if (isoCache.size >= 4096) isoCache.clear();
+    isoCache.set(ms, s);
+  }
+  return s;
 }
 
 /** A bigint as a number when exact, else its decimal text (JSON has no 64-bit integers). */

@@ -159,3 +159,12 @@ void t.test('a closing window whose final row fails HAVING is deleted with the f
   t.same(res.closed, []);
   t.end();
 });
+
+void t.test('an event time outside the representable range is late, and such a TIMESTAMP result is NULL', (t) => {
+  const e = engineFor(tumble);
+  t.same(e.apply([ev(1, 1e20, { k: 'a' }), ev(2, Number.NaN, { k: 'a' })]).late.map((x) => x.id), ['e1', 'e2']);
+  const m = engineFor('SELECT MAX(CAST(x AS TIMESTAMP)) AS t FROM s');
+  m.apply([ev(1, 0, { x: 1e20 })]);
+  t.same(m.rows()[0]?.row, { t: null });
+  t.end();
+});
