@@ -4,6 +4,7 @@ import type { BoundAggregate, Group } from './group.js';
 import { rowKeyOf } from './group.js';
 import { EngineLimitError } from './errors.js';
 import { KeyTable } from './key-table.js';
+import { MinHeap } from './min-heap.js';
 
 interface Slot {
   start: number;
@@ -23,6 +24,9 @@ export class GroupStore {
   // Windows are keyed by end: unique for tumble, hop and cumulate, and the order they close in.
   private readonly windows = new Map<number, Slot>();
   private readonly sessions: KeyTable<Group[]>;
+  // Session ends only grow, so an entry whose end no longer matches its group is stale and skipped.
+  private readonly sessionEnds = new MinHeap<Group>();
+  private sessionCount = 0;
   private readonly depth: number;
   /** A lower bound of the earliest open window end; exact after each close. */
   nextCloseAt = Infinity;
@@ -116,18 +120,22 @@ export class GroupStore {
       const g = this.create(keys, t, hi);
       const at = list.findIndex((s) => s.start > t);
       list.splice(at < 0 ? list.length : at, 0, g);
-      if (hi < this.nextCloseAt) this.nextCloseAt = hi;
+      this.sessionCount++;
+      this.trackSession(g);
       return g;
     }
+    const endBefore = target.end;
     for (const other of hits.slice(1)) {
       target.states = target.states.map((s, i) => (this.aggs[i] as BoundAggregate).fn.merge(s, other.states[i]));
       if (other.end > target.end) target.end = other.end;
       list.splice(list.indexOf(other), 1);
       other.removed = true;
       this.count--;
+      this.sessionCount--;
       hooks.dropped(other);
     }
     if (hi > target.end) target.end = hi;
+    if (target.end !== endBefore) this.trackSession(target);
     if (t < target.start) {
       const oldKey = target.rowKey;
       target.start = t;
@@ -137,33 +145,44 @@ export class GroupStore {
     return target;
   }
 
+  private trackSession(g: Group): void {
+    this.sessionEnds.push(g.end, g);
+    // Stale entries pile up while sessions grow; rebuild from the live sessions when they dominate.
+    if (this.sessionEnds.size > 4 * this.sessionCount + 1024) {
+      this.sessionEnds.clear();
+      for (const list of this.sessions.values()) for (const s of list) this.sessionEnds.push(s.end, s);
+    }
+    this.nextCloseAt = this.sessionEnds.peek();
+  }
+
   /** Removes and returns every group whose window ends at or before `wm`, in (end, key) order. */
   takeClosed(wm: number): Group[] {
     const out: Group[] = [];
-    let next = Infinity;
     if (this.plan.window?.kind === 'session') {
-      for (const list of [...this.sessions.values()]) {
-        const keep = list.filter((g) => {
-          if (g.end <= wm) {
-            out.push(g);
-            return false;
-          }
-          if (g.end < next) next = g.end;
-          return true;
-        });
-        const first = list[0];
-        if (keep.length === 0 && first) this.sessions.delete(first.keys);
-        else list.splice(0, list.length, ...keep);
+      while (this.sessionEnds.peek() <= wm) {
+        const entry = this.sessionEnds.pop();
+        const g = entry?.value;
+        if (g === undefined || g.removed || g.end !== entry?.at) continue;
+        g.removed = true;
+        out.push(g);
+        const list = this.sessions.get(g.keys);
+        if (list) {
+          list.splice(list.indexOf(g), 1);
+          if (list.length === 0) this.sessions.delete(g.keys);
+        }
       }
+      this.sessionCount -= out.length;
+      this.nextCloseAt = this.sessionEnds.peek();
     } else {
+      let next = Infinity;
       for (const [end, slot] of this.windows) {
         if (end <= wm) {
           for (const g of slot.table.values()) out.push(g);
           this.windows.delete(end);
         } else if (end < next) next = end;
       }
+      this.nextCloseAt = next;
     }
-    this.nextCloseAt = next;
     this.count -= out.length;
     for (const g of out) g.removed = true;
     return out.sort((a, b) => a.end - b.end || (a.rowKey < b.rowKey ? -1 : a.rowKey > b.rowKey ? 1 : 0));
@@ -186,7 +205,8 @@ export class GroupStore {
       list.push(g);
       list.sort((a, b) => a.start - b.start);
       this.sessions.set(g.keys, list);
-      if (g.end < this.nextCloseAt) this.nextCloseAt = g.end;
+      this.sessionCount++;
+      this.trackSession(g);
     } else {
       let slot = this.windows.get(g.end);
       if (slot === undefined) {
