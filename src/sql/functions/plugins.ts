@@ -1,7 +1,8 @@
 // User function modules: validated at start-up, and guarded so a throwing plugin fails only its own query.
 import { FunctionError } from '../errors.js';
 import type { FunctionRegistry } from './registry.js';
-import type { AggregateFunction, ScalarFunction, SqlFunction } from './types.js';
+import { sqlTypes } from '../types.js';
+import type { AggregateFunction, ScalarFunction, SqlFunction, TypeCheck } from './types.js';
 
 /** A module the runtime imported from the configured functions folder. */
 export interface PluginModule {
@@ -25,6 +26,17 @@ function guard<A extends unknown[], R>(name: string, what: string, f: (...args: 
   };
 }
 
+// A plugin's returnType must answer one of our types (or an error), or the binder would carry garbage.
+function checkedReturnType(name: string, f: (args: never[]) => TypeCheck): (args: never[]) => TypeCheck {
+  const guarded = guard(name, 'returnType', f);
+  return (args) => {
+    const t = guarded(args);
+    if (typeof t === 'string' && (sqlTypes as readonly string[]).includes(t)) return t;
+    if (typeof t === 'object' && t !== null && typeof (t as { error?: unknown }).error === 'string') return t;
+    throw new FunctionError(name, `returnType gave ${JSON.stringify(t)}, not one of ${sqlTypes.join(', ')} or { error }`);
+  };
+}
+
 function validate(def: unknown, source: string): SqlFunction {
   const d = def as Record<string, unknown> | null;
   const label = typeof d?.name === 'string' ? d.name : '(unnamed)';
@@ -42,13 +54,13 @@ function validate(def: unknown, source: string): SqlFunction {
   const name = d.name.toUpperCase();
   if (d.kind === 'scalar') {
     const s = d as unknown as ScalarFunction;
-    return { ...s, name, returnType: guard(name, 'returnType', s.returnType.bind(s)), call: guard(name, 'call', s.call.bind(s)) };
+    return { ...s, name, returnType: checkedReturnType(name, s.returnType.bind(s)), call: guard(name, 'call', s.call.bind(s)) };
   }
   const a = d as unknown as AggregateFunction;
   const wrapped: AggregateFunction = {
     ...a,
     name,
-    returnType: guard(name, 'returnType', a.returnType.bind(a)),
+    returnType: checkedReturnType(name, a.returnType.bind(a)),
     init: guard(name, 'init', a.init.bind(a)),
     add: guard(name, 'add', a.add.bind(a)),
     merge: guard(name, 'merge', a.merge.bind(a)),

@@ -54,3 +54,10 @@ void t.test('a plugin that throws while running surfaces as FunctionError with i
   }
   t.end();
 });
+
+void t.test('a plugin whose returnType answers an unknown type is refused when a query uses it', (t) => {
+  const odd = { ...double, name: 'odd', returnType: () => 'complex' };
+  const registry = registerPlugins(defaultRegistry(), [{ source: 'odd.js', exports: odd }]);
+  t.throws(() => compileQuery('SELECT ODD(x), COUNT(*) FROM s GROUP BY ODD(x)', { functions: registry }), { name: 'FunctionError', message: /returnType gave "complex"/ });
+  t.end();
+});
