@@ -3,6 +3,7 @@ import { FunctionError } from '../sql/errors.js';
 import type { QueryPlan } from '../sql/plan.js';
 import type { SqlType } from '../sql/types.js';
 import { exactNumber, isoTime, valueKey } from '../sql/values.js';
+import { decodeMeta, decodeSnapshot, encodeMeta, encodeSnapshot } from './checkpoint.js';
 import { EngineConfigError, EngineLimitError, EngineStateError } from './errors.js';
 import type { EventData, Fn, GroupView } from './expr.js';
 import { compileGroupExpr, compileRowExpr, fieldMiss, simpleFieldName } from './expr.js';
@@ -19,13 +20,6 @@ import { windowAssigner } from './windows.js';
 
 const maxTime = 8.64e15;
 
-interface Meta {
-  v: 1;
-  maxTs: number | null;
-  wm: number | null;
-  lastActivity: number | null;
-  sawEvents: boolean;
-}
 
 function format(v: unknown, type: SqlType): unknown {
   if (v === undefined) return null;
@@ -370,19 +364,11 @@ class QueryEngine implements Engine {
   }
 
   private metaText(): string {
-    const fin = (x: number): number | null => (Number.isFinite(x) ? x : null);
-    const meta: Meta = { v: 1, maxTs: fin(this.maxTs), wm: fin(this.wm), lastActivity: this.lastActivity, sawEvents: this.sawEvents };
-    return JSON.stringify(meta);
+    return encodeMeta({ maxTs: this.maxTs, wm: this.wm, lastActivity: this.lastActivity, sawEvents: this.sawEvents });
   }
 
   load(entries: Record<string, string>, meta: string): void {
-    let m: Meta;
-    try {
-      m = JSON.parse(meta) as Meta;
-    } catch (err) {
-      throw new EngineStateError('engine meta is not valid JSON', { cause: err });
-    }
-    if (m.v !== 1) throw new EngineStateError(`unknown engine meta version ${String(m.v)}`);
+    const m = decodeMeta(meta);
     this.store = new GroupStore(this.plan, this.aggs, this.opts.limits?.maxGroups ?? Infinity);
     this.delta.clear();
     this.sizes.clear();
@@ -396,25 +382,17 @@ class QueryEngine implements Engine {
         this.bytes += key.length + text.length;
       }
     }
-    this.maxTs = m.maxTs ?? -Infinity;
-    this.wm = m.wm ?? -Infinity;
-    this.lastActivity = m.lastActivity;
-    this.sawEvents = m.sawEvents;
+    ({ maxTs: this.maxTs, wm: this.wm, lastActivity: this.lastActivity, sawEvents: this.sawEvents } = m);
   }
 
   snapshot(): string {
     const entries: Record<string, string> = {};
     for (const g of this.store.all()) entries[g.rowKey] = serializeGroup(g, this.aggs);
-    return JSON.stringify({ entries, meta: this.metaText() });
+    return encodeSnapshot(entries, this.metaText());
   }
 
   restore(s: string): void {
-    let parsed: { entries: Record<string, string>; meta: string };
-    try {
-      parsed = JSON.parse(s) as { entries: Record<string, string>; meta: string };
-    } catch (err) {
-      throw new EngineStateError('snapshot is not valid JSON', { cause: err });
-    }
-    this.load(parsed.entries, parsed.meta);
+    const { entries, meta } = decodeSnapshot(s);
+    this.load(entries, meta);
   }
 }
