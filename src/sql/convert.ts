@@ -215,7 +215,7 @@ class Converter {
     const name = String(t.dataType).toUpperCase();
     const target = castTargets[name];
     if (target === undefined) throw new SqlError(SqlErrorCode.type, `CAST to ${name} is not supported`, pos, 'CAST');
-    return { kind: 'cast', operand: sub(node.expr), target, scale: typeof t.scale === 'number' ? t.scale : undefined, pos };
+    return { kind: 'cast', operand: sub(node.expr), target, precision: typeof t.length === 'number' ? t.length : undefined, scale: typeof t.scale === 'number' ? t.scale : undefined, pos };
   }
 
   call(node: Loose, pos: Pos, sub: (n: unknown) => Expr): Expr {

@@ -33,7 +33,7 @@ export function explainExpr(e: PlanExpr): string {
     case 'like': return `(${x(e.arg)}${e.negated ? ' NOT' : ''} ${e.ci ? 'ILIKE' : 'LIKE'} ${x(e.pattern)})`;
     case 'is': return `(${x(e.arg)} IS ${e.negated ? 'NOT ' : ''}${e.target.toUpperCase()})`;
     case 'case': return `CASE${e.whens.map((w) => ` WHEN ${x(w.when)} THEN ${x(w.then)}`).join('')}${e.otherwise ? ` ELSE ${x(e.otherwise)}` : ''} END`;
-    case 'cast': return `CAST(${x(e.arg)} AS ${e.to.toUpperCase()}${e.scale !== undefined ? `(${e.scale})` : ''})`;
+    case 'cast': return `CAST(${x(e.arg)} AS ${e.to.toUpperCase()}${e.scale !== undefined ? `(scale ${e.scale})` : ''})`;
     case 'json': return `(${x(e.arg)} ${e.asText ? '->>' : '->'} ${x(e.key)})`;
     case 'call': return `${e.fn.name}(${e.args.map(x).join(', ')})`;
     case 'key': return `key#${e.index}`;

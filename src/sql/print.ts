@@ -33,7 +33,10 @@ export function printExpr(e: Expr, canonical = false): string {
       const otherwise = e.otherwise ? ` ELSE ${printExpr(e.otherwise, canonical)}` : '';
       return `CASE${subject}${whens}${otherwise} END`;
     }
-    case 'cast': return `CAST(${printExpr(e.operand, canonical)} AS ${e.target.toUpperCase()}${e.scale !== undefined ? `(${e.scale})` : ''})`;
+    case 'cast': {
+      const size = [e.precision, e.scale].filter((n) => n !== undefined).join(', ');
+      return `CAST(${printExpr(e.operand, canonical)} AS ${e.target.toUpperCase()}${size ? `(${size})` : ''})`;
+    }
     case 'call': {
       const args = e.star ? '*' : e.args.map((x) => printExpr(x, canonical)).join(', ');
       const filter = e.filter ? ` FILTER (WHERE ${printExpr(e.filter, canonical)})` : '';
