@@ -1,0 +1,257 @@
+// PlanExpr → closures. No code is generated from user text: each node becomes a small pre-built function.
+import type { FieldStep, PlanExpr } from '../sql/plan.js';
+import { FunctionError } from '../sql/errors.js';
+import { toEpochMs } from '../sql/values.js';
+import { castValue } from './cast.js';
+import { likeMatch } from './like.js';
+
+export type Fn<C> = (c: C) => unknown;
+export type EventData = Record<string, unknown>;
+
+/** What post-aggregation expressions see: group keys, aggregate results and the window bounds. */
+export interface GroupView {
+  keys: unknown[];
+  results: unknown[];
+  start: number;
+  end: number;
+}
+
+type Leaf<C> = (e: PlanExpr) => Fn<C> | undefined;
+
+
+/** The field name when `e` reads one top-level field that a plain property read can serve. */
+export function simpleFieldName(e: PlanExpr | undefined): string | undefined {
+  if (e?.k !== 'field' || e.path.length !== 1) return undefined;
+  const name = e.path[0]?.name;
+  return name !== undefined && !(name in Object.prototype) ? name : undefined;
+}
+
+/** The slow path of a field read after `data[name]` missed: case-insensitive match for unquoted names. */
+export function fieldMiss(data: EventData, name: string, exact: boolean): unknown {
+  return lookup(data, { name, exact });
+}
+
+// Unquoted names match case-insensitively: try as written, then lower case, then scan.
+function lookup(obj: unknown, step: FieldStep): unknown {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return null;
+  const o = obj as Record<string, unknown>;
+  if (Object.hasOwn(o, step.name)) return o[step.name] ?? null;
+  if (step.exact) return null;
+  const lower = step.name.toLowerCase();
+  if (Object.hasOwn(o, lower)) return o[lower] ?? null;
+  for (const k of Object.keys(o)) if (k.toLowerCase() === lower) return o[k] ?? null;
+  return null;
+}
+
+function fieldFn(path: FieldStep[]): Fn<EventData> {
+  const [first, ...rest] = path;
+  if (first === undefined) return () => null;
+  const name = first.name;
+  const unsafe = name in Object.prototype;
+  // Fast path for the common one-level field: a plain property read, with the slow path only on a miss.
+  const head: Fn<EventData> = unsafe ? (d) => lookup(d, first) : (d) => {
+    const v = d[name];
+    return v !== undefined ? v : lookup(d, first);
+  };
+  if (rest.length === 0) return head;
+  return (d) => {
+    let v = head(d);
+    for (const s of rest) v = lookup(v, s);
+    return v;
+  };
+}
+
+const truth = (v: unknown): boolean | null => (v === null || v === undefined ? null : v === true);
+
+function compare(a: unknown, b: unknown, time: boolean): number | null {
+  if (a === null || b === null || a === undefined || b === undefined) return null;
+  if (time) {
+    const x = toEpochMs(a);
+    const y = toEpochMs(b);
+    return x === null || y === null ? null : x - y;
+  }
+  const ta = typeof a;
+  if (ta !== typeof b) return null;
+  if (ta === 'number' || ta === 'string' || ta === 'boolean') return a < b ? -1 : a > b ? 1 : 0;
+  const ja = JSON.stringify(a);
+  const jb = JSON.stringify(b);
+  return ja < jb ? -1 : ja > jb ? 1 : 0;
+}
+
+const asText = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v));
+
+/** Builds the closure for an expression; `leaf` handles the context-specific nodes. */
+function build<C>(e: PlanExpr, leaf: Leaf<C>): Fn<C> {
+  const special = leaf(e);
+  if (special) return special;
+  const b = (x: PlanExpr): Fn<C> => build(x, leaf);
+  switch (e.k) {
+    case 'const': {
+      const v = e.value;
+      return () => v;
+    }
+    case 'arith': {
+      const l = b(e.left);
+      const r = b(e.right);
+      const timeLeft = e.left.type === 'timestamp';
+      const num = (f: Fn<C>, time: boolean) => (c: C): number | null => {
+        const v = f(c);
+        return typeof v === 'number' ? v : time ? toEpochMs(v) : null;
+      };
+      const x = num(l, timeLeft);
+      const y = num(r, false);
+      switch (e.op) {
+        case '+': return (c) => { const p = x(c); const q = y(c); return p === null || q === null ? null : p + q; };
+        case '-': return (c) => { const p = x(c); const q = y(c); return p === null || q === null ? null : p - q; };
+        case '*': return (c) => { const p = x(c); const q = y(c); return p === null || q === null ? null : p * q; };
+        case '/': return (c) => { const p = x(c); const q = y(c); return p === null || q === null || q === 0 ? null : p / q; };
+        case '%': return (c) => { const p = x(c); const q = y(c); return p === null || q === null || q === 0 ? null : p % q; };
+      }
+      break;
+    }
+    case 'neg': {
+      const a = b(e.arg);
+      return (c) => { const v = a(c); return typeof v === 'number' ? -v : null; };
+    }
+    case 'concat': {
+      const l = b(e.left);
+      const r = b(e.right);
+      return (c) => { const p = l(c); const q = r(c); return p === null || q === null ? null : asText(p) + asText(q); };
+    }
+    case 'cmp': {
+      const l = b(e.left);
+      const r = b(e.right);
+      const time = e.time;
+      const test: (n: number) => boolean = { '=': (n: number) => n === 0, '<>': (n: number) => n !== 0, '<': (n: number) => n < 0, '<=': (n: number) => n <= 0, '>': (n: number) => n > 0, '>=': (n: number) => n >= 0 }[e.op];
+      return (c) => { const n = compare(l(c), r(c), time); return n === null ? null : test(n); };
+    }
+    case 'and': {
+      const args = e.args.map(b);
+      return (c) => {
+        let unknown = false;
+        for (const a of args) {
+          const v = truth(a(c));
+          if (v === false) return false;
+          if (v === null) unknown = true;
+        }
+        return unknown ? null : true;
+      };
+    }
+    case 'or': {
+      const args = e.args.map(b);
+      return (c) => {
+        let unknown = false;
+        for (const a of args) {
+          const v = truth(a(c));
+          if (v === true) return true;
+          if (v === null) unknown = true;
+        }
+        return unknown ? null : false;
+      };
+    }
+    case 'not': {
+      const a = b(e.arg);
+      return (c) => { const v = truth(a(c)); return v === null ? null : !v; };
+    }
+    case 'in': {
+      const a = b(e.arg);
+      const list = e.list.map(b);
+      const time = e.arg.type === 'timestamp' || e.list.some((x) => x.type === 'timestamp');
+      const negated = e.negated;
+      return (c) => {
+        const v = a(c);
+        if (v === null) return null;
+        let unknown = false;
+        for (const item of list) {
+          const n = compare(v, item(c), time);
+          if (n === 0) return !negated;
+          if (n === null) unknown = true;
+        }
+        return unknown ? null : negated;
+      };
+    }
+    case 'like': {
+      const a = b(e.arg);
+      const p = b(e.pattern);
+      const { ci, negated } = e;
+      return (c) => {
+        const v = a(c);
+        const pat = p(c);
+        if (v === null || pat === null) return null;
+        return likeMatch(asText(v), asText(pat), ci) !== negated;
+      };
+    }
+    case 'is': {
+      const a = b(e.arg);
+      const { target, negated } = e;
+      return (c) => {
+        const v = a(c);
+        const hit = target === 'null' ? v === null || v === undefined : target === 'true' ? v === true : v === false;
+        return hit !== negated;
+      };
+    }
+    case 'case': {
+      const whens = e.whens.map((w) => ({ when: b(w.when), then: b(w.then) }));
+      const otherwise = e.otherwise ? b(e.otherwise) : () => null;
+      return (c) => {
+        for (const w of whens) if (w.when(c) === true) return w.then(c);
+        return otherwise(c);
+      };
+    }
+    case 'cast': {
+      const a = b(e.arg);
+      const { to, scale } = e;
+      const fromTs = e.arg.type === 'timestamp';
+      const fromDecimal = e.arg.type === 'decimal' || e.arg.type === 'integer';
+      return (c) => castValue(a(c), to, scale, fromTs, fromDecimal);
+    }
+    case 'json': {
+      const a = b(e.arg);
+      const key = b(e.key);
+      const text = e.asText;
+      return (c) => {
+        let v = a(c);
+        const k = key(c);
+        if (typeof v === 'string' && (v.startsWith('{') || v.startsWith('['))) {
+          try { v = JSON.parse(v) as unknown; } catch { return null; }
+        }
+        let out: unknown = null;
+        if (Array.isArray(v) && typeof k === 'number') out = v[k < 0 ? v.length + k : k] ?? null;
+        else if (v !== null && typeof v === 'object' && typeof k === 'string' && Object.hasOwn(v, k)) out = (v as Record<string, unknown>)[k] ?? null;
+        return text && out !== null ? asText(out) : out;
+      };
+    }
+    case 'call': {
+      const args = e.args.map(b);
+      const fn = e.fn;
+      const nullSafe = fn.nullSafe === true;
+      return (c) => {
+        const vals = args.map((a) => a(c) ?? null);
+        if (!nullSafe && vals.includes(null)) return null;
+        try {
+          return fn.call(vals) ?? null;
+        } catch (err) {
+          throw new FunctionError(fn.name, err instanceof Error ? err.message : 'threw', { cause: err });
+        }
+      };
+    }
+    case 'field': case 'key': case 'agg': case 'window':
+      break;
+  }
+  throw new Error(`expression node ${e.k} is not valid here`);
+}
+
+/** A closure over one event's data (WHERE, group keys, aggregate arguments, FILTER). */
+export function compileRowExpr(e: PlanExpr): Fn<EventData> {
+  return build<EventData>(e, (x) => (x.k === 'field' ? fieldFn(x.path) : undefined));
+}
+
+/** A closure over a group after aggregation (SELECT outputs, HAVING). */
+export function compileGroupExpr(e: PlanExpr): Fn<GroupView> {
+  return build<GroupView>(e, (x) => {
+    if (x.k === 'key') { const i = x.index; return (g) => g.keys[i] ?? null; }
+    if (x.k === 'agg') { const i = x.index; return (g) => g.results[i] ?? null; }
+    if (x.k === 'window') return x.which === 'start' ? (g) => g.start : (g) => g.end;
+    return undefined;
+  });
+}

@@ -1,0 +1,112 @@
+// One group's state (keys, window, accumulators), its stable row key, and its serialized form.
+import { distinctOf } from '../sql/functions/distinct.js';
+import type { AggregateFunction } from '../sql/functions/types.js';
+import type { QueryPlan } from '../sql/plan.js';
+import { isoTime } from '../sql/values.js';
+import { EngineStateError } from './errors.js';
+
+/** A live group of one window (or of the whole stream when the query has no window). */
+export interface Group {
+  keys: unknown[];
+  states: unknown[];
+  /** Window bounds in epoch ms; NaN when the query has no window. */
+  start: number;
+  end: number;
+  rowKey: string;
+  /** Whether the last row sent for this key passed HAVING (so a later failure must send a delete). */
+  visible: boolean;
+  removed: boolean;
+  /** The apply() call that last marked this group changed; avoids a Set per event. */
+  mark: number;
+}
+
+/** An aggregate ready to run: DISTINCT applied, parameters bound. */
+export interface BoundAggregate {
+  fn: AggregateFunction;
+  params: unknown[];
+  acceptsNulls: boolean;
+}
+
+/** The effective aggregate functions of a plan, in aggregate order. */
+export function bindAggregates(plan: QueryPlan): BoundAggregate[] {
+  return plan.aggregates.map((a) => {
+    const fn = a.distinct ? (distinctOf(a.fn, a.params) as AggregateFunction) : a.fn;
+    return { fn, params: a.params, acceptsNulls: fn.acceptsNulls === true };
+  });
+}
+
+/**
+ * The stable key of a result row: JSON of the group values, then the window bounds as ISO text.
+ * A session's end moves as it grows, so a session row is keyed by its start only.
+ */
+export function rowKeyOf(keys: unknown[], start: number, end: number, session: boolean): string {
+  if (Number.isNaN(start)) return JSON.stringify(keys);
+  return JSON.stringify(session ? [...keys, isoTime(start)] : [...keys, isoTime(start), isoTime(end)]);
+}
+
+interface Stored {
+  k: unknown[];
+  s: number | null;
+  e: number | null;
+  a: unknown[];
+  v: boolean;
+}
+
+/** The JSON text one group is checkpointed as. */
+export function serializeGroup(g: Group, aggs: BoundAggregate[]): string {
+  const stored: Stored = {
+    k: g.keys,
+    s: Number.isNaN(g.start) ? null : g.start,
+    e: Number.isNaN(g.end) ? null : g.end,
+    a: g.states.map((st, i) => (aggs[i] as BoundAggregate).fn.serialize(st)),
+    v: g.visible,
+  };
+  return JSON.stringify(stored);
+}
+
+/** Reads a group back from its checkpoint text. */
+export function deserializeGroup(text: string, aggs: BoundAggregate[], session: boolean): Group {
+  let stored: Stored;
+  try {
+    stored = JSON.parse(text) as Stored;
+  } catch (err) {
+    throw new EngineStateError('a checkpointed group is not valid JSON', { cause: err });
+  }
+  if (!Array.isArray(stored.k) || !Array.isArray(stored.a) || stored.a.length !== aggs.length) {
+    throw new EngineStateError('a checkpointed group does not match the query plan');
+  }
+  const start = stored.s ?? NaN;
+  const end = stored.e ?? NaN;
+  return {
+    keys: stored.k,
+    states: stored.a.map((j, i) => {
+      const agg = aggs[i] as BoundAggregate;
+      return agg.fn.deserialize(j, agg.params);
+    }),
+    start,
+    end,
+    rowKey: rowKeyOf(stored.k, start, end, session),
+    visible: stored.v === true,
+    removed: false,
+    mark: -1,
+  };
+}
+
+/**
+ * Merges two serialized states of the same group (e.g. partial aggregates from two stream
+ * partitions). Session bounds widen to cover both.
+ */
+export function mergeStates(plan: QueryPlan, a: string, b: string): string {
+  const aggs = bindAggregates(plan);
+  const session = plan.window?.kind === 'session';
+  const x = deserializeGroup(a, aggs, session);
+  const y = deserializeGroup(b, aggs, session);
+  const merged: Group = {
+    ...x,
+    states: x.states.map((s, i) => (aggs[i] as BoundAggregate).fn.merge(s, y.states[i])),
+    start: Math.min(x.start, y.start),
+    end: Math.max(x.end, y.end),
+    visible: x.visible || y.visible,
+  };
+  return serializeGroup(merged, aggs);
+}

@@ -1,0 +1,39 @@
+// compileQuery: SQL text → plan, output columns and explain text (parse → bind → plan).
+import { bindStatement } from './bind.js';
+import { explainPlan } from './explain.js';
+import type { FunctionRegistry } from './functions/registry.js';
+import { defaultRegistry } from './functions/registry.js';
+import { defaultParseLimits, parseSql } from './parse.js';
+import type { QueryPlan } from './plan.js';
+
+/** What the runtime gets for a registered query. */
+export interface CompiledQuery {
+  plan: QueryPlan;
+  /** The one stream the query reads. */
+  source: string;
+  columns: { name: string; type: string }[];
+  explain: string;
+  windowed: boolean;
+}
+
+export interface CompileOptions {
+  functions?: FunctionRegistry;
+  maxLength?: number;
+  maxDepth?: number;
+}
+
+let shared: FunctionRegistry | undefined;
+
+/** Compiles one continuous query; throws SqlError with a stable code and line:column on refusal. */
+export function compileQuery(sql: string, opts: CompileOptions = {}): CompiledQuery {
+  const registry = opts.functions ?? (shared ??= defaultRegistry());
+  const stmt = parseSql(sql, { maxLength: opts.maxLength ?? defaultParseLimits.maxLength, maxDepth: opts.maxDepth ?? defaultParseLimits.maxDepth });
+  const plan = bindStatement(stmt, registry);
+  return {
+    plan,
+    source: plan.source,
+    columns: plan.outputs.map((o) => ({ name: o.name, type: o.type })),
+    explain: explainPlan(plan),
+    windowed: plan.window !== undefined,
+  };
+}

@@ -1,0 +1,181 @@
+// Built-in aggregates, written on the same AggregateFunction interface as plugins.
+import type { SqlType } from '../types.js';
+import { surelyNotNumeric } from '../types.js';
+import { compareValues, exactNumber } from '../values.js';
+import type { AggregateContext, AggregateFunction, TypeCheck } from './types.js';
+
+const numericArg = (name: string, result: (t: SqlType) => SqlType) => (args: SqlType[]): TypeCheck => {
+  const t = args[0] ?? 'any';
+  if (surelyNotNumeric(t)) return { error: `${name} needs a numeric argument, not ${t}` };
+  return result(t);
+};
+
+/** SUM's state: null until a value arrives, a number while exact, a bigint past 2^53. */
+export type SumState = number | bigint | null;
+type Sum = SumState;
+
+// Integer sums stay exact: they move to BigInt as soon as a partial sum leaves the safe range.
+/** Adds to a sum, moving to BigInt when an integer sum would lose precision. */
+export function addSum(s: Sum, v: number | bigint): Sum {
+  if (s === null) return v;
+  if (typeof s === 'number' && typeof v === 'number') {
+    const r = s + v;
+    if (Number.isSafeInteger(r) || !Number.isInteger(s) || !Number.isInteger(v)) return r;
+    return BigInt(s) + BigInt(v);
+  }
+  if (typeof s === 'bigint' && typeof v === 'bigint') return s + v;
+  if (typeof s === 'bigint') return Number.isInteger(v) ? s + BigInt(v) : Number(s) + Number(v);
+  return Number.isInteger(s) ? BigInt(s) + (v as bigint) : s + Number(v);
+}
+
+const sumResult = (s: Sum): number | string | null => (typeof s === 'bigint' ? exactNumber(s) : s);
+const sumSerialize = (s: Sum): unknown => (typeof s === 'bigint' ? { big: s.toString() } : s);
+const sumDeserialize = (j: unknown): Sum => (typeof j === 'object' && j !== null ? BigInt((j as { big: string }).big) : (j as number | null));
+
+export const count: AggregateFunction<number> = {
+  kind: 'aggregate', name: 'COUNT', minArgs: 0, maxArgs: 1, distinctAllowed: true,
+  returnType: () => 'integer',
+  init: () => 0,
+  add: (s) => s + 1,
+  merge: (a, b) => a + b,
+  result: (s) => s,
+  serialize: (s) => s,
+  deserialize: (j) => Number(j),
+};
+
+export const sum: AggregateFunction<Sum> = {
+  kind: 'aggregate', name: 'SUM', minArgs: 1, maxArgs: 1, distinctAllowed: true,
+  returnType: numericArg('SUM', (t) => (t === 'integer' ? 'integer' : t)),
+  init: () => null,
+  add: (s, v) => (typeof v === 'number' ? addSum(s, v) : s),
+  merge: (a, b) => (b === null ? a : addSum(a, b)),
+  result: sumResult,
+  serialize: sumSerialize,
+  deserialize: sumDeserialize,
+};
+
+/** AVG's state: an exact sum and a count. */
+export interface AvgState { sum: Sum; n: number }
+type Avg = AvgState;
+export const avg: AggregateFunction<Avg> = {
+  kind: 'aggregate', name: 'AVG', minArgs: 1, maxArgs: 1, distinctAllowed: true,
+  returnType: numericArg('AVG', () => 'double'),
+  init: () => ({ sum: null, n: 0 }),
+  add: (s, v) => {
+    if (typeof v === 'number') {
+      s.sum = addSum(s.sum, v);
+      s.n++;
+    }
+    return s;
+  },
+  merge: (a, b) => ({ sum: b.sum === null ? a.sum : addSum(a.sum, b.sum), n: a.n + b.n }),
+  result: (s) => (s.n === 0 || s.sum === null ? null : Number(s.sum) / s.n),
+  serialize: (s) => [sumSerialize(s.sum), s.n],
+  deserialize: (j) => {
+    const [a, n] = j as [unknown, number];
+    return { sum: sumDeserialize(a), n };
+  },
+};
+
+const extreme = (name: 'MIN' | 'MAX', sign: 1 | -1): AggregateFunction<unknown> => ({
+  kind: 'aggregate', name, minArgs: 1, maxArgs: 1, distinctAllowed: true,
+  returnType: (args) => args[0] ?? 'any',
+  init: () => null,
+  add: (s, v) => (s === null || compareValues(v, s) * sign < 0 ? v : s),
+  merge: (a, b) => (a === null ? b : b === null ? a : compareValues(b, a) * sign < 0 ? b : a),
+  result: (s) => s,
+  serialize: (s) => s,
+  deserialize: (j) => j,
+});
+export const min = extreme('MIN', 1);
+export const max = extreme('MAX', -1);
+
+// Welford's running moments; merge is Chan et al.'s parallel formula.
+interface Moments { n: number; mean: number; m2: number }
+const moments = (name: string, result: (m: Moments) => number | null): AggregateFunction<Moments> => ({
+  kind: 'aggregate', name, minArgs: 1, maxArgs: 1,
+  returnType: numericArg(name, () => 'double'),
+  init: () => ({ n: 0, mean: 0, m2: 0 }),
+  add: (s, v) => {
+    if (typeof v !== 'number') return s;
+    s.n++;
+    const d = v - s.mean;
+    s.mean += d / s.n;
+    s.m2 += d * (v - s.mean);
+    return s;
+  },
+  merge: (a, b) => {
+    if (a.n === 0) return { ...b };
+    if (b.n === 0) return { ...a };
+    const n = a.n + b.n;
+    const d = b.mean - a.mean;
+    return { n, mean: a.mean + (d * b.n) / n, m2: a.m2 + b.m2 + (d * d * a.n * b.n) / n };
+  },
+  result: (s) => result(s),
+  serialize: (s) => [s.n, s.mean, s.m2],
+  deserialize: (j) => {
+    const [n, mean, m2] = j as [number, number, number];
+    return { n, mean, m2 };
+  },
+});
+const clamp = (x: number): number => (x < 0 ? 0 : x);
+export const varPop = moments('VAR_POP', (m) => (m.n === 0 ? null : clamp(m.m2 / m.n)));
+export const varSamp = moments('VAR_SAMP', (m) => (m.n < 2 ? null : clamp(m.m2 / (m.n - 1))));
+export const stddevPop = moments('STDDEV_POP', (m) => (m.n === 0 ? null : Math.sqrt(clamp(m.m2 / m.n))));
+export const stddevSamp = moments('STDDEV_SAMP', (m) => (m.n < 2 ? null : Math.sqrt(clamp(m.m2 / (m.n - 1)))));
+
+// FIRST/LAST by event time; the event id breaks ties so merge stays commutative.
+type Stamped = { ts: number; id: string; v: unknown } | null;
+const before = (a: AggregateContext, b: AggregateContext): boolean => a.ts < b.ts || (a.ts === b.ts && a.id < b.id);
+const byTime = (name: string, last: boolean): AggregateFunction<Stamped> => ({
+  kind: 'aggregate', name, minArgs: 1, maxArgs: 1,
+  returnType: (args) => args[0] ?? 'any',
+  init: () => null,
+  add: (s, v, ctx) => (s === null || before(ctx, s) !== last ? { ts: ctx.ts, id: ctx.id, v } : s),
+  merge: (a, b) => (a === null ? b : b === null ? a : before(b, a) !== last ? b : a),
+  result: (s) => (s === null ? null : s.v),
+  serialize: (s) => (s === null ? null : [s.ts, s.id, s.v]),
+  deserialize: (j) => {
+    if (j === null) return null;
+    const [ts, id, v] = j as [number, string, unknown];
+    return { ts, id, v };
+  },
+});
+export const firstValue = byTime('FIRST_VALUE', false);
+export const lastValue = byTime('LAST_VALUE', true);
+
+/** ARRAY_AGG keeps at most this many values per group; beyond it the query fails rather than truncating. */
+export const arrayAggLimit = 10_000;
+
+// Values are kept with their (ts, id) so the merged array is in event-time order whatever the merge order.
+type Items = { ts: number; id: string; v: unknown }[];
+export const arrayAgg: AggregateFunction<Items> = {
+  kind: 'aggregate', name: 'ARRAY_AGG', minArgs: 1, maxArgs: 1, distinctAllowed: true, acceptsNulls: true, ordered: true,
+  returnType: () => 'array',
+  init: () => [],
+  add: (s, v, ctx) => {
+    if (s.length >= arrayAggLimit) throw new RangeError(`ARRAY_AGG holds more than ${arrayAggLimit} values`);
+    const item = { ts: ctx.ts, id: ctx.id, v };
+    const last = s[s.length - 1];
+    s.push(item);
+    if (last !== undefined && before(ctx, last)) s.sort((x, y) => (before(x, y) ? -1 : before(y, x) ? 1 : 0));
+    return s;
+  },
+  merge: (a, b) => {
+    if (a.length + b.length > arrayAggLimit) throw new RangeError(`ARRAY_AGG holds more than ${arrayAggLimit} values`);
+    return [...a, ...b].sort((x, y) => (before(x, y) ? -1 : before(y, x) ? 1 : 0));
+  },
+  result: (s) => (s.length === 0 ? null : s.map((i) => i.v)),
+  serialize: (s) => s.map((i) => [i.ts, i.id, i.v]),
+  deserialize: (j) => (j as [number, string, unknown][]).map(([ts, id, v]) => ({ ts, id, v })),
+};
+
+export const builtinAggregates: AggregateFunction<never>[] = [
+  count, sum, avg, min, max, varPop, varSamp, stddevPop, stddevSamp, firstValue, lastValue, arrayAgg,
+] as unknown as AggregateFunction<never>[];
+
+/** Aliases resolved to built-ins at bind time. */
+export const aggregateAliases: Record<string, string> = {
+  STDDEV: 'STDDEV_SAMP', VARIANCE: 'VAR_SAMP', FIRST: 'FIRST_VALUE', LAST: 'LAST_VALUE', LIST: 'ARRAY_AGG',
+};
+

@@ -1,0 +1,121 @@
+// Built-in scalar functions, on the same ScalarFunction interface user plugins implement.
+import type { SqlType } from '../types.js';
+import { isNumeric, surelyNotNumeric } from '../types.js';
+import { roundHalfAway, toEpochMs } from '../values.js';
+import type { ScalarFunction, TypeCheck } from './types.js';
+
+const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : JSON.stringify(v));
+const num = (v: unknown): number | null => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : null);
+
+const stringArgs = (name: string, result: SqlType) => (args: SqlType[]): TypeCheck => {
+  const bad = args.find((t) => t !== 'varchar' && t !== 'any' && t !== 'null');
+  return bad !== undefined && args[0] === bad ? { error: `${name} needs text, not ${bad}` } : result;
+};
+const numericArgs = (name: string, result: (args: SqlType[]) => SqlType) => (args: SqlType[]): TypeCheck => {
+  const bad = args.find(surelyNotNumeric);
+  return bad !== undefined ? { error: `${name} needs numbers, not ${bad}` } : result(args);
+};
+const sameAsFirst = (args: SqlType[]): SqlType => args[0] ?? 'any';
+const intOrAny = (args: SqlType[]): SqlType => (isNumeric(args[0] ?? 'any') ? 'integer' : 'any');
+
+const fn = (name: string, minArgs: number, maxArgs: number, returnType: (a: SqlType[]) => TypeCheck, call: (a: unknown[]) => unknown, nullSafe = false): ScalarFunction => ({
+  kind: 'scalar', name, minArgs, maxArgs, returnType, call, nullSafe,
+});
+
+const onNumber = (f: (x: number) => number | null) => (a: unknown[]): unknown => {
+  const x = num(a[0]);
+  return x === null ? null : f(x);
+};
+
+const truncUnits: Record<string, number> = { millisecond: 1, second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
+function dateTrunc(unit: string, ms: number): number | null {
+  const u = unit.toLowerCase();
+  const step = truncUnits[u];
+  if (step !== undefined) return Math.floor(ms / step) * step;
+  const d = new Date(ms);
+  if (u === 'week') {
+    const day = Math.floor(ms / 86_400_000) * 86_400_000;
+    return day - ((d.getUTCDay() + 6) % 7) * 86_400_000;
+  }
+  if (u === 'month') return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  if (u === 'quarter') return Date.UTC(d.getUTCFullYear(), Math.floor(d.getUTCMonth() / 3) * 3, 1);
+  if (u === 'year') return Date.UTC(d.getUTCFullYear(), 0, 1);
+  return null;
+}
+
+function extract(field: string, ms: number): number | null {
+  const d = new Date(ms);
+  switch (field.toUpperCase()) {
+    case 'YEAR': return d.getUTCFullYear();
+    case 'QUARTER': return Math.floor(d.getUTCMonth() / 3) + 1;
+    case 'MONTH': return d.getUTCMonth() + 1;
+    case 'DAY': return d.getUTCDate();
+    case 'HOUR': return d.getUTCHours();
+    case 'MINUTE': return d.getUTCMinutes();
+    case 'SECOND': return d.getUTCSeconds();
+    case 'MILLISECOND': case 'MILLISECONDS': return d.getUTCSeconds() * 1000 + d.getUTCMilliseconds();
+    case 'DOW': return d.getUTCDay();
+    case 'DOY': return Math.floor((ms - Date.UTC(d.getUTCFullYear(), 0, 1)) / 86_400_000) + 1;
+    case 'EPOCH': return ms / 1000;
+    default: return null;
+  }
+}
+
+/** Fields EXTRACT accepts; checked at compile time. */
+export const extractFields = ['YEAR', 'QUARTER', 'MONTH', 'DAY', 'HOUR', 'MINUTE', 'SECOND', 'MILLISECOND', 'MILLISECONDS', 'DOW', 'DOY', 'EPOCH'];
+/** Units DATE_TRUNC accepts; checked at compile time when constant. */
+export const truncUnitNames = [...Object.keys(truncUnits), 'week', 'month', 'quarter', 'year'];
+
+export const builtinScalars: ScalarFunction[] = [
+  fn('LOWER', 1, 1, stringArgs('LOWER', 'varchar'), (a) => text(a[0]).toLowerCase()),
+  fn('UPPER', 1, 1, stringArgs('UPPER', 'varchar'), (a) => text(a[0]).toUpperCase()),
+  fn('LENGTH', 1, 1, stringArgs('LENGTH', 'integer'), (a) => [...text(a[0])].length),
+  fn('CHAR_LENGTH', 1, 1, stringArgs('CHAR_LENGTH', 'integer'), (a) => [...text(a[0])].length),
+  fn('SUBSTRING', 2, 3, stringArgs('SUBSTRING', 'varchar'), (a) => {
+    const chars = [...text(a[0])];
+    const start = Number(a[1]);
+    const from = Math.max(start, 1) - 1;
+    const end = a.length > 2 ? start - 1 + Number(a[2]) : chars.length;
+    return chars.slice(from, Math.max(from, end)).join('');
+  }),
+  fn('CONCAT', 1, 64, () => 'varchar', (a) => a.filter((v) => v !== null && v !== undefined).map(text).join(''), true),
+  fn('TRIM', 1, 1, stringArgs('TRIM', 'varchar'), (a) => text(a[0]).trim()),
+  fn('LTRIM', 1, 1, stringArgs('LTRIM', 'varchar'), (a) => text(a[0]).trimStart()),
+  fn('RTRIM', 1, 1, stringArgs('RTRIM', 'varchar'), (a) => text(a[0]).trimEnd()),
+  fn('REPLACE', 3, 3, stringArgs('REPLACE', 'varchar'), (a) => text(a[0]).split(text(a[1])).join(text(a[2]))),
+  fn('ABS', 1, 1, numericArgs('ABS', sameAsFirst), onNumber(Math.abs)),
+  fn('ROUND', 1, 2, numericArgs('ROUND', sameAsFirst), (a) => {
+    const x = num(a[0]);
+    return x === null ? null : roundHalfAway(x, a.length > 1 ? Number(a[1]) : 0);
+  }),
+  fn('FLOOR', 1, 1, numericArgs('FLOOR', sameAsFirst), onNumber(Math.floor)),
+  fn('CEIL', 1, 1, numericArgs('CEIL', sameAsFirst), onNumber(Math.ceil)),
+  fn('CEILING', 1, 1, numericArgs('CEILING', sameAsFirst), onNumber(Math.ceil)),
+  fn('SQRT', 1, 1, numericArgs('SQRT', () => 'double'), onNumber((x) => (x < 0 ? null : Math.sqrt(x)))),
+  fn('POWER', 2, 2, numericArgs('POWER', () => 'double'), (a) => {
+    const x = num(a[0]);
+    const y = num(a[1]);
+    return x === null || y === null ? null : x ** y;
+  }),
+  fn('POW', 2, 2, numericArgs('POW', () => 'double'), (a) => {
+    const x = num(a[0]);
+    const y = num(a[1]);
+    return x === null || y === null ? null : x ** y;
+  }),
+  fn('MOD', 2, 2, numericArgs('MOD', intOrAny), (a) => {
+    const x = num(a[0]);
+    const y = num(a[1]);
+    return x === null || y === null || y === 0 ? null : x % y;
+  }),
+  fn('DATE_TRUNC', 2, 2, (args) => (args[0] !== 'varchar' && args[0] !== 'any' ? { error: 'DATE_TRUNC needs a unit text first' } : 'timestamp'), (a) => {
+    const ms = toEpochMs(a[1]);
+    return ms === null ? null : dateTrunc(text(a[0]), ms);
+  }),
+  fn('EXTRACT', 2, 2, () => 'integer', (a) => {
+    const ms = toEpochMs(a[1]);
+    return ms === null ? null : extract(text(a[0]), ms);
+  }),
+  fn('COALESCE', 1, 64, (args) => args.find((t) => t !== 'null') ?? 'null', (a) => a.find((v) => v !== null && v !== undefined) ?? null, true),
+  fn('NULLIF', 2, 2, sameAsFirst, (a) => (a[0] === undefined || a[0] === a[1] ? null : a[0]), true),
+];

@@ -1,0 +1,52 @@
+// The two plugin interfaces: every built-in and user function is written against these.
+import type { SqlType } from '../types.js';
+
+/** A result type, or a message explaining why the argument types are refused. */
+export type TypeCheck = SqlType | { error: string };
+
+/** Per-row context an aggregate may use: event time and id give a total order for FIRST/LAST. */
+export interface AggregateContext {
+  ts: number;
+  id: string;
+}
+
+/**
+ * An aggregate function. `add` may mutate and return its state, or return a new one.
+ * States must be mergeable: merge(a, merge(b, c)) equals merge(merge(a, b), c), and merge is commutative.
+ */
+export interface AggregateFunction<S = unknown> {
+  readonly kind: 'aggregate';
+  readonly name: string;
+  /** Argument count including constant parameters (e.g. the p of APPROX_PERCENTILE(x, p)). */
+  readonly minArgs: number;
+  readonly maxArgs: number;
+  /** Whether DISTINCT is accepted; the engine then feeds each distinct value once. */
+  readonly distinctAllowed?: boolean;
+  /** When true, the result depends on input order, so DISTINCT keeps each value's first (ts, id). */
+  readonly ordered?: boolean;
+  /** When true, null inputs are passed to add; by default they are skipped (SQL semantics). */
+  readonly acceptsNulls?: boolean;
+  /** Result type from argument types; parameters after the first must be constants. */
+  returnType(argTypes: SqlType[]): TypeCheck;
+  /** Validates constant parameters at compile time; return an error message to refuse them. */
+  checkParams?(params: unknown[]): string | undefined;
+  init(params: unknown[]): S;
+  add(state: S, value: unknown, ctx: AggregateContext): S;
+  merge(a: S, b: S): S;
+  result(state: S): unknown;
+  serialize(state: S): unknown;
+  deserialize(json: unknown, params: unknown[]): S;
+}
+
+/** A scalar function. Unless `nullSafe`, a null argument makes the result null without a call. */
+export interface ScalarFunction {
+  readonly kind: 'scalar';
+  readonly name: string;
+  readonly minArgs: number;
+  readonly maxArgs: number;
+  readonly nullSafe?: boolean;
+  returnType(argTypes: SqlType[]): TypeCheck;
+  call(args: unknown[]): unknown;
+}
+
+export type SqlFunction = AggregateFunction | ScalarFunction;

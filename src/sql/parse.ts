@@ -1,0 +1,125 @@
+// SQL text → our SelectStmt: the only importer of node-sql-parser; guards length and nesting first.
+import sqlParser from 'node-sql-parser';
+import type { SelectStmt, TableWindow } from './ast.js';
+import { convertStatement, convertTableWindow } from './convert.js';
+import { SqlError, SqlErrorCode } from './errors.js';
+import { posAt } from './position.js';
+
+const { Parser } = sqlParser;
+const parser = new Parser();
+const dialect = { database: 'PostgresQL', parseOptions: { includeLocations: true } };
+
+/** Limits applied before the parser sees the text, so hostile input cannot overflow its stack. */
+export interface ParseLimits {
+  maxLength: number;
+  maxDepth: number;
+}
+
+export const defaultParseLimits: ParseLimits = { maxLength: 16_384, maxDepth: 32 };
+
+/** Parses one SELECT statement into our typed tree, or throws SqlError. */
+export function parseSql(sql: string, limits: ParseLimits = defaultParseLimits): SelectStmt {
+  if (sql.length > limits.maxLength) {
+    throw new SqlError(SqlErrorCode.tooLong, `SQL text is ${sql.length} characters, over the limit of ${limits.maxLength}`, posAt(sql, limits.maxLength), 'length');
+  }
+  checkNesting(sql, limits.maxDepth);
+  const { text, window } = extractTableWindow(sql);
+  const loose = astify(markDistinct(text), sql);
+  const stmt = convertStatement(loose, sql, limits.maxDepth * 4);
+  if (window !== undefined) stmt.tableWindow = window;
+  return stmt;
+}
+
+function astify(text: string, original: string): unknown {
+  try {
+    return parser.astify(text, dialect);
+  } catch (err) {
+    if (err instanceof RangeError) {
+      throw new SqlError(SqlErrorCode.tooDeep, 'SQL is nested too deeply', posAt(original, 0), 'nesting', { cause: err });
+    }
+    const loc = (err as { location?: { start?: { line?: number; column?: number } } }).location?.start;
+    const detail = err instanceof Error ? err.message.replace(/^Expected .* but /, 'unexpected ').slice(0, 120) : 'invalid SQL';
+    const pos = loc?.line !== undefined && loc.column !== undefined ? { line: loc.line, column: loc.column } : undefined;
+    throw new SqlError(SqlErrorCode.syntax, `syntax error: ${detail}`, pos, 'syntax', { cause: err });
+  }
+}
+
+// Parenthesis depth is what drives the parser's recursion; strings and comments do not count.
+function checkNesting(sql: string, maxDepth: number): void {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i];
+    if (quote !== undefined) {
+      if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === "'" || c === '"') quote = c;
+    else if (c === '(') {
+      depth++;
+      if (depth > maxDepth) {
+        throw new SqlError(SqlErrorCode.tooDeep, `SQL is nested more than ${maxDepth} levels deep`, posAt(sql, i), 'nesting');
+      }
+    } else if (c === ')') depth--;
+  }
+}
+
+// The parser accepts DISTINCT only inside a few aggregates, so `F(DISTINCT` becomes `F__D(` padded to the
+// same length (positions stay right); convert.ts turns the suffix back into a DISTINCT flag.
+function markDistinct(sql: string): string {
+  return sql.replace(/\b([A-Za-z_][\w$]*)(\s*\(\s*DISTINCT\b)/gi, (whole: string, name: string) => {
+    const marked = `${name}${distinctSuffix}(`;
+    return marked + ' '.repeat(Math.max(0, whole.length - marked.length));
+  });
+}
+
+/** Suffix that marks a function name written with DISTINCT. */
+export const distinctSuffix = '__D';
+
+const tableWindowStart = /\bTABLE\s*\(\s*(TUMBLE|HOP|CUMULATE|SESSION)\s*\(\s*TABLE\s+("[^"]+"|[A-Za-z_][\w$]*)\s*,\s*DESCRIPTOR\s*\(/i;
+
+// The parser rejects Flink's table-valued window form, so it is cut out here and the
+// window arguments are parsed on their own; the source is replaced by the stream name.
+function extractTableWindow(sql: string): { text: string; window: TableWindow | undefined } {
+  const m = tableWindowStart.exec(sql);
+  if (m === null) return { text: sql, window: undefined };
+  const start = m.index;
+  const openIdx = sql.indexOf('(', start);
+  const end = matchingParen(sql, openIdx);
+  if (end < 0) return { text: sql, window: undefined };
+  const fn = (m[1] ?? '').toUpperCase();
+  const name = m[2] ?? '';
+  const afterDescriptor = start + m[0].length;
+  const descEnd = matchingParen(sql, afterDescriptor - 1);
+  const fnOpen = sql.indexOf('(', openIdx + 1);
+  const fnClose = matchingParen(sql, fnOpen);
+  if (descEnd < 0 || fnClose < 0) return { text: sql, window: undefined };
+  const timeCol = sql.slice(afterDescriptor, descEnd);
+  const rest = sql.slice(descEnd + 1, fnClose).replace(/^\s*,/, '');
+  const probe = `SELECT ${fn}(${timeCol}, ${rest}) FROM x`;
+  const pos = posAt(sql, start);
+  const loose = astify(probe, sql);
+  const window = convertTableWindow(loose, probe, pos, fn);
+  const span = sql.slice(start, end + 1);
+  const replacement = name + span.slice(name.length).replace(/[^\n]/g, ' ');
+  return { text: sql.slice(0, start) + replacement + sql.slice(end + 1), window };
+}
+
+function matchingParen(sql: string, open: number): number {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = open; i < sql.length; i++) {
+    const c = sql[i];
+    if (quote !== undefined) {
+      if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === "'" || c === '"') quote = c;
+    else if (c === '(') depth++;
+    else if (c === ')') {
+      depth--;
+      if (depth === 0) return i;
+    }
+  }
+  return -1;
+}

@@ -1,0 +1,66 @@
+// Run-time value helpers shared by functions and the engine: ordering, keys, time coercion.
+
+/** Orders two non-null values of the same kind; values of different kinds order by kind (number < string < boolean < other). */
+export function compareValues(a: unknown, b: unknown): number {
+  const ta = typeof a;
+  const tb = typeof b;
+  if (ta === tb) {
+    if (ta === 'number' || ta === 'bigint') return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
+    if (ta === 'string') return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
+    if (ta === 'boolean') return Number(a) - Number(b);
+    const ja = JSON.stringify(a);
+    const jb = JSON.stringify(b);
+    return ja < jb ? -1 : ja > jb ? 1 : 0;
+  }
+  return kindRank(ta) - kindRank(tb);
+}
+
+function kindRank(t: string): number {
+  return t === 'number' || t === 'bigint' ? 0 : t === 'string' ? 1 : t === 'boolean' ? 2 : 3;
+}
+
+/** A Map key for a value: primitives as themselves, objects and arrays as their JSON text. */
+export function valueKey(v: unknown): unknown {
+  if (v === undefined) return null;
+  if (v !== null && typeof v === 'object') return `\u0000json:${JSON.stringify(v)}`;
+  return v;
+}
+
+/** Epoch milliseconds of a timestamp-like value (epoch ms number or ISO-8601 text), else null. */
+export function toEpochMs(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'string') {
+    const s = v.trim();
+    if (/^-?\d+(\.\d+)?$/.test(s)) return Number(s);
+    const withZone = /[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s : `${s.replace(' ', 'T')}Z`;
+    const ms = Date.parse(withZone);
+    return Number.isNaN(ms) ? null : ms;
+  }
+  return null;
+}
+
+// Window bounds repeat for every row of a window, and formatting a Date is slow: keep recent ones.
+const isoCache = new Map<number, string>();
+
+/** ISO-8601 UTC with milliseconds, the one time format in result rows. */
+export function isoTime(ms: number): string {
+  let s = isoCache.get(ms);
+  if (s === undefined) {
+    s = new Date(ms).toISOString();
+    if (isoCache.size >= 4096) isoCache.clear();
+    isoCache.set(ms, s);
+  }
+  return s;
+}
+
+/** A bigint as a number when exact, else its decimal text (JSON has no 64-bit integers). */
+export function exactNumber(v: bigint): number | string {
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+}
+
+/** Rounds half away from zero, as SQL engines do. */
+export function roundHalfAway(x: number, digits = 0): number {
+  const f = 10 ** digits;
+  const r = Math.round(Math.abs(x) * f) / f;
+  return x < 0 ? -r : r;
+}

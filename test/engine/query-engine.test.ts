@@ -1,0 +1,170 @@
+// Engine behaviour: emission modes, HAVING deletes, watermarks, lateness, idle advance, limits and null semantics.
+import t from 'tap';
+import { compileQuery } from '../../src/sql/compile.js';
+import { createEngine } from '../../src/engine/query-engine.js';
+import { EngineConfigError, EngineLimitError } from '../../src/engine/errors.js';
+import type { EngineOptions, SourceEvent } from '../../src/engine/types.js';
+
+const MIN = 60_000;
+const ev = (id: number, ts: number, data: Record<string, unknown>): SourceEvent => ({ id: `e${id}`, ts, data });
+const engineFor = (sql: string, opts: Partial<EngineOptions> = {}) => createEngine(compileQuery(sql).plan, { emit: 'changes', latenessMs: 0, ...opts });
+const tumble = "SELECT k, COUNT(*) AS n, window_start FROM s GROUP BY k, TUMBLE(ts, INTERVAL '1' MINUTE)";
+
+void t.test('emit changes sends an upsert for each changed row', (t) => {
+  const e = engineFor(tumble);
+  const res = e.apply([ev(1, 1000, { k: 'a' }), ev(2, 2000, { k: 'b' }), ev(3, 3000, { k: 'a' })]);
+  t.same(res.changes.map((c) => [c.op, c.row.k, c.row.n, c.final]), [['upsert', 'a', 2, false], ['upsert', 'b', 1, false]]);
+  t.end();
+});
+
+void t.test('a window closes when the watermark reaches its end, with a final row', (t) => {
+  const e = engineFor(tumble, { latenessMs: 5000 });
+  e.apply([ev(1, 1000, { k: 'a' })]);
+  t.same(e.apply([ev(2, MIN + 4999, { k: 'b' })]).closed, []);
+  const res = e.apply([ev(3, MIN + 5000, { k: 'b' })]);
+  t.same(res.closed.map((c) => c.row), [{ k: 'a', n: 1, window_start: '1970-01-01T00:00:00.000Z' }]);
+  t.ok(res.changes.some((c) => c.final && c.row.k === 'a'));
+  t.same(e.rows().map((r) => r.row.k), ['b'], 'the closed window left the working state');
+  t.end();
+});
+
+void t.test('emit final sends one row per window only when it closes', (t) => {
+  const e = engineFor(tumble, { emit: 'final' });
+  t.same(e.apply([ev(1, 1000, { k: 'a' }), ev(2, 2000, { k: 'a' })]).changes, []);
+  const res = e.apply([ev(3, MIN, { k: 'a' })]);
+  t.same(res.changes.map((c) => [c.op, c.row.n, c.final]), [['upsert', 2, true]]);
+  t.end();
+});
+
+void t.test('a row that stops passing HAVING is deleted', (t) => {
+  const e = engineFor('SELECT k, SUM(a) AS s FROM s GROUP BY k HAVING SUM(a) > 0');
+  t.same(e.apply([ev(1, 0, { k: 'x', a: 5 })]).changes.map((c) => c.op), ['upsert']);
+  const res = e.apply([ev(2, 0, { k: 'x', a: -10 })]);
+  t.same(res.changes.map((c) => [c.op, c.row.s]), [['delete', -5]]);
+  t.same(e.rows(), []);
+  t.end();
+});
+
+void t.test('late events are returned and never applied', (t) => {
+  const e = engineFor(tumble, { latenessMs: 1000 });
+  e.apply([ev(1, 1000, { k: 'a' }), ev(2, MIN + 1000, { k: 'a' })]);
+  const res = e.apply([ev(3, 30_000, { k: 'a' })]);
+  t.same(res.late.map((x) => x.id), ['e3']);
+  t.same(res.changes, []);
+  t.end();
+});
+
+void t.test('a hopping window counts an event in every window that contains it', (t) => {
+  const e = engineFor("SELECT COUNT(*) AS n, window_start, window_end FROM s GROUP BY HOP(ts, INTERVAL '1' MINUTE, INTERVAL '3' MINUTE)");
+  const res = e.apply([ev(1, 2.5 * MIN, {})]);
+  t.same(res.changes.map((c) => [c.row.window_start, c.row.window_end]), [
+    ['1970-01-01T00:00:00.000Z', '1970-01-01T00:03:00.000Z'],
+    ['1970-01-01T00:01:00.000Z', '1970-01-01T00:04:00.000Z'],
+    ['1970-01-01T00:02:00.000Z', '1970-01-01T00:05:00.000Z'],
+  ]);
+  t.end();
+});
+
+void t.test('a cumulating window emits growing windows from the same start', (t) => {
+  const e = engineFor("SELECT COUNT(*) AS n, window_end FROM s GROUP BY CUMULATE(ts, INTERVAL '1' MINUTE, INTERVAL '3' MINUTE)");
+  const res = e.apply([ev(1, 30_000, {}), ev(2, 90_000, {})]);
+  t.same(res.changes.map((c) => [c.row.window_end, c.row.n]), [
+    ['1970-01-01T00:01:00.000Z', 1], ['1970-01-01T00:02:00.000Z', 2], ['1970-01-01T00:03:00.000Z', 2],
+  ]);
+  t.end();
+});
+
+void t.test('an idle timeout advances the watermark from processing time, and the advance survives a restore', (t) => {
+  const opts = { idleTimeoutMs: 10_000, latenessMs: 0 };
+  const e = engineFor(tumble, opts);
+  e.apply([ev(1, 1000, { k: 'a' })]);
+  t.same(e.advanceIdle(500_000).closed, [], 'the first call after events only records activity');
+  const copy = engineFor(tumble, opts);
+  copy.restore(e.snapshot());
+  t.same(e.advanceIdle(500_000 + 30_000).closed, [], 'not yet past the window end');
+  const res = e.advanceIdle(500_000 + 59_000);
+  t.same(res.closed.map((c) => c.row.n), [1]);
+  t.same(copy.advanceIdle(500_000 + 59_000).closed.map((c) => c.row.n), [1]);
+  t.end();
+});
+
+void t.test('too many groups raise EngineLimitError', (t) => {
+  const e = engineFor('SELECT k, COUNT(*) FROM s GROUP BY k', { limits: { maxGroups: 2 } });
+  t.throws(() => e.apply([ev(1, 0, { k: 1 }), ev(2, 0, { k: 2 }), ev(3, 0, { k: 3 })]), EngineLimitError);
+  t.end();
+});
+
+void t.test('state over its byte limit raises EngineLimitError', (t) => {
+  const e = engineFor('SELECT k, ARRAY_AGG(v) FROM s GROUP BY k', { limits: { maxStateBytes: 2000 } });
+  const batch = Array.from({ length: 100 }, (_, i) => ev(i, i, { k: 'x', v: `value-${i}` }));
+  t.throws(() => e.apply(batch), { code: 'SG_ERR_QUERY_LIMIT' });
+  t.end();
+});
+
+void t.test("emit 'final' on an unwindowed query is refused", (t) => {
+  t.throws(() => engineFor('SELECT COUNT(*) FROM s', { emit: 'final' }), EngineConfigError);
+  t.end();
+});
+
+void t.test('NULL is its own group, SUM of only nulls is NULL and COUNT(x) skips nulls', (t) => {
+  const e = engineFor('SELECT k, SUM(a) AS s, COUNT(a) AS c, COUNT(*) AS n FROM s GROUP BY k');
+  e.apply([ev(1, 0, { k: null, a: null }), ev(2, 0, {}), ev(3, 0, { k: 'x', a: 2 })]);
+  t.same(e.rows().map((r) => r.row), [{ k: null, s: null, c: 0, n: 2 }, { k: 'x', s: 2, c: 1, n: 1 }]);
+  t.end();
+});
+
+void t.test('integer sums stay exact past 2^53 and are returned as decimal text', (t) => {
+  const e = engineFor('SELECT SUM(a) AS s FROM s');
+  e.apply([ev(1, 0, { a: Number.MAX_SAFE_INTEGER }), ev(2, 0, { a: Number.MAX_SAFE_INTEGER }), ev(3, 0, { a: 3 })]);
+  t.equal(e.rows()[0]?.row.s, (2n * BigInt(Number.MAX_SAFE_INTEGER) + 3n).toString());
+  t.end();
+});
+
+void t.test('unquoted names match fields case-insensitively and quoted names exactly', (t) => {
+  const e = engineFor('SELECT REGION, "Region", COUNT(*) AS n FROM s GROUP BY REGION, "Region"');
+  e.apply([ev(1, 0, { Region: 'eu' })]);
+  t.same(e.rows()[0]?.row, { REGION: 'eu', Region: 'eu', n: 1 });
+  const exact = engineFor('SELECT "region", COUNT(*) AS n FROM s GROUP BY "region"');
+  exact.apply([ev(1, 0, { Region: 'eu' })]);
+  t.same(exact.rows()[0]?.row, { region: null, n: 1 });
+  t.end();
+});
+
+void t.test('nested fields and ->> read inside event objects', (t) => {
+  const e = engineFor("SELECT payload.user.id AS uid, payload ->> 'country' AS c, COUNT(*) AS n FROM s GROUP BY payload.user.id, payload ->> 'country'");
+  e.apply([ev(1, 0, { payload: { user: { id: 7 }, country: 'NL' } })]);
+  t.same(e.rows()[0]?.row, { uid: 7, c: 'NL', n: 1 });
+  t.end();
+});
+
+void t.test('a field named like an Object prototype member reads as missing', (t) => {
+  const e = engineFor('SELECT constructor, COUNT(*) AS n FROM s GROUP BY constructor');
+  e.apply([ev(1, 0, {})]);
+  t.same(e.rows()[0]?.row, { constructor: null, n: 1 });
+  t.end();
+});
+
+void t.test('ARRAY_AGG beyond its bound raises EngineLimitError, with or without DISTINCT', (t) => {
+  const batch = Array.from({ length: 10_001 }, (_, i) => ev(i, 0, { v: i }));
+  t.throws(() => engineFor('SELECT ARRAY_AGG(v) FROM s').apply(batch), EngineLimitError);
+  t.throws(() => engineFor('SELECT ARRAY_AGG(DISTINCT v) FROM s').apply(batch), EngineLimitError);
+  t.end();
+});
+
+void t.test('a closing window whose final row fails HAVING is deleted with the final flag', (t) => {
+  const e = engineFor("SELECT COUNT(*) AS n FROM s GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE) HAVING COUNT(*) < 2");
+  t.same(e.apply([ev(1, 0, {})]).changes.map((c) => c.op), ['upsert']);
+  const res = e.apply([ev(2, 1, {}), ev(3, MIN, {})]);
+  t.same(res.changes.map((c) => [c.op, c.final, c.row.n]), [['delete', true, 2], ['upsert', false, 1]]);
+  t.same(res.closed, []);
+  t.end();
+});
+
+void t.test('an event time outside the representable range is late, and such a TIMESTAMP result is NULL', (t) => {
+  const e = engineFor(tumble);
+  t.same(e.apply([ev(1, 1e20, { k: 'a' }), ev(2, Number.NaN, { k: 'a' })]).late.map((x) => x.id), ['e1', 'e2']);
+  const m = engineFor('SELECT MAX(CAST(x AS TIMESTAMP)) AS t FROM s');
+  m.apply([ev(1, 0, { x: 1e20 })]);
+  t.same(m.rows()[0]?.row, { t: null });
+  t.end();
+});

@@ -1,0 +1,63 @@
+// Built-in scalar functions: string, math and time behaviour at the edges.
+import t from 'tap';
+import { builtinScalars } from '../../../src/sql/functions/scalars.js';
+
+const call = (name: string, ...args: unknown[]): unknown => {
+  const f = builtinScalars.find((x) => x.name === name);
+  if (!f) throw new Error(`no ${name}`);
+  return f.call(args);
+};
+const T = Date.UTC(2026, 4, 17, 13, 45, 30, 250); // a Sunday
+
+void t.test('string functions count characters, not UTF-16 units', (t) => {
+  t.equal(call('LENGTH', 'h€llo😀'), 6);
+  t.equal(call('SUBSTRING', 'h€llo😀', 2, 3), '€ll');
+  t.equal(call('SUBSTRING', 'hello', 0, 2), 'h');
+  t.equal(call('UPPER', 'abc'), 'ABC');
+  t.equal(call('TRIM', '  a  '), 'a');
+  t.equal(call('LTRIM', '  a  '), 'a  ');
+  t.equal(call('RTRIM', '  a  '), '  a');
+  t.equal(call('REPLACE', 'a-b-c', '-', '+'), 'a+b+c');
+  t.equal(call('CONCAT', 'a', null, 1), 'a1');
+  t.end();
+});
+
+void t.test('math functions round half away from zero and refuse impossible inputs with NULL', (t) => {
+  t.equal(call('ROUND', 2.5), 3);
+  t.equal(call('ROUND', -2.5), -3);
+  t.equal(call('ROUND', 1.234, 2), 1.23);
+  t.equal(call('SQRT', -1), null);
+  t.equal(call('MOD', 7, 0), null);
+  t.equal(call('MOD', -7, 3), -1);
+  t.equal(call('POWER', 2, 10), 1024);
+  t.equal(call('CEIL', 1.1), 2);
+  t.equal(call('FLOOR', -1.1), -2);
+  t.equal(call('ABS', '-3'), 3);
+  t.end();
+});
+
+void t.test('DATE_TRUNC truncates in UTC to every supported unit', (t) => {
+  t.equal(call('DATE_TRUNC', 'minute', T), Date.UTC(2026, 4, 17, 13, 45));
+  t.equal(call('DATE_TRUNC', 'hour', T), Date.UTC(2026, 4, 17, 13));
+  t.equal(call('DATE_TRUNC', 'day', new Date(T).toISOString()), Date.UTC(2026, 4, 17));
+  t.equal(call('DATE_TRUNC', 'week', T), Date.UTC(2026, 4, 11));
+  t.equal(call('DATE_TRUNC', 'month', T), Date.UTC(2026, 4, 1));
+  t.equal(call('DATE_TRUNC', 'quarter', T), Date.UTC(2026, 3, 1));
+  t.equal(call('DATE_TRUNC', 'year', T), Date.UTC(2026, 0, 1));
+  t.equal(call('DATE_TRUNC', 'day', 'not a time'), null);
+  t.end();
+});
+
+void t.test('EXTRACT reads UTC fields', (t) => {
+  const fields: [string, number][] = [['YEAR', 2026], ['QUARTER', 2], ['MONTH', 5], ['DAY', 17], ['HOUR', 13], ['MINUTE', 45], ['SECOND', 30], ['MILLISECOND', 30_250], ['DOW', 0], ['DOY', 137], ['EPOCH', T / 1000]];
+  for (const [f, want] of fields) t.equal(call('EXTRACT', f, T), want, f);
+  t.end();
+});
+
+void t.test('COALESCE returns the first non-null and NULLIF nulls equal values', (t) => {
+  t.equal(call('COALESCE', null, null, 3), 3);
+  t.equal(call('COALESCE', null), null);
+  t.equal(call('NULLIF', 1, 1), null);
+  t.equal(call('NULLIF', 1, 2), 1);
+  t.end();
+});

@@ -1,0 +1,1 @@
+SELECT region, product, MIN(amount), MAX(amount) FROM orders GROUP BY region, product

@@ -1,0 +1,1 @@
+SELECT status, COUNT(*) FROM orders WHERE region NOT IN ('eu', 'us') GROUP BY status

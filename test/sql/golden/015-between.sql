@@ -1,0 +1,1 @@
+SELECT COUNT(*) FROM orders WHERE amount BETWEEN 10 AND 20

@@ -1,0 +1,1 @@
+SELECT COUNT(*) FROM logs WHERE path LIKE '/api/%'

@@ -1,0 +1,1 @@
+SELECT COUNT(*) FROM orders WHERE coupon IS NULL AND region IS NOT NULL

@@ -1,0 +1,1 @@
+SELECT CASE WHEN amount >= 100 THEN 'big' WHEN amount >= 10 THEN 'medium' ELSE 'small' END AS size, COUNT(*) FROM orders GROUP BY CASE WHEN amount >= 100 THEN 'big' WHEN amount >= 10 THEN 'medium' ELSE 'small' END

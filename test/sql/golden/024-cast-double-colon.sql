@@ -1,0 +1,1 @@
+SELECT code::int AS c, COUNT(*) FROM logs GROUP BY code::int

@@ -1,0 +1,1 @@
+SELECT CONCAT(first, ' ', last) AS full_name, COUNT(*) FROM users GROUP BY CONCAT(first, ' ', last)

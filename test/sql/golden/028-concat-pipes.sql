@@ -1,0 +1,1 @@
+SELECT region || '-' || product AS k, COUNT(*) FROM orders GROUP BY region || '-' || product

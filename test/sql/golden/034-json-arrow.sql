@@ -1,0 +1,1 @@
+SELECT payload ->> 'country' AS c, COUNT(*) FROM events GROUP BY payload ->> 'country'

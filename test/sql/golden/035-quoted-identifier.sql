@@ -1,0 +1,1 @@
+SELECT "Region", COUNT(*) FROM orders GROUP BY "Region"

@@ -1,0 +1,1 @@
+SELECT orders.region, COUNT(*) FROM orders GROUP BY orders.region

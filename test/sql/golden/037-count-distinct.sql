@@ -1,0 +1,1 @@
+SELECT page, COUNT(DISTINCT user_id) AS visitors FROM views GROUP BY page

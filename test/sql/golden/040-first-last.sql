@@ -1,0 +1,1 @@
+SELECT sensor, FIRST_VALUE(v) AS first, LAST_VALUE(v) AS last FROM readings GROUP BY sensor

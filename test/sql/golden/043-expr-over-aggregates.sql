@@ -1,0 +1,1 @@
+SELECT sensor, MAX(v) - MIN(v) AS spread, SUM(v) / COUNT(v) AS mean FROM readings GROUP BY sensor

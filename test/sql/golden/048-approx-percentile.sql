@@ -1,0 +1,1 @@
+SELECT route, APPROX_PERCENTILE(latency, 0.99) AS p99 FROM requests GROUP BY route, TUMBLE(ts, INTERVAL '1' MINUTE)

@@ -1,0 +1,1 @@
+SELECT TOPK(page, 3) AS top_pages FROM views GROUP BY TUMBLE(ts, INTERVAL '1' HOUR)

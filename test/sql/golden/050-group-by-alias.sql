@@ -1,0 +1,1 @@
+SELECT LOWER(region) AS r, COUNT(*) FROM orders GROUP BY r

@@ -1,0 +1,1 @@
+SELECT region, COUNT(*) FROM orders GROUP BY 1

@@ -1,0 +1,1 @@
+SELECT COUNT(*) FROM orders WHERE created >= TIMESTAMP '2026-01-01 00:00:00'

@@ -1,0 +1,1 @@
+select Region, count(*) as N from Orders group by Region

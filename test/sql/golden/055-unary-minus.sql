@@ -1,0 +1,1 @@
+SELECT SUM(-amount) AS refunds FROM orders WHERE amount < 0

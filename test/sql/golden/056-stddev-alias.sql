@@ -1,0 +1,1 @@
+SELECT STDDEV(v) AS sd, VARIANCE(v) AS var FROM readings

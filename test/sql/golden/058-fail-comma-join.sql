@@ -1,0 +1,2 @@
+--fail=comma join is not supported
+SELECT COUNT(*) FROM a, b

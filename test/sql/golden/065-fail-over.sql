@@ -1,0 +1,2 @@
+--fail=OVER windows are not supported
+SELECT SUM(x) OVER (PARTITION BY region) FROM s

@@ -1,0 +1,2 @@
+--fail=unknown function FOO
+SELECT FOO(x) FROM s GROUP BY x

@@ -1,0 +1,2 @@
+--fail=SUM needs a numeric argument
+SELECT SUM('abc') FROM s

@@ -1,0 +1,2 @@
+--fail=cannot compare varchar with integer
+SELECT COUNT(*) FROM s WHERE 'a' > 1

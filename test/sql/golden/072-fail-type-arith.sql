@@ -1,0 +1,2 @@
+--fail=operator + needs numbers
+SELECT SUM(x + 'a') FROM s

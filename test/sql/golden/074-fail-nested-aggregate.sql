@@ -1,0 +1,2 @@
+--fail=aggregates cannot be nested
+SELECT SUM(COUNT(x)) FROM s

@@ -1,0 +1,2 @@
+--fail=syntax error
+SELEC COUNT(*) FROM s

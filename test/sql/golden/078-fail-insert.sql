@@ -1,0 +1,2 @@
+--fail=only SELECT is supported
+INSERT INTO s (a) VALUES (1)

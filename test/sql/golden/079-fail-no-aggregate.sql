@@ -1,0 +1,2 @@
+--fail=a continuous query must aggregate
+SELECT x, y FROM s

@@ -1,0 +1,2 @@
+--fail=unsupported INTERVAL
+SELECT COUNT(*) FROM s GROUP BY TUMBLE(ts, INTERVAL '1' MONTH)

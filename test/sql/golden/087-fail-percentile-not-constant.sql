@@ -1,0 +1,2 @@
+--fail=must be constants
+SELECT APPROX_PERCENTILE(x, y) FROM s

@@ -1,0 +1,2 @@
+--fail=does not support DISTINCT
+SELECT STDDEV_POP(DISTINCT x) FROM s

@@ -1,0 +1,2 @@
+--fail=SELECT DISTINCT is not supported
+SELECT DISTINCT region FROM s

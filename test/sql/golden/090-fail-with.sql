@@ -1,0 +1,2 @@
+--fail=WITH
+WITH t AS (SELECT 1) SELECT COUNT(*) FROM s

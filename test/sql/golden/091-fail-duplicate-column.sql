@@ -1,0 +1,2 @@
+--fail=appears twice
+SELECT COUNT(*), COUNT(*) FROM s

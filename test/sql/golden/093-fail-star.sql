@@ -1,0 +1,2 @@
+--fail=* can only be used in COUNT(*)
+SELECT * FROM s GROUP BY x

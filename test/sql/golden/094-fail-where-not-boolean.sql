@@ -1,0 +1,2 @@
+--fail=WHERE needs a boolean condition
+SELECT COUNT(*) FROM s WHERE 'yes'

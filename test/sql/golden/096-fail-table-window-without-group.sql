@@ -1,0 +1,2 @@
+--fail=needs GROUP BY window_start, window_end
+SELECT COUNT(*) FROM TABLE(TUMBLE(TABLE s, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY x

@@ -1,0 +1,2 @@
+--fail=LOWER needs text
+SELECT LOWER(5), COUNT(*) FROM s
