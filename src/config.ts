@@ -31,6 +31,17 @@ export interface Config {
   requestTimeoutMs: number;
   retentionIntervalMs: number;
   streamConfigCacheMs: number;
+  /** api: HTTP only; worker: query processing only (plus health); all: both. */
+  role: 'all' | 'api' | 'worker';
+  leaseTtlMs: number;
+  batchSize: number;
+  blockMs: number;
+  maxDeliveries: number;
+  resultRetentionMs: number;
+  changesMaxLength: number;
+  registryPollMs: number;
+  /** Test-only: each commit waits a random 0..N ms first, so fault tests can kill inside it. */
+  testCommitDelayMs: number;
 }
 
 const schema = {
@@ -53,6 +64,15 @@ const schema = {
     REQUEST_TIMEOUT: { type: 'string', default: '30s' },
     RETENTION_INTERVAL: { type: 'string', default: '5s' },
     STREAM_CONFIG_CACHE: { type: 'string', default: '1s' },
+    ROLE: { type: 'string', enum: ['all', 'api', 'worker'], default: 'all' },
+    LEASE_TTL: { type: 'string', default: '5s' },
+    BATCH_SIZE: { type: 'integer', minimum: 1, maximum: 100_000, default: 1000 },
+    BLOCK_TIME: { type: 'string', default: '250ms' },
+    MAX_DELIVERIES: { type: 'integer', minimum: 1, default: 3 },
+    RESULT_RETENTION: { type: 'string', default: '24h' },
+    CHANGES_MAX_LENGTH: { type: 'integer', minimum: 100, default: 100_000 },
+    REGISTRY_POLL: { type: 'string', default: '500ms' },
+    SG_TEST_COMMIT_DELAY_MS: { type: 'integer', minimum: 0, default: 0 },
   },
 } as const;
 
@@ -61,6 +81,8 @@ interface RawEnv {
   STRICT_STREAMS: boolean; BODY_LIMIT_BYTES: number; MAX_EVENTS_PER_REQUEST: number; IDEMPOTENCY_TTL: string;
   RATE_LIMIT_MAX: number; RATE_LIMIT_WINDOW: string; REDIS_MAX_MEMORY_BYTES: number; STREAM_MAX_BACKLOG: number;
   REQUEST_TIMEOUT: string; RETENTION_INTERVAL: string; STREAM_CONFIG_CACHE: string;
+  ROLE: 'all' | 'api' | 'worker'; LEASE_TTL: string; BATCH_SIZE: number; BLOCK_TIME: string; MAX_DELIVERIES: number;
+  RESULT_RETENTION: string; CHANGES_MAX_LENGTH: number; REGISTRY_POLL: string; SG_TEST_COMMIT_DELAY_MS: number;
 }
 
 /** A configuration problem, reported as one line naming the variable. */
@@ -126,5 +148,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: duration(raw, 'REQUEST_TIMEOUT'),
     retentionIntervalMs: duration(raw, 'RETENTION_INTERVAL'),
     streamConfigCacheMs: duration(raw, 'STREAM_CONFIG_CACHE'),
+    role: raw.ROLE,
+    leaseTtlMs: duration(raw, 'LEASE_TTL'),
+    batchSize: raw.BATCH_SIZE,
+    blockMs: duration(raw, 'BLOCK_TIME'),
+    maxDeliveries: raw.MAX_DELIVERIES,
+    resultRetentionMs: duration(raw, 'RESULT_RETENTION'),
+    changesMaxLength: raw.CHANGES_MAX_LENGTH,
+    registryPollMs: duration(raw, 'REGISTRY_POLL'),
+    testCommitDelayMs: raw.SG_TEST_COMMIT_DELAY_MS,
   };
 }

@@ -6,10 +6,12 @@ export const ERRORS = {
   SG_ERR_MALFORMED_BODY: { status: 400, title: 'Malformed request body' },
   SG_ERR_PROTOTYPE_POISONING: { status: 400, title: 'Forbidden property in JSON body' },
   SG_ERR_BAD_SCHEMA: { status: 400, title: 'Invalid JSON Schema' },
+  SG_ERR_SQL: { status: 400, title: 'Query refused' },
   SG_ERR_UNAUTHORIZED: { status: 401, title: 'Missing or invalid API key' },
   SG_ERR_FORBIDDEN: { status: 403, title: 'API key lacks the required scope' },
   SG_ERR_NOT_FOUND: { status: 404, title: 'Not found' },
   SG_ERR_STREAM_NOT_FOUND: { status: 404, title: 'Stream not found' },
+  SG_ERR_QUERY_NOT_FOUND: { status: 404, title: 'Query not found' },
   SG_ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   SG_ERR_REQUEST_TIMEOUT: { status: 408, title: 'Request timeout' },
   SG_ERR_CONFLICT: { status: 409, title: 'Conflict' },
@@ -30,6 +32,10 @@ export interface FieldError {
   index?: number;
   field: string;
   message: string;
+  /** SQL refusals: the stable SQL error code and where in the text. */
+  code?: string;
+  line?: number;
+  column?: number;
 }
 
 /** An error that the API answers with as problem+json. */

@@ -7,6 +7,9 @@ import { StreamRegistry } from '../../src/streams/stream-registry.js';
 import { IngestService } from '../../src/ingest/ingest-service.js';
 import { MemoryGuard } from '../../src/redis/memory-guard.js';
 import { RetentionWorker } from '../../src/streams/retention-worker.js';
+import { QueryRegistry } from '../../src/runtime/query-registry.js';
+import { QueryService } from '../../src/runtime/query-service.js';
+import { Coordinator } from '../../src/runtime/coordinator.js';
 
 export interface Services {
   config: Config;
@@ -15,6 +18,10 @@ export interface Services {
   ingest: IngestService;
   memoryGuard: MemoryGuard;
   retention: RetentionWorker;
+  queryRegistry: QueryRegistry;
+  queries: QueryService;
+  /** Present when this process processes queries (ROLE all or worker). */
+  coordinator: Coordinator | undefined;
 }
 
 declare module 'fastify' {
@@ -33,6 +40,7 @@ export interface ServicesOptions {
 async function services(app: FastifyInstance, opts: ServicesOptions): Promise<void> {
   const { config, redis } = opts;
   const registry = new StreamRegistry(redis, config.streamConfigCacheMs);
+  const queryRegistry = new QueryRegistry(redis);
   const sg: Services = {
     config,
     redis,
@@ -45,11 +53,35 @@ async function services(app: FastifyInstance, opts: ServicesOptions): Promise<vo
     }),
     memoryGuard: new MemoryGuard(redis, config.redisMaxMemoryBytes),
     retention: new RetentionWorker(redis, registry, config.retentionIntervalMs, app.log),
+    queryRegistry,
+    queries: new QueryService(redis, registry, queryRegistry, {
+      strictStreams: config.strictStreams,
+      leaseTtlMs: config.leaseTtlMs,
+      registryPollMs: config.registryPollMs,
+    }),
+    coordinator:
+      config.role === 'api'
+        ? undefined
+        : new Coordinator(redis, queryRegistry, {
+            leaseTtlMs: config.leaseTtlMs,
+            pollMs: config.registryPollMs,
+            batchSize: config.batchSize,
+            blockMs: config.blockMs,
+            maxDeliveries: config.maxDeliveries,
+            resultRetentionMs: config.resultRetentionMs,
+            changesMaxLength: config.changesMaxLength,
+            testCommitDelayMs: config.testCommitDelayMs,
+          }, app.log),
   };
   app.decorate('sg', sg);
   app.addHook('onReady', async () => {
     sg.memoryGuard.start();
     sg.retention.start();
+    sg.coordinator?.start();
+  });
+  // preClose: hand the leases over while Redis is still connected and before requests drain.
+  app.addHook('preClose', async () => {
+    await sg.coordinator?.close();
   });
   app.addHook('onClose', async () => {
     sg.memoryGuard.stop();

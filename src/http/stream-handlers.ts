@@ -37,6 +37,10 @@ export async function getStream(req: FastifyRequest<StreamParams>) {
 }
 
 export async function deleteStream(req: FastifyRequest<StreamParams>, reply: FastifyReply) {
+  const users = (await req.server.sg.queryRegistry.list()).filter((q) => q.stream === req.params.stream);
+  if (users.length > 0) {
+    throw new AppError('SG_ERR_CONFLICT', `stream "${req.params.stream}" is read by ${users.length} quer${users.length === 1 ? 'y' : 'ies'} (${users.map((q) => q.id).join(', ')}); delete them first`);
+  }
   const deleted = await req.server.sg.registry.delete(req.params.stream);
   if (!deleted) throw new AppError('SG_ERR_STREAM_NOT_FOUND', `stream "${req.params.stream}" does not exist`);
   return reply.code(204).send();

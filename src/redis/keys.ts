@@ -24,6 +24,29 @@ export const keys = {
   /** String: the entry id of the event that first carried this `id`. */
   eventId: (stream: string, partition: number, eventId: string) =>
     `${PREFIX}:${partitionTag(stream, partition)}:eid:${digest(eventId)}`,
+  /** Hash: query id → query definition JSON. */
+  queryRegistry: () => `${PREFIX}:{meta}:queries`,
+  /** Counter bumped on every registry change, polled by every process. */
+  queryRegistryVersion: () => `${PREFIX}:{meta}:queries:version`,
+  /** Sorted set: process id → heartbeat expiry (ms); the live gateway processes. */
+  members: () => `${PREFIX}:{meta}:members`,
+  /** Per task (query × partition): everything one commit touches shares the partition's tag. */
+  task: (stream: string, partition: number, queryId: string) => {
+    const base = `${PREFIX}:${partitionTag(stream, partition)}:q:${queryId}`;
+    return {
+      lease: `${base}:lease`,
+      epoch: `${base}:epoch`,
+      checkpoint: `${base}:ckpt`,
+      state: `${base}:state`,
+      changes: `${base}:changes`,
+      results: `${base}:results`,
+      resultsExpiry: `${base}:results:exp`,
+      late: `${base}:late`,
+      deadLetter: `${base}:dlq`,
+    };
+  },
+  /** Pattern matching every key of one task (for deletion). */
+  taskPattern: (stream: string, partition: number, queryId: string) => `${PREFIX}:${partitionTag(stream, partition)}:q:${queryId}:*`,
   /** Pattern matching every key of one partition (for deletion). */
   partitionPattern: (stream: string, partition: number) => `${PREFIX}:${partitionTag(stream, partition)}:*`,
 } as const;

@@ -1,0 +1,58 @@
+// Thin handlers for /v1/queries operations, named by operationId.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { QueryInput } from '../runtime/query-definition.js';
+import { AppError } from '../errors.js';
+
+type IdParams = { Params: { id: string } };
+
+export async function createQuery(req: FastifyRequest<{ Body: QueryInput }>, reply: FastifyReply) {
+  return reply.code(201).send(await req.server.sg.queries.create(req.body));
+}
+
+export async function validateQuery(req: FastifyRequest<{ Body: QueryInput & { events?: unknown[] } }>) {
+  return req.server.sg.queries.validate(req.body);
+}
+
+export async function listQueries(req: FastifyRequest) {
+  return { queries: await req.server.sg.queries.list() };
+}
+
+export async function getQuery(req: FastifyRequest<IdParams>) {
+  return req.server.sg.queries.get(req.params.id);
+}
+
+export async function deleteQuery(req: FastifyRequest<IdParams>, reply: FastifyReply) {
+  await req.server.sg.queries.delete(req.params.id);
+  return reply.code(204).send();
+}
+
+export async function pauseQuery(req: FastifyRequest<IdParams>) {
+  return req.server.sg.queries.setStatus(req.params.id, 'paused');
+}
+
+export async function resumeQuery(req: FastifyRequest<IdParams>) {
+  return req.server.sg.queries.setStatus(req.params.id, 'running');
+}
+
+function parseWhere(text: string | undefined): Record<string, string> | undefined {
+  if (!text) return undefined;
+  const where: Record<string, string> = {};
+  for (const part of text.split(',')) {
+    const i = part.indexOf(':');
+    if (i <= 0) throw new AppError('SG_ERR_VALIDATION', 'where must be col:value pairs separated by commas', { errors: [{ field: 'querystring.where', message: `"${part}" is not col:value` }] });
+    where[part.slice(0, i)] = part.slice(i + 1);
+  }
+  return where;
+}
+
+export async function getQueryResults(req: FastifyRequest<IdParams & { Querystring: { where?: string; from?: string; to?: string; limit?: number; cursor?: string } }>) {
+  const q = req.query;
+  const where = parseWhere(q.where);
+  return req.server.sg.queries.results(req.params.id, {
+    limit: q.limit ?? 1000,
+    ...(where ? { where } : {}),
+    ...(q.from ? { from: new Date(q.from).toISOString() } : {}),
+    ...(q.to ? { to: new Date(q.to).toISOString() } : {}),
+    ...(q.cursor ? { cursor: q.cursor } : {}),
+  });
+}

@@ -1,0 +1,106 @@
+#!lua name=commit_batch
+--[[
+commit_batch: the one atomic step of a task's batch. Exactly-once rests on it: the fencing
+check comes before any write, and state, offset, ack, changes and results move together.
+
+KEYS[1]  the task's lease                  KEYS[2]  checkpoint hash (offset, meta, counters)
+KEYS[3]  state hash (row key -> state)     KEYS[4]  source stream partition
+KEYS[5]  changes stream                    KEYS[6]  results hash (closed rows)
+KEYS[7]  results expiry (zset)             KEYS[8]  late-events stream
+KEYS[9]  dead-letter stream
+
+ARGV[1]  owner        ARGV[2]  epoch        ARGV[3]  consumer group (the query id)
+ARGV[4]  new offset (last entry id of the batch; '' = unchanged)
+ARGV[5]  engine meta  ARGV[6]  entries processed in this batch
+ARGV[7]  now (ms)     ARGV[8]  result retention (ms)   ARGV[9]  changes stream max length
+ARGV[10..16]  counts: nSet, nDel, nAck, nChanges, nClosed, nLate, nDead; then, in order:
+         nSet pairs (row key, state) · nDel row keys · nAck entry ids · nChanges change JSONs ·
+         nClosed pairs (row key, row JSON) · nLate triples (entry id, event JSON, watermark) ·
+         nDead triples (entry id, entry JSON, error)
+
+Returns  { last change id or '', number of changes written }
+Errors   "FENCED"  the lease is not this owner's at this epoch: nothing is written
+]]
+
+local CHUNK = 500
+
+local function commit_batch(keys, args)
+  if redis.call('GET', keys[1]) ~= args[1] .. ' ' .. args[2] then
+    return redis.error_reply('FENCED')
+  end
+
+  local group, offset, meta = args[3], args[4], args[5]
+  local now, retention, maxlen = tonumber(args[7]), tonumber(args[8]), args[9]
+  local n_set, n_del, n_ack = tonumber(args[10]), tonumber(args[11]), tonumber(args[12])
+  local n_changes, n_closed = tonumber(args[13]), tonumber(args[14])
+  local n_late, n_dead = tonumber(args[15]), tonumber(args[16])
+  local pos = 17
+
+  local i = 0
+  while i < n_set do
+    local batch = {}
+    local upto = math.min(n_set, i + CHUNK)
+    for j = i, upto - 1 do
+      batch[#batch + 1] = args[pos + 2 * j]
+      batch[#batch + 1] = args[pos + 2 * j + 1]
+    end
+    redis.call('HSET', keys[3], unpack(batch))
+    i = upto
+  end
+  pos = pos + 2 * n_set
+
+  i = 0
+  while i < n_del do
+    local upto = math.min(n_del, i + CHUNK)
+    redis.call('HDEL', keys[3], unpack(args, pos + i, pos + upto - 1))
+    i = upto
+  end
+  pos = pos + n_del
+
+  i = 0
+  while i < n_ack do
+    local upto = math.min(n_ack, i + CHUNK)
+    redis.call('XACK', keys[4], group, unpack(args, pos + i, pos + upto - 1))
+    i = upto
+  end
+  pos = pos + n_ack
+
+  local last_change = ''
+  for j = 0, n_changes - 1 do
+    last_change = redis.call('XADD', keys[5], 'MAXLEN', '~', maxlen, '*', 'c', args[pos + j])
+  end
+  pos = pos + n_changes
+
+  for j = 0, n_closed - 1 do
+    local key = args[pos + 2 * j]
+    redis.call('HSET', keys[6], key, args[pos + 2 * j + 1])
+    redis.call('ZADD', keys[7], now + retention, key)
+  end
+  pos = pos + 2 * n_closed
+  local expired = redis.call('ZRANGEBYSCORE', keys[7], '-inf', now, 'LIMIT', 0, 1000)
+  if #expired > 0 then
+    redis.call('HDEL', keys[6], unpack(expired))
+    redis.call('ZREM', keys[7], unpack(expired))
+  end
+
+  for j = 0, n_late - 1 do
+    local b = pos + 3 * j
+    redis.call('XADD', keys[8], 'MAXLEN', '~', maxlen, '*', 'id', args[b], 'e', args[b + 1], 'watermark', args[b + 2])
+  end
+  pos = pos + 3 * n_late
+
+  for j = 0, n_dead - 1 do
+    local b = pos + 3 * j
+    redis.call('XADD', keys[9], 'MAXLEN', '~', maxlen, '*', 'id', args[b], 'entry', args[b + 1], 'error', args[b + 2])
+    redis.call('XACK', keys[4], group, args[b])
+  end
+
+  if offset ~= '' then redis.call('HSET', keys[2], 'offset', offset) end
+  redis.call('HSET', keys[2], 'meta', meta, 'epoch', args[2], 'updatedAt', now)
+  redis.call('HINCRBY', keys[2], 'processed', args[6])
+  if n_late > 0 then redis.call('HINCRBY', keys[2], 'late', n_late) end
+  if n_dead > 0 then redis.call('HINCRBY', keys[2], 'dead', n_dead) end
+  return { last_change, n_changes }
+end
+
+redis.register_function('commit_batch', commit_batch)

@@ -1,0 +1,101 @@
+// A registered continuous query as stored in the registry, and the checks that build one.
+import { randomBytes } from 'node:crypto';
+import { compileQuery, type CompiledQuery } from '../sql/compile.js';
+import { SqlError } from '../sql/errors.js';
+import { createEngine } from '../engine/query-engine.js';
+import { EngineConfigError } from '../engine/errors.js';
+import { AppError } from '../errors.js';
+import { parseDuration } from '../util/duration.js';
+
+export type QueryStatus = 'running' | 'paused' | 'failed' | 'deleting';
+
+export interface QueryDefinition {
+  id: string;
+  name: string;
+  sql: string;
+  emit: 'changes' | 'final';
+  /** latest | earliest | an entry id: where the consumer group starts. */
+  start: string;
+  latenessMs: number;
+  idleTimeoutMs?: number;
+  limits: { maxGroups?: number; maxStateBytes?: number };
+  stream: string;
+  partitions: number;
+  status: QueryStatus;
+  error?: string;
+  createdAt: string;
+}
+
+export interface QueryInput {
+  sql: string;
+  name?: string;
+  emit?: 'changes' | 'final';
+  start?: string;
+  lateness?: number | string;
+  idleTimeout?: number | string;
+  limits?: { maxGroups?: number; maxStateBytes?: number };
+}
+
+const ENTRY_ID = /^\d+(-\d+)?$/;
+
+function durationField(value: number | string | undefined, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new AppError('SG_ERR_VALIDATION', `${field} must be a duration`, { errors: [{ field: `/${field}`, message: 'must be integer milliseconds or a string such as "5s"' }] });
+  return ms;
+}
+
+/** Compiles SQL, turning a refusal into a 400 that names the construct and its position. */
+export function compileOrRefuse(sql: string): CompiledQuery {
+  try {
+    return compileQuery(sql);
+  } catch (err) {
+    if (err instanceof SqlError) {
+      throw new AppError('SG_ERR_SQL', err.message, {
+        errors: [{ field: '/sql', message: err.message, code: err.code, line: err.line, column: err.column }],
+        cause: err,
+      });
+    }
+    throw err;
+  }
+}
+
+/** Validates a registration body into a definition (without the stream's partition count). */
+export function buildDefinition(input: QueryInput, now: Date): { def: Omit<QueryDefinition, 'partitions'>; compiled: CompiledQuery } {
+  const compiled = compileOrRefuse(input.sql);
+  const start = input.start ?? 'latest';
+  if (start !== 'latest' && start !== 'earliest' && !ENTRY_ID.test(start)) {
+    throw new AppError('SG_ERR_VALIDATION', 'start must be latest, earliest or an entry id', { errors: [{ field: '/start', message: 'must be "latest", "earliest" or an entry id such as 1767225600000-0' }] });
+  }
+  const def: Omit<QueryDefinition, 'partitions'> = {
+    id: 'q_' + randomBytes(8).toString('hex'),
+    name: input.name ?? compiled.source + '_query',
+    sql: input.sql,
+    emit: input.emit ?? 'changes',
+    start,
+    latenessMs: durationField(input.lateness, 'lateness') ?? 0,
+    limits: input.limits ?? {},
+    stream: compiled.source,
+    status: 'running',
+    createdAt: now.toISOString(),
+  };
+  const idle = durationField(input.idleTimeout, 'idleTimeout');
+  if (idle !== undefined) def.idleTimeoutMs = idle;
+  try {
+    createEngine(compiled.plan, engineOptions(def));
+  } catch (err) {
+    if (err instanceof EngineConfigError) throw new AppError('SG_ERR_VALIDATION', err.message, { errors: [{ field: '/emit', message: err.message }], cause: err });
+    throw err;
+  }
+  return { def, compiled };
+}
+
+/** The engine options a definition implies. */
+export function engineOptions(def: Pick<QueryDefinition, 'emit' | 'latenessMs' | 'idleTimeoutMs' | 'limits'>) {
+  return {
+    emit: def.emit,
+    latenessMs: def.latenessMs,
+    ...(def.idleTimeoutMs !== undefined ? { idleTimeoutMs: def.idleTimeoutMs } : {}),
+    limits: def.limits,
+  };
+}

@@ -1,0 +1,216 @@
+// What the queries API does: register, validate, inspect, pause/resume, delete, and read results.
+import type { Redis } from '../redis/client.js';
+import { keys } from '../redis/keys.js';
+import { AppError } from '../errors.js';
+import type { StreamRegistry } from '../streams/stream-registry.js';
+import { createEngine } from '../engine/query-engine.js';
+import { mergeStates } from '../engine/group.js';
+import type { Row } from '../engine/types.js';
+import { readEventTime } from '../ingest/event-time.js';
+import { readPath } from '../ingest/field-path.js';
+import { buildDefinition, compileOrRefuse, engineOptions, type QueryDefinition, type QueryInput } from './query-definition.js';
+import type { QueryRegistry } from './query-registry.js';
+import { loadCheckpoint } from './checkpoint-store.js';
+
+export interface QueryServiceOptions {
+  strictStreams: boolean;
+  leaseTtlMs: number;
+  registryPollMs: number;
+}
+
+export interface PartitionStatus {
+  partition: number;
+  lag: number;
+  pending: number;
+  processed: number;
+  late: number;
+  deadLettered: number;
+  offset: string | null;
+  lastCheckpointAt: string | null;
+  owner: string | null;
+  epoch: number | null;
+}
+
+const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+
+export class QueryService {
+  constructor(
+    private readonly redis: Redis,
+    private readonly streams: StreamRegistry,
+    private readonly registry: QueryRegistry,
+    private readonly opts: QueryServiceOptions,
+  ) {}
+
+  async create(input: QueryInput) {
+    const { def: partial, compiled } = buildDefinition(input, new Date());
+    const stream = this.opts.strictStreams ? await this.streams.get(partial.stream) : await this.streams.getOrCreate(partial.stream);
+    if (!stream) throw new AppError('SG_ERR_STREAM_NOT_FOUND', `stream "${partial.stream}" does not exist and strict mode is on`);
+    const def: QueryDefinition = { ...partial, partitions: stream.partitions };
+    const startId = def.start === 'latest' ? '$' : def.start === 'earliest' ? '0' : def.start;
+    for (let p = 0; p < def.partitions; p++) {
+      await this.redis.xGroupCreate(keys.events(def.stream, p), def.id, startId, { MKSTREAM: true });
+    }
+    await this.registry.put(def);
+    return { ...this.publicDef(def), columns: compiled.columns, explain: compiled.explain };
+  }
+
+  /** The same checks as create, nothing stored; with events, the rows they would produce. */
+  validate(input: QueryInput & { events?: unknown[] }) {
+    const { def, compiled } = buildDefinition(input, new Date());
+    const out: { valid: true; stream: string; columns: { name: string; type: string }[]; explain: string; rows?: Row[] } = {
+      valid: true,
+      stream: def.stream,
+      columns: compiled.columns,
+      explain: compiled.explain,
+    };
+    if (input.events) {
+      const engine = createEngine(compiled.plan, engineOptions(def));
+      const events = input.events.map((e, i) => {
+        if (e === null || typeof e !== 'object' || Array.isArray(e)) {
+          throw new AppError('SG_ERR_BAD_EVENTS', 'events must be JSON objects', { errors: [{ index: i, field: '', message: 'must be a JSON object' }] });
+        }
+        const t = readEventTime(readPath(e as Record<string, unknown>, 'ts'));
+        return { id: `0-${i + 1}`, ts: t.ok && t.ms !== undefined ? t.ms : 0, data: e as Record<string, unknown> };
+      });
+      const result = engine.apply(events);
+      out.rows = [...result.closed.map((c) => c.row), ...engine.rows().map((r) => r.row)];
+    }
+    return out;
+  }
+
+  async require(id: string): Promise<QueryDefinition> {
+    const def = await this.registry.get(id);
+    if (!def || def.status === 'deleting') throw new AppError('SG_ERR_QUERY_NOT_FOUND', `query "${id}" does not exist`);
+    return def;
+  }
+
+  publicDef(def: QueryDefinition) {
+    const { latenessMs, idleTimeoutMs, ...rest } = def;
+    return { ...rest, lateness: latenessMs, ...(idleTimeoutMs !== undefined ? { idleTimeout: idleTimeoutMs } : {}) };
+  }
+
+  async list() {
+    const defs = (await this.registry.list()).filter((d) => d.status !== 'deleting');
+    return Promise.all(defs.map((d) => this.describe(d)));
+  }
+
+  async get(id: string) {
+    return this.describe(await this.require(id));
+  }
+
+  private async partitionStatus(def: QueryDefinition, p: number): Promise<PartitionStatus> {
+    const k = keys.task(def.stream, p, def.id);
+    const source = keys.events(def.stream, p);
+    const [ckpt, lease, groups] = await Promise.all([
+      this.redis.hGetAll(k.checkpoint),
+      this.redis.get(k.lease),
+      this.redis.xInfoGroups(source).catch(() => []),
+    ]);
+    const g = (groups as unknown as Record<string, unknown>[]).find((x) => String(x.name) === def.id);
+    const pending = Number(g?.pending ?? 0);
+    let unread = g?.lag === null || g?.lag === undefined ? undefined : Number(g.lag);
+    if (unread === undefined && g) {
+      // Redis cannot tell the lag after deletions in the stream: count what follows the group.
+      const after = await this.redis.xRange(source, `(${String(g['last-delivered-id'])}`, '+', { COUNT: 100_000 });
+      unread = after?.length ?? 0;
+    }
+    const [owner, epoch] = lease ? lease.split(' ') : [null, null];
+    return {
+      partition: p,
+      lag: (unread ?? 0) + pending,
+      pending,
+      processed: Number(ckpt.processed ?? 0),
+      late: Number(ckpt.late ?? 0),
+      deadLettered: Number(ckpt.dead ?? 0),
+      offset: ckpt.offset ?? null,
+      lastCheckpointAt: ckpt.updatedAt ? new Date(Number(ckpt.updatedAt)).toISOString() : null,
+      owner: owner ?? null,
+      epoch: epoch ? Number(epoch) : null,
+    };
+  }
+
+  private async describe(def: QueryDefinition) {
+    const parts = await Promise.all(Array.from({ length: def.partitions }, (_, p) => this.partitionStatus(def, p)));
+    const lag = parts.reduce((n, p) => n + p.lag, 0);
+    const status = def.status === 'running' && lag > 10_000 ? 'catching_up' : def.status;
+    const checkpoints = parts.map((p) => p.lastCheckpointAt).filter((x): x is string => x !== null).sort();
+    return {
+      ...this.publicDef(def),
+      status,
+      lag,
+      processed: parts.reduce((n, p) => n + p.processed, 0),
+      late: parts.reduce((n, p) => n + p.late, 0),
+      deadLettered: parts.reduce((n, p) => n + p.deadLettered, 0),
+      lastCheckpointAt: checkpoints[checkpoints.length - 1] ?? null,
+      partitionStatus: parts,
+    };
+  }
+
+  async setStatus(id: string, status: 'running' | 'paused') {
+    const def = await this.require(id);
+    if (def.status === 'failed' && status === 'running') {
+      await this.registry.put({ ...def, status, error: undefined });
+    } else {
+      await this.registry.put({ ...def, status });
+    }
+    return this.get(id);
+  }
+
+  /**
+   * Marks the query deleting so no process takes its tasks, waits until every lease is gone
+   * (released, or expired if an owner died), then removes groups, state, changes and results.
+   */
+  async delete(id: string): Promise<void> {
+    const def = await this.require(id);
+    await this.registry.put({ ...def, status: 'deleting' });
+    const deadline = Date.now() + this.opts.leaseTtlMs + 5_000;
+    let clear = 0;
+    while (clear < 2 && Date.now() < deadline) {
+      const leases = await Promise.all(Array.from({ length: def.partitions }, (_, p) => this.redis.exists(keys.task(def.stream, p, def.id).lease)));
+      clear = leases.every((n) => n === 0) ? clear + 1 : 0;
+      if (clear < 2) await sleep(this.opts.registryPollMs);
+    }
+    for (let p = 0; p < def.partitions; p++) {
+      await this.redis.xGroupDestroy(keys.events(def.stream, p), def.id).catch(() => 0);
+      const doomed: string[] = [];
+      for await (const found of this.redis.scanIterator({ MATCH: keys.taskPattern(def.stream, p, def.id), COUNT: 1000 })) doomed.push(...found);
+      if (doomed.length) await this.redis.unlink(doomed);
+    }
+    await this.registry.remove(id);
+  }
+
+  /**
+   * Current rows: open groups rebuilt from every partition's checkpoint (partial states merged
+   * by row key), plus closed windows still within the result retention.
+   */
+  async results(id: string, filter: { where?: Record<string, string>; from?: string; to?: string; limit: number; cursor?: string }) {
+    const def = await this.require(id);
+    const compiled = compileOrRefuse(def.sql);
+    const merged: Record<string, string> = {};
+    const closed = new Map<string, Row>();
+    const engine = createEngine(compiled.plan, engineOptions(def));
+    // Partitions have their own watermarks; rows only need the states, so any valid meta will do.
+    let meta = engine.takeDelta().meta;
+    for (let p = 0; p < def.partitions; p++) {
+      const k = keys.task(def.stream, p, def.id);
+      const ckpt = await loadCheckpoint(this.redis, k);
+      if (def.partitions === 1 && ckpt.meta !== '') meta = ckpt.meta;
+      for (const [key, state] of Object.entries(ckpt.state)) merged[key] = merged[key] === undefined ? state : mergeStates(compiled.plan, merged[key], state);
+      for (const [key, row] of Object.entries(await this.redis.hGetAll(k.results))) closed.set(key, JSON.parse(row) as Row);
+    }
+    engine.load(merged, meta);
+    const all = new Map<string, Row>(closed);
+    for (const r of engine.rows()) all.set(r.key, r.row);
+    let rows = [...all].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    if (filter.where) {
+      const where = Object.entries(filter.where);
+      rows = rows.filter(([, row]) => where.every(([col, v]) => row[col] !== undefined && (typeof row[col] === 'object' ? JSON.stringify(row[col]) : String(row[col] as string | number | boolean)) === v));
+    }
+    if (filter.from) rows = rows.filter(([, row]) => typeof row.window_start === 'string' && row.window_start >= filter.from!);
+    if (filter.to) rows = rows.filter(([, row]) => typeof row.window_end === 'string' && row.window_end <= filter.to!);
+    if (filter.cursor) rows = rows.filter(([key]) => key > filter.cursor!);
+    const page = rows.slice(0, filter.limit);
+    const next = rows.length > filter.limit ? page[page.length - 1]![0] : undefined;
+    return { rows: page.map(([, row]) => row), ...(next ? { next } : {}) };
+  }
+}

@@ -1,0 +1,240 @@
+// Runs one task (query × partition) while this process holds its lease: recover from the
+// checkpoint, take over orphaned entries, then read → apply → one atomic commit per batch.
+import type { Redis } from '../redis/client.js';
+import { keys } from '../redis/keys.js';
+import { createEngine } from '../engine/query-engine.js';
+import { EngineLimitError } from '../engine/errors.js';
+import { FunctionError } from '../sql/errors.js';
+import type { Engine, SourceEvent, ApplyResult } from '../engine/types.js';
+import type { CompiledQuery } from '../sql/compile.js';
+import type { Log } from '../util/logger.js';
+import { engineOptions, type QueryDefinition } from './query-definition.js';
+import { commitBatch, FencedError, loadCheckpoint, type TaskKeys } from './checkpoint-store.js';
+
+export interface RunnerSettings {
+  owner: string;
+  batchSize: number;
+  blockMs: number;
+  maxDeliveries: number;
+  resultRetentionMs: number;
+  changesMaxLength: number;
+  /** Test-only: wait a random 0..N ms before each commit. */
+  testCommitDelayMs: number;
+}
+
+export interface RunnerHooks {
+  /** The query itself cannot go on (a plugin threw, a limit was hit): fail it everywhere. */
+  onQueryFailed: (queryId: string, error: Error) => void;
+  /** The runner stopped for good (fenced, stopped, or failed). */
+  onExit: (reason: string) => void;
+}
+
+interface Entry {
+  id: string;
+  message: Record<string, string>;
+}
+
+const EMPTY: ApplyResult = { changes: [], late: [], closed: [] };
+const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+
+/** Turns a stream entry into an engine event; throws on an entry not written by our ingest. */
+function toEvent(e: Entry): SourceEvent {
+  const data = JSON.parse(e.message.e ?? '') as unknown;
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new Error(`entry ${e.id} does not hold a JSON object`);
+  const ts = Number(e.message.t);
+  if (!Number.isFinite(ts)) throw new Error(`entry ${e.id} has no event time`);
+  return { id: e.id, ts, data: data as Record<string, unknown> };
+}
+
+export class TaskRunner {
+  readonly name: string;
+  private readonly k: TaskKeys;
+  private readonly source: string;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private engine: Engine | undefined;
+  private committedMeta = '';
+  /** Re-read this consumer's pending list before new entries (after recovery or a takeover). */
+  private readPending = true;
+  private lastOrphanCheck = 0;
+  processedSinceStart = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly reader: Redis,
+    readonly def: QueryDefinition,
+    readonly partition: number,
+    readonly epoch: number,
+    private readonly compiled: CompiledQuery,
+    private readonly s: RunnerSettings,
+    private readonly hooks: RunnerHooks,
+    private readonly log: Log,
+  ) {
+    this.name = `${def.id}/${partition}`;
+    this.k = keys.task(def.stream, partition, def.id);
+    this.source = keys.events(def.stream, partition);
+  }
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  /** Stops after the current batch; the caller releases the lease. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    let reason = 'stopped';
+    while (!this.stopped) {
+      try {
+        await this.recover();
+        failures = 0;
+        while (!this.stopped) await this.step();
+      } catch (err) {
+        if (err instanceof FencedError) {
+          reason = 'fenced';
+          this.log.warn({ task: this.name, epoch: this.epoch }, 'lease lost: commit refused (FENCED); stopping this task');
+          break;
+        }
+        if (err instanceof FunctionError || err instanceof EngineLimitError) {
+          reason = 'query failed';
+          this.hooks.onQueryFailed(this.def.id, err);
+          break;
+        }
+        failures++;
+        const delay = Math.min(100 * 2 ** failures, 5_000);
+        this.log.warn({ task: this.name, err: (err as Error).message, retryInMs: delay }, 'task failed; restarting from its checkpoint');
+        await sleep(delay);
+      }
+    }
+    this.stopped = true;
+    this.engine = undefined;
+    this.hooks.onExit(reason);
+  }
+
+  /** Rebuilds the engine from the checkpoint: the in-memory state must equal what Redis holds. */
+  private async recover(): Promise<void> {
+    const ckpt = await loadCheckpoint(this.redis, this.k);
+    const engine = createEngine(this.compiled.plan, engineOptions(this.def));
+    // A task that never committed has no meta yet: it starts from a fresh engine.
+    if (ckpt.meta !== '') engine.load(ckpt.state, ckpt.meta);
+    this.engine = engine;
+    this.committedMeta = ckpt.meta;
+    this.readPending = true;
+    await this.claimOrphans(true);
+  }
+
+  /**
+   * Entries pending for another consumer were delivered to an owner that lost its lease; they
+   * were never committed (the commit acks atomically), so they are ours to process.
+   */
+  private async claimOrphans(force: boolean): Promise<void> {
+    const now = Date.now();
+    if (!force && now - this.lastOrphanCheck < 1_000) return;
+    this.lastOrphanCheck = now;
+    const summary = await this.redis.xPending(this.source, this.def.id);
+    const others = (summary.consumers ?? []).filter((c) => String(c.name) !== this.s.owner);
+    if (others.length === 0) return;
+    let cursor = '0-0';
+    do {
+      const r = await this.redis.xAutoClaimJustId(this.source, this.def.id, this.s.owner, 0, cursor, { COUNT: 1000 });
+      cursor = String(r.nextId);
+    } while (cursor !== '0-0');
+    this.readPending = true;
+  }
+
+  private async read(): Promise<Entry[]> {
+    if (this.readPending) {
+      const r = await this.reader.xReadGroup(this.def.id, this.s.owner, { key: this.source, id: '0' }, { COUNT: this.s.batchSize });
+      const msgs = (r?.[0]?.messages ?? []) as Entry[];
+      if (msgs.length > 0) return msgs;
+      this.readPending = false;
+    }
+    const r = await this.reader.xReadGroup(this.def.id, this.s.owner, { key: this.source, id: '>' }, { COUNT: this.s.batchSize, BLOCK: this.s.blockMs });
+    return (r?.[0]?.messages ?? []) as Entry[];
+  }
+
+  private async step(): Promise<void> {
+    await this.claimOrphans(false);
+    const entries = await this.read();
+    if (this.stopped) return;
+    const engine = this.engine!;
+    if (entries.length === 0) {
+      if (this.def.idleTimeoutMs === undefined) return;
+      const result = engine.advanceIdle(Date.now());
+      const delta = engine.takeDelta();
+      if (result.changes.length || result.closed.length || delta.meta !== this.committedMeta || Object.keys(delta.set).length || delta.del.length) {
+        await this.commit(undefined, 0, [], result, [], delta);
+      }
+      return;
+    }
+    let result: ApplyResult;
+    try {
+      result = engine.apply(entries.map(toEvent));
+    } catch (err) {
+      if (err instanceof FunctionError || err instanceof EngineLimitError) throw err;
+      await this.processCarefully(entries);
+      return;
+    }
+    await this.commit(entries[entries.length - 1]!.id, entries.length, entries.map((e) => e.id), result, [], engine.takeDelta());
+  }
+
+  /**
+   * A batch failed for a reason other than the query's own: replay it one entry at a time from
+   * the checkpoint, committing each, so that only a poison entry is held back. After
+   * maxDeliveries deliveries it goes to the dead-letter stream instead of blocking the task.
+   */
+  private async processCarefully(entries: Entry[]): Promise<void> {
+    await this.recover();
+    for (const e of entries) {
+      const engine = this.engine!;
+      try {
+        const result = engine.apply([toEvent(e)]);
+        await this.commit(e.id, 1, [e.id], result, [], engine.takeDelta());
+      } catch (err) {
+        if (err instanceof FunctionError || err instanceof EngineLimitError || err instanceof FencedError) throw err;
+        const [info] = await this.redis.xPendingRange(this.source, this.def.id, e.id, e.id, 1);
+        const deliveries = Number(info?.deliveriesCounter ?? 1);
+        if (deliveries < this.s.maxDeliveries) throw err;
+        this.log.warn({ task: this.name, entry: e.id, deliveries, err: (err as Error).message }, 'poison entry moved to the dead-letter stream');
+        await this.recover();
+        await this.commit(undefined, 0, [], EMPTY, [{ id: e.id, entry: JSON.stringify(e.message), error: (err as Error).message }], this.engine!.takeDelta());
+      }
+    }
+  }
+
+  private async commit(offset: string | undefined, processed: number, ack: string[], result: ApplyResult, dead: { id: string; entry: string; error: string }[], delta: ReturnType<Engine['takeDelta']>): Promise<void> {
+    if (this.s.testCommitDelayMs > 0) await sleep(Math.random() * this.s.testCommitDelayMs);
+    try {
+      await commitBatch(this.redis, this.k, this.source, {
+        owner: this.s.owner,
+        epoch: this.epoch,
+        group: this.def.id,
+        offset,
+        processed,
+        delta,
+        ack,
+        result,
+        dead,
+        nowMs: Date.now(),
+        resultRetentionMs: this.s.resultRetentionMs,
+        changesMaxLength: this.s.changesMaxLength,
+        watermark: this.engine!.watermark,
+      });
+    } catch (err) {
+      // Whether or not Redis applied it, the engine is ahead of what we know is committed:
+      // the caller restarts from the checkpoint.
+      this.engine = undefined;
+      throw err;
+    }
+    this.committedMeta = delta.meta;
+    this.processedSinceStart += processed;
+  }
+}

@@ -1,0 +1,90 @@
+// The queries API end to end in one process: register, process, status, results, pause, delete.
+import t from 'tap';
+import type { FastifyInstance } from 'fastify';
+import { startRedis } from '../helpers/redis.js';
+import { startApp } from '../helpers/app.js';
+import { assertProblem } from '../helpers/http.js';
+import { waitUntil } from '../helpers/wait.js';
+
+const FAST = { LEASE_TTL: '2s', REGISTRY_POLL: '100ms', BLOCK_TIME: '100ms' };
+
+async function post(app: FastifyInstance, stream: string, events: unknown[]) {
+  const res = await app.inject({ method: 'POST', url: `/v1/streams/${stream}/events`, payload: events });
+  if (res.statusCode !== 201) throw new Error(res.body);
+}
+
+async function caughtUp(app: FastifyInstance, id: string) {
+  return waitUntil(`query ${id} caught up`, async () => {
+    const q = (await app.inject({ method: 'GET', url: `/v1/queries/${id}` })).json<{ lag: number; partitionStatus: { owner: string | null }[] }>();
+    return q.lag === 0 && q.partitionStatus.every((p) => p.owner) ? q : undefined;
+  });
+}
+
+t.test('register a query, process events, read results, pause, resume and delete', async (t) => {
+  const r = await startRedis(t);
+  const app = await startApp(t, r.url, FAST);
+  await post(app, 'orders', [{ region: 'eu', amount: 5 }]);
+  const created = await app.inject({
+    method: 'POST',
+    url: '/v1/queries',
+    payload: { sql: 'SELECT region, COUNT(*) AS n, SUM(amount) AS total FROM orders GROUP BY region', start: 'earliest', name: 'by-region' },
+  });
+  t.equal(created.statusCode, 201, created.body);
+  const q = created.json<{ id: string; columns: { name: string }[]; explain: string; status: string }>();
+  t.same(q.columns.map((c) => c.name), ['region', 'n', 'total']);
+  t.ok(q.explain.length > 0, 'explain text');
+  t.equal(q.status, 'running');
+
+  await post(app, 'orders', [{ region: 'eu', amount: 1 }, { region: 'us', amount: 2 }, { region: 'us', amount: 3.5 }, { amount: 7 }]);
+  await caughtUp(app, q.id);
+  const res = await app.inject({ method: 'GET', url: `/v1/queries/${q.id}/results` });
+  t.same(res.json(), { rows: [{ region: 'eu', n: 2, total: 6 }, { region: 'us', n: 2, total: 5.5 }, { region: null, n: 1, total: 7 }] }, 'NULL is its own group');
+  const filtered = await app.inject({ method: 'GET', url: `/v1/queries/${q.id}/results?where=region:us` });
+  t.same(filtered.json(), { rows: [{ region: 'us', n: 2, total: 5.5 }] });
+  const page = await app.inject({ method: 'GET', url: `/v1/queries/${q.id}/results?limit=2` });
+  const next = page.json<{ next: string }>().next;
+  t.ok(next, 'a cursor for the next page');
+  const page2 = await app.inject({ method: 'GET', url: `/v1/queries/${q.id}/results?limit=2&cursor=${encodeURIComponent(next)}` });
+  t.same(page2.json(), { rows: [{ region: null, n: 1, total: 7 }] });
+
+  const status = (await app.inject({ method: 'GET', url: `/v1/queries/${q.id}` })).json<{ processed: number; lag: number; lastCheckpointAt: string }>();
+  t.equal(status.processed, 5);
+  t.equal(status.lag, 0);
+  t.ok(status.lastCheckpointAt);
+  t.equal((await app.inject({ method: 'GET', url: '/v1/queries' })).json<{ queries: unknown[] }>().queries.length, 1);
+
+  const paused = await app.inject({ method: 'POST', url: `/v1/queries/${q.id}/pause` });
+  t.equal(paused.json<{ status: string }>().status, 'paused');
+  await waitUntil('lease released', async () => (await r.client.keys('*:lease')).length === 0);
+  await post(app, 'orders', [{ region: 'eu', amount: 100 }]);
+  await new Promise((ok) => setTimeout(ok, 400));
+  t.equal((await app.inject({ method: 'GET', url: `/v1/queries/${q.id}` })).json<{ lag: number }>().lag, 1, 'paused: the event waits');
+  await app.inject({ method: 'POST', url: `/v1/queries/${q.id}/resume` });
+  await caughtUp(app, q.id);
+  const after = await app.inject({ method: 'GET', url: `/v1/queries/${q.id}/results?where=region:eu` });
+  t.same(after.json(), { rows: [{ region: 'eu', n: 3, total: 106 }] }, 'resumed from the checkpoint');
+
+  assertProblem(t, await app.inject({ method: 'DELETE', url: '/v1/streams/orders' }), 409, 'SG_ERR_CONFLICT');
+  t.equal((await app.inject({ method: 'DELETE', url: `/v1/queries/${q.id}` })).statusCode, 204);
+  t.same(await r.client.keys(`*${q.id}*`), [], 'no key of the query is left');
+  const groups = await r.client.xInfoGroups('sg:{orders#0}:events');
+  t.same(groups, [], 'the consumer group is gone');
+  assertProblem(t, await app.inject({ method: 'GET', url: `/v1/queries/${q.id}` }), 404, 'SG_ERR_QUERY_NOT_FOUND');
+});
+
+t.test('refused SQL names the construct and position; validate returns rows', async (t) => {
+  const r = await startRedis(t);
+  const app = await startApp(t, r.url, FAST);
+  const bad = await app.inject({ method: 'POST', url: '/v1/queries', payload: { sql: 'SELECT a FROM s JOIN t ON s.x = t.x GROUP BY a' } });
+  const p = assertProblem(t, bad, 400, 'SG_ERR_SQL');
+  t.match(p.errors?.[0], { field: '/sql', line: 1 });
+  t.match(p.detail, /JOIN/i);
+  const v = await app.inject({
+    method: 'POST',
+    url: '/v1/queries/validate',
+    payload: { sql: 'SELECT k, COUNT(*) AS c FROM s GROUP BY k', events: [{ k: 'a' }, { k: 'a' }, { k: 'b' }] },
+  });
+  t.equal(v.statusCode, 200, v.body);
+  t.same(v.json<{ rows: unknown[] }>().rows, [{ k: 'a', c: 2 }, { k: 'b', c: 1 }]);
+  t.same(await r.client.keys('sg:{meta}:queries'), [], 'validate stores nothing');
+});
