@@ -400,3 +400,8 @@ class QueryEngine implements Engine {
     this.load(entries, meta);
   }
 }
+
+// The runtime's one import point for the engine.
+export type { ApplyResult, Change, Engine, EngineLimits, EngineOptions, Row, SourceEvent, StateDelta } from './types.js';
+export { EngineConfigError, EngineLimitError, EngineStateError } from './errors.js';
+export { mergeStates } from './group.js';
