@@ -18,10 +18,10 @@ import type { ApplyResult, Change, Engine, EngineOptions, Row, SourceEvent, Stat
 import type { WindowAssigner } from './windows.js';
 import { windowAssigner } from './windows.js';
 
-
+// Beyond ±8.64e15 ms a JavaScript Date (and so an ISO time) does not exist.
 const maxTime = 8.64e15;
 
-
+// Row values as JSON carries them: exact big sums as text, times as ISO, no NaN or Infinity.
 function format(v: unknown, type: SqlType): unknown {
   if (v === undefined) return null;
   if (typeof v === 'bigint') return exactNumber(v);
