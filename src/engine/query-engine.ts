@@ -3,6 +3,7 @@ import { FunctionError } from '../sql/errors.js';
 import type { QueryPlan } from '../sql/plan.js';
 import type { SqlType } from '../sql/types.js';
 import { exactNumber, isoTime, valueKey } from '../sql/values.js';
+import { avg, count, max, min, sum } from '../sql/functions/aggregates.js';
 import { decodeMeta, decodeSnapshot, encodeMeta, encodeSnapshot } from './checkpoint.js';
 import { EngineConfigError, EngineLimitError, EngineStateError } from './errors.js';
 import type { EventData, Fn, GroupView } from './expr.js';
@@ -17,10 +18,10 @@ import type { ApplyResult, Change, Engine, EngineOptions, Row, SourceEvent, Stat
 import type { WindowAssigner } from './windows.js';
 import { windowAssigner } from './windows.js';
 
-
+// Beyond ±8.64e15 ms a JavaScript Date (and so an ISO time) does not exist.
 const maxTime = 8.64e15;
 
-
+// Row values as JSON carries them: exact big sums as text, times as ISO, no NaN or Infinity.
 function format(v: unknown, type: SqlType): unknown {
   if (v === undefined) return null;
   if (typeof v === 'bigint') return exactNumber(v);
@@ -41,6 +42,7 @@ class QueryEngine implements Engine {
   private readonly keyFns: Fn<EventData>[];
   private readonly aggs: BoundAggregate[];
   private readonly updater: Updater;
+  private readonly updaterUsesCtx: boolean;
   private readonly outputs: { name: string; fn: Fn<GroupView>; type: SqlType }[];
   private readonly having: Fn<GroupView> | undefined;
   private readonly assigner: WindowAssigner | undefined;
@@ -69,6 +71,7 @@ class QueryEngine implements Engine {
     this.keyFns = plan.keys.map((k) => compileRowExpr(k.expr));
     this.aggs = bindAggregates(plan);
     this.updater = buildUpdater(this.aggs, plan.aggregates);
+    this.updaterUsesCtx = this.aggs.some((a) => ![count, sum, avg, min, max].includes(a.fn));
     this.outputs = plan.outputs.map((o) => ({ name: o.name, fn: compileGroupExpr(o.expr), type: o.type }));
     this.having = plan.having ? compileGroupExpr(plan.having) : undefined;
     this.session = plan.window?.kind === 'session';
@@ -204,30 +207,31 @@ class QueryEngine implements Engine {
     this.maxTs = maxTs;
   }
 
-  // As runFlatSingle, with the key read in place from one top-level field.
+  // As runFlatSingle, with the key read in place from one top-level field. Unwindowed, so the
+  // event time only matters to aggregates that order by it (ctx) and to the meta's maxTs.
   private runFlatField(batch: SourceEvent[], name: string, exact: boolean, ctx: { ts: number; id: string }): void {
     const { store, updater, dirty, epoch } = this;
     const table = store.flatTable;
     const map = table.flat;
-    let maxTs = this.maxTs;
+    const withCtx = this.updaterUsesCtx;
     for (let j = 0; j < batch.length; j++) {
       const ev = batch[j] as SourceEvent;
-      const t = ev.ts;
-      if (t > maxTs) maxTs = t;
       const data = ev.data;
       let k = data[name];
       if (k === undefined) k = fieldMiss(data, name, exact) ?? null;
       let g = map.get(k !== null && typeof k === 'object' ? valueKey(k) : k) as Group | undefined;
       if (g === undefined) g = store.createIn(table, [k], NaN, NaN);
-      ctx.ts = t;
-      ctx.id = ev.id;
+      if (withCtx) {
+        ctx.ts = ev.ts;
+        ctx.id = ev.id;
+      }
       updater(g.states, data, ctx);
       if (g.mark !== epoch) {
         g.mark = epoch;
         dirty.push(g);
       }
     }
-    this.maxTs = maxTs;
+    for (const ev of batch) if (ev.ts > this.maxTs) this.maxTs = ev.ts;
   }
 
   // Raises the watermark and closes every window it has passed; true when some window closed.
@@ -396,3 +400,8 @@ class QueryEngine implements Engine {
     this.load(entries, meta);
   }
 }
+
+// The runtime's one import point for the engine.
+export type { ApplyResult, Change, Engine, EngineLimits, EngineOptions, Row, SourceEvent, StateDelta } from './types.js';
+export { EngineConfigError, EngineLimitError, EngineStateError } from './errors.js';
+export { mergeStates } from './group.js';

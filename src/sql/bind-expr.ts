@@ -20,6 +20,8 @@ export interface BindScope {
   keys: Map<string, { index: number; type: SqlType }>;
   window: { spec: WindowSpec; fn: string; argTexts: string[] } | undefined;
   aggregates: AggregateCall[];
+  /** SELECT aliases (lower-cased unless quoted) that HAVING may name, as DuckDB allows. */
+  aliases: Map<string, Expr>;
 }
 
 type Mode = { group: false; where: 'WHERE' | 'GROUP BY' | 'an aggregate argument' | 'FILTER' } | { group: true; where: 'SELECT' | 'HAVING' };
@@ -114,6 +116,10 @@ export class ExprBinder {
       if (!this.scope.window) throw new SqlError(SqlErrorCode.window, `${single.name} needs a window in GROUP BY`, e.pos, single.name);
       if (!mode.group) throw new SqlError(SqlErrorCode.window, `${single.name} cannot be used in ${mode.where}`, e.pos, single.name);
       return { k: 'window', which, type: 'timestamp' };
+    }
+    if (mode.group && mode.where === 'HAVING' && single) {
+      const aliased = this.scope.aliases.get(single.quoted ? single.name : single.name.toLowerCase());
+      if (aliased !== undefined && !(aliased.kind === 'column' && printExpr(aliased, true) === printExpr(e, true))) return this.bind(aliased, mode);
     }
     if (mode.group) {
       throw new SqlError(SqlErrorCode.notGrouped, `column ${printExpr(e)} must appear in GROUP BY or be used in an aggregate`, e.pos, printExpr(e));

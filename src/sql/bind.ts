@@ -43,6 +43,7 @@ export function bindStatement(stmt: SelectStmt, registry: FunctionRegistry): Que
     keys: new Map(),
     window: undefined,
     aggregates: [],
+    aliases: new Map(stmt.items.flatMap((i) => (i.alias === undefined ? [] : [[i.alias.toLowerCase(), i.expr] as [string, Expr]]))),
   };
   const tw = stmt.tableWindow;
   if (tw) scope.window = { spec: windowSpec(tw.fn, tw.timeColumn, tw.args, tw.pos), fn: tw.fn, argTexts: [tw.timeColumn, ...tw.args].map((a) => printExpr(a, true)) };

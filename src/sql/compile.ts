@@ -37,3 +37,10 @@ export function compileQuery(sql: string, opts: CompileOptions = {}): CompiledQu
     windowed: plan.window !== undefined,
   };
 }
+
+// The runtime's one import point for the compiler.
+export type { QueryPlan } from './plan.js';
+export { FunctionError, SqlError } from './errors.js';
+export { FunctionRegistry, defaultRegistry } from './functions/registry.js';
+export { loadPlugins, registerPlugins } from './functions/plugins.js';
+export type { AggregateFunction, ScalarFunction } from './functions/types.js';

@@ -64,10 +64,13 @@ function checkNesting(sql: string, maxDepth: number): void {
   }
 }
 
-// The parser accepts DISTINCT only inside a few aggregates, so `F(DISTINCT` becomes `F__D(` padded to the
-// same length (positions stay right); convert.ts turns the suffix back into a DISTINCT flag.
+// The parser accepts DISTINCT only inside a few aggregates (COUNT, ARRAY_AGG, STRING_AGG), so for the
+// others `F(DISTINCT` becomes `F__D(` padded to the same length (positions stay right); convert.ts
+// turns the suffix back into a DISTINCT flag. Such a call cannot take FILTER: the parser refuses it.
+const nativeDistinct = new Set(['COUNT', 'ARRAY_AGG', 'STRING_AGG']);
 function markDistinct(sql: string): string {
   return sql.replace(/\b([A-Za-z_][\w$]*)(\s*\(\s*DISTINCT\b)/gi, (whole: string, name: string) => {
+    if (nativeDistinct.has(name.toUpperCase())) return whole;
     const marked = `${name}${distinctSuffix}(`;
     return marked + ' '.repeat(Math.max(0, whole.length - marked.length));
   });

@@ -67,6 +67,7 @@ const aggChoices: [string, string][] = [
   ['MAX(a) - MIN(a)', 'MAX(a) - MIN(a)'], ['SUM(DISTINCT a)', 'SUM(DISTINCT a)'], ['AVG(DISTINCT a)', 'AVG(DISTINCT a)'],
   ['MIN(b) FILTER (WHERE k1 = \'x\')', 'MIN(b) FILTER (WHERE k1 = \'x\')'], ['COUNT(s)', 'COUNT(s)'],
   ['SUM(CASE WHEN flag THEN 1 ELSE 0 END)', 'SUM(CASE WHEN flag THEN 1 ELSE 0 END)'], ['MAX(ROUND(b))', 'MAX(ROUND(b))'],
+  ['ARRAY_AGG(a)', 'list(a ORDER BY ts, seq)'], ['COUNT(DISTINCT k2) FILTER (WHERE a > 0)', 'COUNT(DISTINCT k2) FILTER (WHERE a > 0)'],
 ];
 const havingChoices = ['COUNT(*) > 2', 'SUM(a) > 0', 'MAX(b) < 90', 'COUNT(a) >= 1 AND MIN(a) < 5'];
 
@@ -129,6 +130,7 @@ function rowId(row: Row, keyCount: number, windowed: boolean): string {
 
 function close(a: unknown, b: unknown): boolean {
   if (typeof a === 'number' && typeof b === 'number') return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => close(x, norm(b[i])));
   return a === b;
 }
 

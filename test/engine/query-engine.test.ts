@@ -168,3 +168,16 @@ void t.test('an event time outside the representable range is late, and such a T
   t.same(m.rows()[0]?.row, { t: null });
   t.end();
 });
+
+void t.test('restoring from damaged state raises EngineStateError', (t) => {
+  const e = engineFor('SELECT k, COUNT(*) FROM s GROUP BY k');
+  t.throws(() => e.restore('not json'), { code: 'SG_ERR_QUERY_STATE' });
+  t.throws(() => e.load({}, '{"v":9}'), { code: 'SG_ERR_QUERY_STATE' });
+  const other = engineFor('SELECT k, COUNT(*) FROM s GROUP BY k');
+  other.apply([ev(1, 0, { k: 'a' })]);
+  const { set, meta } = other.takeDelta();
+  const [key, value] = Object.entries(set)[0]!;
+  t.throws(() => e.load({ [`${key}x`]: value }, meta), { code: 'SG_ERR_QUERY_STATE' });
+  t.throws(() => engineFor('SELECT k, COUNT(*), SUM(a) FROM s GROUP BY k').load({ [key]: value }, meta), { code: 'SG_ERR_QUERY_STATE' });
+  t.end();
+});

@@ -1,0 +1,1 @@
+SELECT region, COUNT(*) AS n FROM orders GROUP BY region HAVING n > 10
