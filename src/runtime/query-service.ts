@@ -48,10 +48,30 @@ export class QueryService {
     const def: QueryDefinition = { ...partial, partitions: stream.partitions };
     const startId = def.start === 'latest' ? '$' : def.start === 'earliest' ? '0' : def.start;
     for (let p = 0; p < def.partitions; p++) {
-      await this.redis.xGroupCreate(keys.events(def.stream, p), def.id, startId, { MKSTREAM: true });
+      const key = keys.events(def.stream, p);
+      await this.redis.xGroupCreate(key, def.id, startId, { MKSTREAM: true, ...(await this.entriesReadAt(key, startId)) });
     }
     await this.registry.put(def);
     return { ...this.publicDef(def), columns: compiled.columns, explain: compiled.explain };
+  }
+
+  /**
+   * Redis can tell a group's lag only when it knows how many entries the group has "read"; for a
+   * group created at an entry id it does not, so tell it once here (counting what follows the id).
+   */
+  private async entriesReadAt(key: string, startId: string): Promise<{ ENTRIESREAD?: number }> {
+    if (startId === '$' || startId === '0') return {};
+    const info = (await this.redis.xInfoStream(key)) as unknown as Record<string, unknown>;
+    const added = Number(info['entries-added'] ?? info.length ?? 0);
+    let after = 0;
+    let from = `(${startId}`;
+    for (;;) {
+      const chunk = (await this.redis.xRange(key, from, '+', { COUNT: 10_000 })) ?? [];
+      after += chunk.length;
+      if (chunk.length < 10_000) break;
+      from = `(${chunk[chunk.length - 1]!.id}`;
+    }
+    return { ENTRIESREAD: Math.max(0, added - after) };
   }
 
   /** The same checks as create, nothing stored; with events, the rows they would produce. */
@@ -110,8 +130,9 @@ export class QueryService {
     const pending = Number(g?.pending ?? 0);
     let unread = g?.lag === null || g?.lag === undefined ? undefined : Number(g.lag);
     if (unread === undefined && g) {
-      // Redis cannot tell the lag after deletions in the stream: count what follows the group.
-      const after = await this.redis.xRange(source, `(${String(g['last-delivered-id'])}`, '+', { COUNT: 100_000 });
+      // Redis cannot tell the lag (entries deleted inside the group's range): count what follows
+      // the group, capped so a status read stays cheap; the figure is then a lower bound.
+      const after = await this.redis.xRange(source, `(${String(g['last-delivered-id'])}`, '+', { COUNT: 10_000 });
       unread = after?.length ?? 0;
     }
     const [owner, epoch] = lease ? lease.split(' ') : [null, null];

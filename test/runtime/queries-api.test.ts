@@ -88,3 +88,22 @@ t.test('refused SQL names the construct and position; validate returns rows', as
   t.same(v.json<{ rows: unknown[] }>().rows, [{ k: 'a', c: 2 }, { k: 'b', c: 1 }]);
   t.same(await r.client.keys('sg:{meta}:queries'), [], 'validate stores nothing');
 });
+
+t.test('a query started at an entry id reads from there and reports an exact lag', async (t) => {
+  const r = await startRedis(t);
+  const app = await startApp(t, r.url, { ...FAST, ROLE: 'api' });
+  const ids: string[] = [];
+  for (let i = 0; i < 30; i++) {
+    const res = await app.inject({ method: 'POST', url: '/v1/streams/s/events', payload: { k: 'x', i } });
+    ids.push(res.json<{ ids: string[] }>().ids[0]!);
+  }
+  const created = await app.inject({ method: 'POST', url: '/v1/queries', payload: { sql: 'SELECT k, COUNT(*) AS n, MIN(i) AS first FROM s GROUP BY k', start: ids[9] } });
+  t.equal(created.statusCode, 201, created.body);
+  const id = created.json<{ id: string }>().id;
+  const q = (await app.inject({ method: 'GET', url: `/v1/queries/${id}` })).json<{ lag: number }>();
+  t.equal(q.lag, 20, 'the 20 entries after the start id are the lag (no worker in this process)');
+  const worker = await startApp(t, r.url, { ...FAST, ROLE: 'worker' });
+  await caughtUp(worker, id);
+  const rows = (await app.inject({ method: 'GET', url: `/v1/queries/${id}/results` })).json<{ rows: unknown[] }>().rows;
+  t.same(rows, [{ k: 'x', n: 20, first: 10 }], 'processing starts after the given entry');
+});
