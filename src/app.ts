@@ -10,6 +10,8 @@ import bodyParsers from '../plugins/app/body-parsers.js';
 import auth from '../plugins/app/auth.js';
 import rateLimit from '../plugins/external/rate-limit.js';
 import docs from '../plugins/external/docs.js';
+import websocket from '../plugins/external/websocket.js';
+import push from '../plugins/app/push.js';
 import routes from '../plugins/app/routes.js';
 
 export interface BuildAppOptions {
@@ -60,6 +62,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(auth);
   await app.register(rateLimit);
   await app.register(docs);
+  await app.register(websocket);
+  await app.register(push);
   await app.register(routes);
   return app;
 }

@@ -40,8 +40,24 @@ export interface Config {
   resultRetentionMs: number;
   changesMaxLength: number;
   registryPollMs: number;
+  /** Live results (WebSocket and SSE). */
+  push: PushConfig;
   /** Test-only: each commit waits a random 0..N ms first, so fault tests can kill inside it. */
   testCommitDelayMs: number;
+}
+
+export interface PushConfig {
+  /** Origins allowed to open a WebSocket or SSE stream; empty: any. Requests without Origin are allowed. */
+  allowedOrigins: string[];
+  maxMessageBytes: number;
+  softLimit: number;
+  hardLimit: number;
+  highWaterBytes: number;
+  maxSubscriptionsPerKey: number;
+  heartbeatMs: number;
+  stallMs: number;
+  blockMs: number;
+  maxBatch: number;
 }
 
 const schema = {
@@ -73,6 +89,16 @@ const schema = {
     CHANGES_MAX_LENGTH: { type: 'integer', minimum: 100, default: 100_000 },
     REGISTRY_POLL: { type: 'string', default: '500ms' },
     SG_TEST_COMMIT_DELAY_MS: { type: 'integer', minimum: 0, default: 0 },
+    WS_ALLOWED_ORIGINS: { type: 'string', default: '' },
+    WS_MAX_MESSAGE_BYTES: { type: 'integer', minimum: 256, default: 16_384 },
+    WS_SOFT_LIMIT: { type: 'integer', minimum: 1, default: 1_000 },
+    WS_HARD_LIMIT: { type: 'integer', minimum: 2, default: 10_000 },
+    WS_HIGH_WATER_BYTES: { type: 'integer', minimum: 1024, default: 1_048_576 },
+    WS_MAX_SUBSCRIPTIONS_PER_KEY: { type: 'integer', minimum: 1, default: 1_000 },
+    WS_HEARTBEAT: { type: 'string', default: '15s' },
+    WS_STALL_TIMEOUT: { type: 'string', default: '30s' },
+    PUSH_BLOCK_TIME: { type: 'string', default: '1s' },
+    WS_MAX_BATCH: { type: 'integer', minimum: 1, default: 500 },
   },
 } as const;
 
@@ -83,6 +109,9 @@ interface RawEnv {
   REQUEST_TIMEOUT: string; RETENTION_INTERVAL: string; STREAM_CONFIG_CACHE: string;
   ROLE: 'all' | 'api' | 'worker'; LEASE_TTL: string; BATCH_SIZE: number; BLOCK_TIME: string; MAX_DELIVERIES: number;
   RESULT_RETENTION: string; CHANGES_MAX_LENGTH: number; REGISTRY_POLL: string; SG_TEST_COMMIT_DELAY_MS: number;
+  WS_ALLOWED_ORIGINS: string; WS_MAX_MESSAGE_BYTES: number; WS_SOFT_LIMIT: number; WS_HARD_LIMIT: number;
+  WS_HIGH_WATER_BYTES: number; WS_MAX_SUBSCRIPTIONS_PER_KEY: number; WS_HEARTBEAT: string; WS_STALL_TIMEOUT: string;
+  PUSH_BLOCK_TIME: string; WS_MAX_BATCH: number;
 }
 
 /** A configuration problem, reported as one line naming the variable. */
@@ -157,5 +186,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     changesMaxLength: raw.CHANGES_MAX_LENGTH,
     registryPollMs: duration(raw, 'REGISTRY_POLL'),
     testCommitDelayMs: raw.SG_TEST_COMMIT_DELAY_MS,
+    push: {
+      allowedOrigins: raw.WS_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+      maxMessageBytes: raw.WS_MAX_MESSAGE_BYTES,
+      softLimit: raw.WS_SOFT_LIMIT,
+      hardLimit: Math.max(raw.WS_HARD_LIMIT, raw.WS_SOFT_LIMIT + 1),
+      highWaterBytes: raw.WS_HIGH_WATER_BYTES,
+      maxSubscriptionsPerKey: raw.WS_MAX_SUBSCRIPTIONS_PER_KEY,
+      heartbeatMs: duration(raw, 'WS_HEARTBEAT'),
+      stallMs: duration(raw, 'WS_STALL_TIMEOUT'),
+      blockMs: duration(raw, 'PUSH_BLOCK_TIME'),
+      maxBatch: raw.WS_MAX_BATCH,
+    },
   };
 }

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { ApiKeyAuth } from '../../src/http/api-key-auth.js';
 import type { Scope } from '../../src/config.js';
+import { authorizationOf } from '../../src/http/browser-auth.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -16,9 +17,11 @@ async function auth(app: FastifyInstance): Promise<void> {
   app.decorateRequest('apiKeyLabel', undefined);
   if (!keys.enabled) return;
   app.addHook('onRequest', async (req) => {
-    const scope = (req.routeOptions.schema as Record<string, unknown> | undefined)?.['x-scope'] as Scope | undefined;
+    const schema = req.routeOptions.schema as Record<string, unknown> | undefined;
+    const scope = schema?.['x-scope'] as Scope | undefined;
     if (!scope) return; // health, docs and unknown routes need no key
-    req.apiKeyLabel = keys.authorize(req.headers.authorization, scope).label;
+    // onRequest runs before a WebSocket upgrade is answered, so a refused key never sees a 101.
+    req.apiKeyLabel = keys.authorize(authorizationOf(req, schema?.['x-browser-auth'] === true), scope).label;
   });
 }
 

@@ -1,6 +1,7 @@
-// The handler for each OpenAPI operationId; fastify-openapi-glue routes by these names.
+// The handler for each OpenAPI operationId (a function, or route options for WebSocket and SSE routes).
 import { getHealth, getReadiness } from './health-handlers.js';
 import { listStreams, putStream, getStream, deleteStream, ingestEvents } from './stream-handlers.js';
+import { subscribeQuery, openSocket, streamQueryEvents } from './push-handlers.js';
 import { createQuery, validateQuery, listQueries, getQuery, deleteQuery, pauseQuery, resumeQuery, getQueryResults } from './query-handlers.js';
 
 export const serviceHandlers = {
@@ -19,4 +20,7 @@ export const serviceHandlers = {
   pauseQuery,
   resumeQuery,
   getQueryResults,
+  subscribeQuery,
+  openSocket,
+  streamQueryEvents,
 } as const;

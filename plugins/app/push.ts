@@ -1,0 +1,33 @@
+// Decorates the app with the push hub (live results) and ends every push connection on shutdown.
+import fp from 'fastify-plugin';
+import type { FastifyInstance } from 'fastify';
+import { PushHub } from '../../src/push/hub.js';
+import type { PushSession } from '../../src/push/session.js';
+import { CLOSE } from '../../src/push/messages.js';
+
+export interface Push {
+  hub: PushHub;
+  /** Open SSE sessions (WebSocket sessions are closed through the websocket server). */
+  sse: Set<PushSession>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    push: Push;
+  }
+}
+
+async function push(app: FastifyInstance): Promise<void> {
+  const { config, redis, queryRegistry } = app.sg;
+  const hub = new PushHub(redis, queryRegistry, { blockMs: config.push.blockMs, count: 1000, hardLimit: config.push.hardLimit }, app.log);
+  const state: Push = { hub, sse: new Set() };
+  app.decorate('push', state);
+  app.addHook('preClose', async () => {
+    for (const s of state.sse) s.closeWith(CLOSE.GOING_AWAY, 'server shutting down');
+  });
+  app.addHook('onClose', async () => {
+    await hub.close();
+  });
+}
+
+export default fp(push, { name: 'push', fastify: '5.x', dependencies: ['services'] });

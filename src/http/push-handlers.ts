@@ -1,0 +1,133 @@
+// Thin handlers for live results: subscribeQuery and openSocket (WebSocket), streamQueryEvents (SSE).
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { AppError } from '../errors.js';
+import type { QueryDefinition } from '../runtime/query-definition.js';
+import { parseFilter, type RowFilter } from '../push/filter.js';
+import { decodeOffset } from '../push/offsets.js';
+import { PushSession, type SessionLimits } from '../push/session.js';
+import { toClientMessage, errorMessage } from '../push/messages.js';
+import { wsSink, sseSink } from '../push/sinks.js';
+
+type IdParams = { Params: { id: string }; Querystring: { from?: string; filter?: string; batch?: boolean } };
+
+interface Plan {
+  def: QueryDefinition;
+  from: string | undefined;
+  filter: RowFilter;
+}
+
+// What the pre-upgrade checks found, handed to the WebSocket handler that runs after the 101.
+const plans = new WeakMap<FastifyRequest, Plan>();
+
+function limitsOf(req: FastifyRequest, batch: boolean): SessionLimits {
+  const p = req.server.sg.config.push;
+  return { soft: p.softLimit, hard: p.hardLimit, highWaterBytes: p.highWaterBytes, batch, maxBatch: p.maxBatch, heartbeatMs: p.heartbeatMs, stallMs: p.stallMs, maxSubscriptionsPerKey: p.maxSubscriptionsPerKey };
+}
+
+const labelOf = (req: FastifyRequest) => req.apiKeyLabel ?? req.ip;
+
+/** Browsers always send Origin; other clients usually do not, and are not subject to CORS anyway. */
+async function checkOrigin(req: FastifyRequest): Promise<void> {
+  const allowed = req.server.sg.config.push.allowedOrigins;
+  const origin = req.headers.origin;
+  if (origin && allowed.length > 0 && !allowed.includes(origin)) {
+    throw new AppError('SG_ERR_ORIGIN_FORBIDDEN', `origin ${origin} is not in WS_ALLOWED_ORIGINS`);
+  }
+}
+
+/** Everything that can refuse a one-query subscription, answered as HTTP before any upgrade. */
+async function prepare(req: FastifyRequest<IdParams>): Promise<void> {
+  await checkOrigin(req);
+  const def = await req.server.sg.queries.require(req.params.id);
+  if (def.partitions > 1) throw new AppError('SG_ERR_PUSH_UNSUPPORTED', 'live results are served for single-partition queries only; this stream has several partitions');
+  let filter: RowFilter;
+  try {
+    filter = parseFilter(req.query.filter);
+  } catch (err) {
+    throw new AppError('SG_ERR_VALIDATION', `filter: ${(err as Error).message}`, { errors: [{ field: 'querystring.filter', message: (err as Error).message }] });
+  }
+  const lastEventId = req.headers['last-event-id'];
+  const from = req.query.from ?? (typeof lastEventId === 'string' && lastEventId ? lastEventId : undefined);
+  if (from !== undefined && !decodeOffset(from, def.partitions)) {
+    throw new AppError('SG_ERR_VALIDATION', `"${from}" is not an offset of this query (an id such as 1767225600000-0 per partition, comma-separated)`, { errors: [{ field: 'querystring.from', message: 'not an offset' }] });
+  }
+  const p = req.server.sg.config.push;
+  if (req.server.push.hub.held(labelOf(req)) >= p.maxSubscriptionsPerKey) {
+    throw new AppError('SG_ERR_TOO_MANY_SUBSCRIPTIONS', `at most ${p.maxSubscriptionsPerKey} subscriptions per API key (WS_MAX_SUBSCRIPTIONS_PER_KEY)`);
+  }
+  plans.set(req, { def, from, filter });
+}
+
+async function upgradeRequired(): Promise<never> {
+  throw new AppError('SG_ERR_UPGRADE_REQUIRED', 'this endpoint is a WebSocket: send an Upgrade: websocket request');
+}
+
+/** `GET /v1/queries/{id}/subscribe`: one query per socket. */
+export const subscribeQuery = {
+  preHandler: prepare,
+  handler: upgradeRequired,
+  wsHandler(socket: WebSocket, req: FastifyRequest<IdParams>): void {
+    const plan = plans.get(req)!;
+    const session = new PushSession(wsSink(socket), req.server.push.hub, limitsOf(req, req.query.batch === true), req.log, labelOf(req), false);
+    socket.on('close', () => session.end());
+    void session.subscribe(plan.def, plan.from, plan.filter);
+  },
+};
+
+/** `GET /v1/ws`: one socket, many queries, driven by subscribe/unsubscribe messages. */
+export const openSocket = {
+  preHandler: checkOrigin,
+  handler: upgradeRequired,
+  wsHandler(socket: WebSocket, req: FastifyRequest<{ Querystring: { batch?: boolean } }>): void {
+    const session = new PushSession(wsSink(socket), req.server.push.hub, limitsOf(req, req.query.batch === true), req.log, labelOf(req), true);
+    socket.on('close', () => session.end());
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      void onClientMessage(req, session, isBinary ? undefined : data.toString('utf8'));
+    });
+  },
+};
+
+async function onClientMessage(req: FastifyRequest, session: PushSession, text: string | undefined): Promise<void> {
+  let parsed: unknown;
+  try {
+    parsed = text === undefined ? undefined : JSON.parse(text);
+  } catch {
+    parsed = undefined; // not JSON: answered as a bad message below
+  }
+  const msg = toClientMessage(parsed);
+  if (!msg) return session.outbox.push(errorMessage('SG_ERR_BAD_MESSAGE'));
+  if (msg.type === 'unsubscribe') {
+    if (session.unsubscribe(msg.query)) session.outbox.push(JSON.stringify({ type: 'unsubscribed', query: msg.query }));
+    return;
+  }
+  const def = await req.server.sg.queryRegistry.get(msg.query);
+  if (!def || def.status === 'deleting') return session.outbox.push(errorMessage('SG_ERR_QUERY_NOT_FOUND', msg.query));
+  if (def.partitions > 1) return session.outbox.push(errorMessage('SG_ERR_UNSUPPORTED', msg.query, 'live results are served for single-partition queries only'));
+  let filter: RowFilter;
+  try {
+    filter = parseFilter(msg.filter);
+  } catch (err) {
+    return session.outbox.push(errorMessage('SG_ERR_BAD_FILTER', msg.query, (err as Error).message));
+  }
+  await session.subscribe(def, msg.from, filter);
+}
+
+/** `GET /v1/queries/{id}/events`: the same stream as Server-Sent Events, resumed by Last-Event-ID. */
+export const streamQueryEvents = {
+  preHandler: prepare,
+  handler(req: FastifyRequest<IdParams>, reply: FastifyReply): void {
+    const plan = plans.get(req)!;
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    const session = new PushSession(sseSink(res), req.server.push.hub, limitsOf(req, false), req.log, labelOf(req), false);
+    const sse = req.server.push.sse;
+    sse.add(session);
+    res.on('close', () => {
+      sse.delete(session);
+      session.end();
+    });
+    void session.subscribe(plan.def, plan.from, plan.filter);
+  },
+};

@@ -1,0 +1,104 @@
+// One client connection (WebSocket or SSE): its outbox, its subscriptions, heartbeats and close.
+import type { Log } from '../util/logger.js';
+import type { QueryDefinition } from '../runtime/query-definition.js';
+import type { PushHub } from './hub.js';
+import { Outbox, type OutboxLimits, type Sink } from './outbox.js';
+import type { Subscriber } from './subscriber.js';
+import type { RowFilter } from './filter.js';
+import { CLOSE, errorMessage } from './messages.js';
+
+export interface SessionLimits extends OutboxLimits {
+  heartbeatMs: number;
+  stallMs: number;
+  maxSubscriptionsPerKey: number;
+}
+
+export class PushSession {
+  readonly outbox: Outbox;
+  private readonly subs = new Map<string, Subscriber | 'starting'>();
+  private readonly timer: NodeJS.Timeout;
+  private ended = false;
+
+  constructor(
+    private readonly sink: Sink,
+    private readonly hub: PushHub,
+    private readonly limits: SessionLimits,
+    private readonly log: Log,
+    /** Whose subscriptions these are, for the per-key limit (API key label, or the address). */
+    readonly label: string,
+    /** Messages name their query (the multiplexed socket). */
+    private readonly mux: boolean,
+  ) {
+    this.outbox = new Outbox(sink, limits, (reason) => {
+      hub.dropped++;
+      log.info({ who: label, reason }, 'closing a slow push client');
+      this.closeWith(CLOSE.SLOW_CONSUMER, 'slow consumer: resume from your last offset', errorMessage('SG_ERR_SLOW_CONSUMER', undefined, `the client fell too far behind (${reason}); resume from the last offset`));
+    });
+    this.timer = setInterval(() => this.beat(), limits.heartbeatMs);
+    this.timer.unref();
+  }
+
+  get subscriptionCount(): number {
+    return this.subs.size;
+  }
+
+  /** Subscribes this connection to a query; errors are sent as `error` messages. */
+  async subscribe(def: QueryDefinition, from: string | undefined, filter: RowFilter): Promise<void> {
+    const query = this.mux ? def.id : undefined;
+    if (this.subs.has(def.id)) return this.outbox.push(errorMessage('SG_ERR_BAD_MESSAGE', query, 'already subscribed to this query; unsubscribe first'));
+    if (!this.hub.take(this.label, this.limits.maxSubscriptionsPerKey)) return this.outbox.push(errorMessage('SG_ERR_TOO_MANY_SUBSCRIPTIONS', query));
+    this.subs.set(def.id, 'starting');
+    try {
+      const sub = await this.hub.subscribe({ def, from, filter, outbox: this.outbox, mux: this.mux, onGone: () => this.gone(def.id) });
+      if (this.ended || this.subs.get(def.id) !== 'starting') {
+        // Closed or unsubscribed while the snapshot was read.
+        this.hub.unsubscribe(sub);
+        return;
+      }
+      this.subs.set(def.id, sub);
+    } catch (err) {
+      this.subs.delete(def.id);
+      this.hub.release(this.label);
+      this.log.error({ err, query: def.id }, 'push subscribe failed');
+      this.outbox.push(errorMessage('SG_ERR_INTERNAL', query));
+    }
+  }
+
+  unsubscribe(queryId: string): boolean {
+    const sub = this.subs.get(queryId);
+    if (sub === undefined) return false;
+    this.subs.delete(queryId);
+    this.hub.release(this.label);
+    if (sub !== 'starting') this.hub.unsubscribe(sub);
+    return true;
+  }
+
+  /** Sends a last message (when given) and closes with `code`. */
+  closeWith(code: number, reason: string, last?: string): void {
+    if (this.ended) return;
+    if (last) this.sink.send(last, () => undefined);
+    this.end();
+    this.sink.close(code, reason);
+  }
+
+  /** The connection is gone (closed by either side): drop every subscription. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearInterval(this.timer);
+    this.outbox.close();
+    for (const id of [...this.subs.keys()]) this.unsubscribe(id);
+  }
+
+  private gone(queryId: string): void {
+    this.unsubscribe(queryId);
+    const msg = errorMessage('SG_ERR_QUERY_DELETED', this.mux ? queryId : undefined);
+    if (this.mux) this.outbox.push(msg);
+    else this.closeWith(CLOSE.QUERY_GONE, 'query deleted', msg);
+  }
+
+  private beat(): void {
+    this.outbox.checkStall(this.limits.stallMs);
+    if (!this.ended) this.outbox.push(`{"type":"heartbeat","time":"${new Date().toISOString()}"}`);
+  }
+}

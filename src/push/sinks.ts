@@ -1,0 +1,35 @@
+// Sinks over the two transports: a WebSocket (one message or array per frame) and an SSE response.
+import type { ServerResponse } from 'node:http';
+import type { WebSocket } from 'ws';
+import type { Sink } from './outbox.js';
+
+/** How long a closing socket may take to finish its close handshake before it is cut. */
+const CLOSE_GRACE_MS = 2_000;
+
+export function wsSink(socket: WebSocket): Sink {
+  return {
+    bufferedBytes: () => socket.bufferedAmount,
+    send: (frame, written) => socket.send(frame, () => written()),
+    close: (code, reason) => {
+      socket.close(code, reason);
+      // A client that never reads never answers the close either: free its buffers regardless.
+      setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+    },
+  };
+}
+
+/** Each message becomes an SSE event named by its type, with its offset as the event id. */
+export function sseSink(res: ServerResponse): Sink {
+  return {
+    bufferedBytes: () => res.writableLength,
+    send: (frame, written) => {
+      const msg = JSON.parse(frame) as { type: string; offset?: string };
+      const id = msg.offset ? `id: ${msg.offset}\n` : '';
+      res.write(`event: ${msg.type}\n${id}data: ${frame}\n\n`, () => written());
+    },
+    close: () => {
+      res.end();
+      setTimeout(() => res.destroy(), CLOSE_GRACE_MS).unref();
+    },
+  };
+}

@@ -1,0 +1,119 @@
+// Tails one query's changes streams for this process: one blocking XREAD loop on its own
+// connection, fanned out to every local subscriber of the query, whichever process owns its tasks.
+import type { Redis } from '../redis/client.js';
+import { keys } from '../redis/keys.js';
+import type { Log } from '../util/logger.js';
+import type { QueryDefinition } from '../runtime/query-definition.js';
+import { ChangeEntry } from './change-entry.js';
+import { compareIds } from './offsets.js';
+import type { Subscriber } from './subscriber.js';
+
+export interface TailerOptions {
+  /** XREAD BLOCK time; also how often the loop notices it was stopped or the query deleted. */
+  blockMs: number;
+  /** Entries per XREAD and per replay XRANGE. */
+  count: number;
+}
+
+type StreamReply = { name: string; messages: { id: string; message: Record<string, string> }[] };
+
+export class QueryTailer {
+  readonly subs = new Set<Subscriber>();
+  /** Last id read per partition: every later entry reaches every live subscriber. */
+  private pos: string[] = [];
+  private readonly streams: string[];
+  private reader: Redis | undefined;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  /** Entries read from Redis (each once, whatever the subscriber count). */
+  entriesRead = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    readonly def: QueryDefinition,
+    private readonly opts: TailerOptions,
+    private readonly log: Log,
+    /** Called when the loop stops for good (query deleted or Redis error it cannot recover from). */
+    private readonly onEnd: (tailer: QueryTailer, reason: 'deleted' | 'stopped') => void,
+    private readonly exists: () => Promise<boolean>,
+  ) {
+    this.streams = Array.from({ length: def.partitions }, (_, p) => keys.task(def.stream, p, def.id).changes);
+  }
+
+  /** Starts at the current end of every changes stream. */
+  async start(): Promise<void> {
+    this.pos = await Promise.all(this.streams.map(async (k) => (await this.redis.xRevRange(k, '+', '-', { COUNT: 1 }))?.[0]?.id ?? '0-0'));
+    this.reader = this.redis.duplicate();
+    this.reader.on('error', (err: Error) => this.log.debug({ err: err.message, query: this.def.id }, 'changes tailer connection error'));
+    await this.reader.connect();
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /**
+   * For a subscriber already in `subs` (so live entries wait in it) and positioned at `sub.pos`:
+   * replays (pos, tailer position] from the changes streams, then lets the waiting entries
+   * through. The subscriber drops any id at or before its position, so the seam has neither
+   * gap nor duplicate.
+   */
+  async replay(sub: Subscriber): Promise<void> {
+    const upto = [...this.pos];
+    for (let p = 0; p < this.streams.length; p++) {
+      let cur = sub.pos[p]!;
+      while (compareIds(cur, upto[p]!) < 0 && !sub.outbox.isClosed && this.subs.has(sub)) {
+        const chunk = (await this.redis.xRange(this.streams[p]!, `(${cur}`, upto[p]!, { COUNT: this.opts.count })) ?? [];
+        if (chunk.length === 0) break;
+        for (const m of chunk) sub.deliver(new ChangeEntry(p, m.id, m.message.c ?? '{}'));
+        cur = chunk[chunk.length - 1]!.id;
+      }
+    }
+    sub.goLive();
+  }
+
+  detach(sub: Subscriber): void {
+    this.subs.delete(sub);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    // Destroying the connection ends the pending XREAD BLOCK at once instead of waiting it out.
+    this.reader?.destroy();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    let lastCheck = Date.now();
+    while (this.running) {
+      try {
+        // node-redis types an XREAD reply as `any` (RESP2 and RESP3 differ); this is its RESP3 shape.
+        const res: unknown = await this.reader!.xRead(
+          this.streams.map((key, p) => ({ key, id: this.pos[p]! })),
+          { BLOCK: this.opts.blockMs, COUNT: this.opts.count },
+        );
+        for (const s of (res ?? []) as StreamReply[]) {
+          const p = this.streams.indexOf(s.name);
+          for (const m of s.messages) {
+            this.pos[p] = m.id;
+            this.entriesRead++;
+            const e = new ChangeEntry(p, m.id, m.message.c ?? '{}');
+            for (const sub of this.subs) sub.offer(e);
+          }
+        }
+        if (Date.now() - lastCheck > this.opts.blockMs * 4) {
+          lastCheck = Date.now();
+          if (!(await this.exists())) {
+            this.running = false;
+            this.onEnd(this, 'deleted');
+            return;
+          }
+        }
+      } catch (err) {
+        if (!this.running) break;
+        // Redis went away: node-redis reconnects; retry after a pause rather than spin.
+        this.log.warn({ err: (err as Error).message, query: this.def.id }, 'changes tailer read failed; retrying');
+        await new Promise((ok) => setTimeout(ok, 250));
+      }
+    }
+    this.onEnd(this, 'stopped');
+  }
+}
