@@ -47,6 +47,8 @@ export class PushHub {
   private closing = false;
   /** Connections closed as slow consumers (a metric, and the slow-client test reads it). */
   dropped = 0;
+  /** The longest outbox queue any ended connection had (shows the buffer bound holds). */
+  peakQueued = 0;
 
   constructor(
     private readonly redis: Redis,

@@ -85,6 +85,7 @@ export class PushSession {
   end(): void {
     if (this.ended) return;
     this.ended = true;
+    this.hub.peakQueued = Math.max(this.hub.peakQueued, this.outbox.peak);
     clearInterval(this.timer);
     this.outbox.close();
     for (const id of [...this.subs.keys()]) this.unsubscribe(id);
