@@ -100,6 +100,7 @@ export class PushSession {
 
   private beat(): void {
     this.outbox.checkStall(this.limits.stallMs);
-    if (!this.ended) this.outbox.push(`{"type":"heartbeat","time":"${new Date().toISOString()}"}`);
+    // A heartbeat behind queued messages would only take room: send one when nothing waits.
+    if (!this.ended && this.outbox.size === 0) this.outbox.push(`{"type":"heartbeat","time":"${new Date().toISOString()}"}`);
   }
 }
