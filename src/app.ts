@@ -59,10 +59,11 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(services, { config, redis: opts.redis, ownsRedis: opts.ownsRedis ?? false });
   await app.register(problemJson);
   await app.register(bodyParsers);
+  // Before auth: its onRequest hook marks upgrade requests, so a refused one (401) has its socket closed.
+  await app.register(websocket);
   await app.register(auth);
   await app.register(rateLimit);
   await app.register(docs);
-  await app.register(websocket);
   await app.register(push);
   await app.register(routes);
   return app;
