@@ -5,8 +5,8 @@ import type { ChangeMessage, ErrorMessage, ServerMessage, SnapshotMessage } from
 import { CLOSE } from './messages.js';
 
 export interface LiveClientOptions {
-  /** The gateway's base URL, e.g. `http://127.0.0.1:8080`. */
-  url: string;
+  /** The gateway's base URL, e.g. `http://127.0.0.1:8080`; a function is asked again on every reconnect. */
+  url: string | (() => string);
   query: string;
   apiKey?: string;
   filter?: string;
@@ -61,7 +61,8 @@ export class LiveClient {
   }
 
   private url(): string {
-    const u = new URL(`/v1/queries/${this.opts.query}/subscribe`, this.opts.url.replace(/^http/, 'ws'));
+    const base = typeof this.opts.url === 'function' ? this.opts.url() : this.opts.url;
+    const u = new URL(`/v1/queries/${this.opts.query}/subscribe`, base.replace(/^http/, 'ws'));
     if (this.offset !== undefined) u.searchParams.set('from', this.offset);
     if (this.opts.filter) u.searchParams.set('filter', this.opts.filter);
     if (this.opts.batch ?? true) u.searchParams.set('batch', 'true');
