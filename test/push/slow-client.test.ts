@@ -19,6 +19,7 @@ t.test('a never-reading client is closed, its queue stays bounded by conflation,
   const normal: LiveClient[] = [];
   for (let i = 0; i < 100; i++) normal.push(client(t, { url, query: id }));
   await waitUntil('100 snapshots', async () => normal.every((c) => c.offset !== undefined), 20_000);
+  t.same(app.push.hub.stats(), { tailers: 1, subscribers: 100, entriesRead: 0 }, 'one tailer serves the 100 subscribers');
 
   // The slow client completes the handshake, then its socket stops reading: TCP fills, then our buffer.
   const slow = new WebSocket(`${url.replace('http', 'ws')}/v1/queries/${id}/subscribe`);
@@ -39,6 +40,7 @@ t.test('a never-reading client is closed, its queue stays bounded by conflation,
   t.ok(app.push.hub.peakQueued <= 71, `its queue peaked at ${app.push.hub.peakQueued} messages (soft limit 50 + 20 rows)`);
   await waitUntil('its socket is gone server-side', async () => app.websocketServer.clients.size === 100, 10_000);
   t.equal(app.websocketServer.clients.size, 100, 'the 100 normal sockets remain');
+  t.ok(app.push.hub.stats().entriesRead <= 800, `each change read from Redis once (${app.push.hub.stats().entriesRead} entries for 101 subscribers)`);
 
   await post(app, 's', [{ k: 'after', pad: 'y' }]);
   await caughtUp(app, id);
