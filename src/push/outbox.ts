@@ -5,8 +5,8 @@
 export interface Sink {
   /** Bytes accepted but not yet handed to the kernel. */
   bufferedBytes(): number;
-  /** Sends one frame; `written` runs once it has left the process (or failed). */
-  send(frame: string, written: () => void): void;
+  /** Sends one text frame; `written` runs once it has left the process (or failed). */
+  send(frame: string | Buffer, written: () => void): void;
   /** Closes the connection with a reason (a WebSocket close code; SSE ends the response). */
   close(code: number, reason: string): void;
 }
@@ -70,6 +70,21 @@ export class Outbox {
       return;
     }
     this.schedule();
+  }
+
+  /** Batching is on for this connection (shared array frames may be sent to it). */
+  get batching(): boolean {
+    return this.limits.batch;
+  }
+
+  /**
+   * The fan-out fast path: when nothing waits and the socket is not backed up, send a frame that
+   * every subscriber shares (encoded once). False when the caller must queue message by message.
+   */
+  sendShared(frame: Buffer): boolean {
+    if (this.closed || this.queue.size > 0 || this.scheduled || this.sink.bufferedBytes() >= this.limits.highWaterBytes) return false;
+    this.sink.send(frame, this.onWritten);
+    return true;
   }
 
   /** Closes as a slow consumer when messages have waited without any write for `ms`. */

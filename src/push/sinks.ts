@@ -9,7 +9,8 @@ const CLOSE_GRACE_MS = 2_000;
 export function wsSink(socket: WebSocket): Sink {
   return {
     bufferedBytes: () => socket.bufferedAmount,
-    send: (frame, written) => socket.send(frame, () => written()),
+    // A shared frame is a Buffer: still a text frame, each message JSON.
+    send: (frame, written) => socket.send(frame, { binary: false }, () => written()),
     close: (code, reason) => {
       socket.close(code, reason);
       // A client that never reads never answers the close either: free its buffers regardless.
@@ -22,7 +23,8 @@ export function wsSink(socket: WebSocket): Sink {
 export function sseSink(res: ServerResponse): Sink {
   return {
     bufferedBytes: () => res.writableLength,
-    send: (frame, written) => {
+    send: (data, written) => {
+      const frame = typeof data === 'string' ? data : data.toString('utf8');
       const msg = JSON.parse(frame) as { type: string; offset?: string };
       const id = msg.offset ? `id: ${msg.offset}\n` : '';
       res.write(`event: ${msg.type}\n${id}data: ${frame}\n\n`, () => written());

@@ -43,6 +43,24 @@ export class Subscriber {
     } else this.deliver(e);
   }
 
+  /**
+   * From the tailer: one XREAD's entries of one partition, in order. A live subscriber without a
+   * filter whose socket keeps up gets them as one shared frame; any other goes entry by entry.
+   */
+  offerAll(entries: ChangeEntry[], shared: () => Buffer): void {
+    const first = entries[0];
+    const last = entries[entries.length - 1];
+    if (!first || !last) return;
+    if (
+      !this.pending && this.filter.length === 0 && !this.mux && this.pos.length === 1 && this.outbox.batching &&
+      compareIds(first.id, this.pos[0]!) > 0 && this.outbox.sendShared(shared())
+    ) {
+      this.pos[0] = last.id;
+      return;
+    }
+    for (const e of entries) this.offer(e);
+  }
+
   /** Replay is done: deliver what arrived meanwhile, then go live. */
   goLive(): void {
     const waiting = this.pending ?? [];

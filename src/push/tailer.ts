@@ -92,12 +92,14 @@ export class QueryTailer {
         );
         for (const s of (res ?? []) as StreamReply[]) {
           const p = this.streams.indexOf(s.name);
-          for (const m of s.messages) {
-            this.pos[p] = m.id;
-            this.entriesRead++;
-            const e = new ChangeEntry(p, m.id, m.message.c ?? '{}');
-            for (const sub of this.subs) sub.offer(e);
-          }
+          const entries = s.messages.map((m) => new ChangeEntry(p, m.id, m.message.c ?? '{}'));
+          if (entries.length === 0) continue;
+          this.pos[p] = entries[entries.length - 1]!.id;
+          this.entriesRead += entries.length;
+          // Built at most once, for all subscribers that take the shared frame.
+          let shared: Buffer | undefined;
+          const frame = () => (shared ??= Buffer.from(`[${entries.map((e) => e.frame(e.id)).join(',')}]`));
+          for (const sub of this.subs) sub.offerAll(entries, frame);
         }
         if (Date.now() - lastCheck > this.opts.blockMs * 4) {
           lastCheck = Date.now();

@@ -3,7 +3,7 @@ import t from 'tap';
 import { startRedis } from '../helpers/redis.js';
 import { startGateway } from '../helpers/gateway.js';
 import { waitUntil } from '../helpers/wait.js';
-import { listening, post, createQuery, converged, client } from './helpers.js';
+import { listening, post, createQuery, converged, client } from '../helpers/push.js';
 
 t.test('a subscriber on a process that does not own the query receives the same changes', async (t) => {
   const r = await startRedis(t);

@@ -3,7 +3,7 @@ import t from 'tap';
 import WebSocket from 'ws';
 import { startRedis } from '../helpers/redis.js';
 import { waitUntil } from '../helpers/wait.js';
-import { listening, post, createQuery, caughtUp, converged, client, pull, canon } from './helpers.js';
+import { listening, post, createQuery, caughtUp, converged, client, pull, canon } from '../helpers/push.js';
 import type { ServerMessage } from '../../src/push/messages.js';
 import { matches, parseFilter } from '../../src/push/filter.js';
 

@@ -5,7 +5,7 @@ import { Outbox, type Sink } from '../../src/push/outbox.js';
 function sink(buffered: () => number) {
   const sent: string[] = [];
   const closed: string[] = [];
-  const s: Sink = { bufferedBytes: buffered, send: (f, done) => { sent.push(f); setImmediate(done); }, close: (_c, r) => closed.push(r) };
+  const s: Sink = { bufferedBytes: buffered, send: (f, done) => { sent.push(f.toString()); setImmediate(done); }, close: (_c, r) => closed.push(r) };
   return { s, sent, closed };
 }
 const tick = () => new Promise((ok) => setImmediate(ok));

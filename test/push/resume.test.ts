@@ -4,7 +4,7 @@ import { startRedis } from '../helpers/redis.js';
 import { waitUntil } from '../helpers/wait.js';
 import { keys } from '../../src/redis/keys.js';
 import { compareIds } from '../../src/push/offsets.js';
-import { listening, post, createQuery, caughtUp, converged, client } from './helpers.js';
+import { listening, post, createQuery, caughtUp, converged, client } from '../helpers/push.js';
 
 t.test('1,500 changes, 12 disconnects with resume: no offset twice, none missing, rows equal the pull results', async (t) => {
   const r = await startRedis(t);

@@ -2,7 +2,7 @@
 import t from 'tap';
 import WebSocket from 'ws';
 import { startRedis } from '../helpers/redis.js';
-import { listening } from './helpers.js';
+import { listening } from '../helpers/push.js';
 
 const READER = 'reader-key-0123456789abcdef';
 const INGEST = 'ingest-key-0123456789abcdef';

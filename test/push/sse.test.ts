@@ -2,7 +2,7 @@
 import t from 'tap';
 import { startRedis } from '../helpers/redis.js';
 import { waitUntil } from '../helpers/wait.js';
-import { listening, post, createQuery, caughtUp } from './helpers.js';
+import { listening, post, createQuery, caughtUp } from '../helpers/push.js';
 
 interface SseEvent { event: string; id?: string; data: { type: string; offset?: string; op?: string; row?: Record<string, unknown> } }
 

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { startRedis } from '../helpers/redis.js';
 import { waitUntil } from '../helpers/wait.js';
-import { listening, post, createQuery, caughtUp, converged, client, opened } from './helpers.js';
+import { listening, post, createQuery, caughtUp, converged, client, opened } from '../helpers/push.js';
 import type { ChangeMessage, SnapshotMessage } from '../../src/push/messages.js';
 
 const SQL = 'SELECT k, COUNT(*) AS n, SUM(amount) AS total FROM s GROUP BY k HAVING SUM(amount) < 40';

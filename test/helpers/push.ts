@@ -1,8 +1,8 @@
 // Shared by the push tests: a listening app, events, queries, caught-up waits and row comparison.
 import type { Test } from 'tap';
 import type { FastifyInstance } from 'fastify';
-import { startApp } from '../helpers/app.js';
-import { waitUntil } from '../helpers/wait.js';
+import { startApp } from './app.js';
+import { waitUntil } from './wait.js';
 import { LiveClient, type LiveClientOptions } from '../../src/push/client.js';
 
 export const FAST = { LEASE_TTL: '2s', REGISTRY_POLL: '100ms', BLOCK_TIME: '50ms', PUSH_BLOCK_TIME: '200ms' };
