@@ -14,7 +14,11 @@ async function ws(app: FastifyInstance): Promise<void> {
     },
     // Going away (1001) tells clients to reconnect, to any process, and resume from their offset.
     preClose(done) {
-      for (const client of app.websocketServer.clients) client.close(CLOSE.GOING_AWAY, 'server shutting down');
+      for (const client of app.websocketServer.clients) {
+        client.close(CLOSE.GOING_AWAY, 'server shutting down');
+        // A client that does not answer the close (it stopped reading) must not hold up shutdown.
+        setTimeout(() => client.terminate(), 2_000).unref();
+      }
       app.websocketServer.close(() => done());
     },
   });

@@ -117,7 +117,9 @@ export class PushHub {
   async subscribe(req: SubscribeRequest): Promise<Subscriber> {
     const { def, outbox, mux } = req;
     const query = mux ? def.id : undefined;
-    const tailer = await this.tailer(def);
+    let tailer = await this.tailer(def);
+    // The last subscriber may have left (stopping it) while this one waited for it.
+    while (!tailer.active) tailer = await this.tailer(def);
     // Joined before the snapshot is read, so no live entry can slip between snapshot and replay.
     const sub = new Subscriber(def.id, req.filter, outbox, mux, this.opts.hardLimit, req.onGone);
     tailer.subs.add(sub);

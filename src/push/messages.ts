@@ -5,8 +5,8 @@ import type { Row } from '../engine/types.js';
 export const CLOSE = {
   /** The process is shutting down: reconnect (to any process) and resume from the last offset. */
   GOING_AWAY: 1001,
-  /** A client message was not valid JSON or not a known message. */
-  PROTOCOL: 1008,
+  /** Policy: the key's subscription limit was reached after the upgrade (a race for the last slot). */
+  POLICY: 1008,
   /** A client message was larger than WS_MAX_MESSAGE_BYTES. */
   TOO_BIG: 1009,
   /** The client fell more than WS_HARD_LIMIT messages behind: resume from the last offset. */

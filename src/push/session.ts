@@ -46,7 +46,13 @@ export class PushSession {
   async subscribe(def: QueryDefinition, from: string | undefined, filter: RowFilter): Promise<void> {
     const query = this.mux ? def.id : undefined;
     if (this.subs.has(def.id)) return this.outbox.push(errorMessage('SG_ERR_BAD_MESSAGE', query, 'already subscribed to this query; unsubscribe first'));
-    if (!this.hub.take(this.label, this.limits.maxSubscriptionsPerKey)) return this.outbox.push(errorMessage('SG_ERR_TOO_MANY_SUBSCRIPTIONS', query));
+    if (!this.hub.take(this.label, this.limits.maxSubscriptionsPerKey)) {
+      const msg = errorMessage('SG_ERR_TOO_MANY_SUBSCRIPTIONS', query);
+      // One-query connections lost a race with another upgrade for the last slot: nothing to keep open for.
+      if (this.mux) this.outbox.push(msg);
+      else this.closeWith(CLOSE.POLICY, 'too many subscriptions', msg);
+      return;
+    }
     this.subs.set(def.id, 'starting');
     try {
       const sub = await this.hub.subscribe({ def, from, filter, outbox: this.outbox, mux: this.mux, onGone: () => this.gone(def.id) });

@@ -70,6 +70,11 @@ export class QueryTailer {
     sub.goLive();
   }
 
+  /** False once stopped: a subscriber must not join it (the hub starts a new one). */
+  get active(): boolean {
+    return this.running;
+  }
+
   detach(sub: Subscriber): void {
     this.subs.delete(sub);
   }

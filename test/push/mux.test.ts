@@ -82,3 +82,22 @@ t.test('shutdown closes sockets with 1001 and the client resumes on another proc
   await converged(b.app, id, c, 'rows equal the pull results after the move');
   t.equal(new Set(offsets).size, offsets.length, 'no offset twice across the move');
 });
+
+t.test('idle connections get heartbeats; deleting the query sends an error and closes with 4404', async (t) => {
+  const r = await startRedis(t);
+  const { app, url } = await listening(t, r.url, { WS_HEARTBEAT: '100ms' });
+  const id = await createQuery(app, 'SELECT k, COUNT(*) AS n FROM s GROUP BY k');
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/v1/queries/${id}/subscribe`);
+  t.teardown(() => ws.terminate());
+  const got: ServerMessage[] = [];
+  let closed: number | undefined;
+  ws.on('message', (d: Buffer) => got.push(JSON.parse(d.toString()) as ServerMessage));
+  ws.on('close', (code) => (closed = code));
+  await waitUntil('two heartbeats', async () => got.filter((m) => m.type === 'heartbeat').length >= 2);
+  t.ok(got.some((m) => m.type === 'snapshot'), 'after the snapshot');
+  const del = await app.inject({ method: 'DELETE', url: `/v1/queries/${id}` });
+  t.equal(del.statusCode, 204);
+  await waitUntil('closed', async () => closed !== undefined, 15_000);
+  t.equal(closed, 4404, 'closed with 4404');
+  t.ok(got.some((m) => m.type === 'error' && m.code === 'SG_ERR_QUERY_DELETED'), 'told why first');
+});
