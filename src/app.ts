@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { Config } from './config.js';
 import type { Redis } from './redis/client.js';
 import { AppError, toProblem } from './errors.js';
+import { stripAccessToken } from './http/browser-auth.js';
 import services from '../plugins/app/services.js';
 import problemJson from '../plugins/app/problem-json.js';
 import bodyParsers from '../plugins/app/body-parsers.js';
@@ -54,6 +55,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     clientErrorHandler,
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
     return503OnClosing: true,
+    rewriteUrl: stripAccessToken,
   });
   if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
   await app.register(services, { config, redis: opts.redis, ownsRedis: opts.ownsRedis ?? false });

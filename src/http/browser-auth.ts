@@ -1,5 +1,6 @@
 // Where browsers put the API key when they cannot send an Authorization header (WebSocket, EventSource).
 import type { FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import { BEARER_PROTOCOL_PREFIX } from '../push/messages.js';
 
 /**
@@ -15,6 +16,27 @@ export function authorizationOf(req: FastifyRequest, browserAuth: boolean): stri
       if (v.startsWith(BEARER_PROTOCOL_PREFIX)) return `Bearer ${v.slice(BEARER_PROTOCOL_PREFIX.length)}`;
     }
   }
-  const token = (req.query as Record<string, unknown> | undefined)?.access_token;
-  return typeof token === 'string' && token ? `Bearer ${token}` : undefined;
+  const token = tokens.get(req.raw);
+  return token ? `Bearer ${token}` : undefined;
+}
+
+// access_token values taken out of request URLs, so that no log line ever shows a key.
+const tokens = new WeakMap<IncomingMessage, string>();
+const TOKEN_PARAM = /([?&])access_token=([^&]*)&?/;
+
+/** Fastify's rewriteUrl: removes `access_token` from the URL (before routing and logging) and keeps it aside. */
+export function stripAccessToken(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const m = TOKEN_PARAM.exec(url);
+  if (!m) return url;
+  let token = m[2]!;
+  try {
+    token = decodeURIComponent(token);
+  } catch {
+    // not valid percent-encoding: use it as sent (it will simply not match a key)
+  }
+  tokens.set(req, token);
+  const stripped = url.replace(TOKEN_PARAM, (_all, sep: string) => sep).replace(/[?&]$/, '');
+  (req as IncomingMessage & { originalUrl?: string }).originalUrl = stripped;
+  return stripped;
 }

@@ -3,6 +3,10 @@ import t from 'tap';
 import WebSocket from 'ws';
 import { startRedis } from '../helpers/redis.js';
 import { listening } from '../helpers/push.js';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config.js';
+import { connectRedis } from '../../src/redis/client.js';
+import { buildApp } from '../../src/app.js';
 
 const READER = 'reader-key-0123456789abcdef';
 const INGEST = 'ingest-key-0123456789abcdef';
@@ -93,4 +97,25 @@ t.test('SSE needs the key too, and a bad Origin is refused', async (t) => {
   const id = created.json<{ id: string }>().id;
   t.equal((await fetch(`${url}/v1/queries/${id}/events`)).status, 401);
   t.equal((await fetch(`${url}/v1/queries/${id}/events`, { headers: { authorization: `Bearer ${READER}`, origin: 'https://evil.example.com' } })).status, 403);
+});
+
+t.test('an access_token key is taken out of the URL before anything logs it', async (t) => {
+  const r = await startRedis(t);
+  let logged = '';
+  const log = pino({ level: 'info' }, { write: (line: string) => void (logged += line) });
+  const config = loadConfig({ REDIS_URL: r.url, ...ENV });
+  const app = await buildApp({ config, redis: await connectRedis({ url: r.url, log }), ownsRedis: true, logger: log });
+  t.teardown(() => app.close());
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (app.server.address() as { port: number }).port;
+  const created = await app.inject({ method: 'POST', url: '/v1/queries', headers: { authorization: `Bearer ${READER}` }, payload: { sql: 'SELECT k, COUNT(*) AS n FROM s GROUP BY k' } });
+  const id = created.json<{ id: string }>().id;
+  const ok = await attempt(`ws://127.0.0.1:${port}/v1/queries/${id}/subscribe?batch=true&access_token=${READER}`);
+  t.ok(ok.upgraded, 'the key in access_token is accepted');
+  ok.ws.close();
+  const sse = await fetch(`http://127.0.0.1:${port}/v1/queries/${id}/events?access_token=${READER}`);
+  t.equal(sse.status, 200, 'SSE with access_token');
+  await sse.body?.cancel();
+  t.match(logged, /incoming request/, 'requests were logged');
+  t.notMatch(logged, READER, 'the key is in no log line');
 });
