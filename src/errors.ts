@@ -24,7 +24,6 @@ export const ERRORS = {
   SG_ERR_RATE_LIMITED: { status: 429, title: 'Rate limit exceeded' },
   SG_ERR_TOO_MANY_SUBSCRIPTIONS: { status: 429, title: 'Too many subscriptions for this API key' },
   SG_ERR_INTERNAL: { status: 500, title: 'Internal error' },
-  SG_ERR_PUSH_UNSUPPORTED: { status: 501, title: 'Live results not supported for this query' },
   SG_ERR_REDIS_UNAVAILABLE: { status: 503, title: 'Redis is unavailable' },
   SG_ERR_OVERLOADED: { status: 503, title: 'Overloaded' },
 } as const;

@@ -40,7 +40,6 @@ async function checkOrigin(req: FastifyRequest): Promise<void> {
 async function prepare(req: FastifyRequest<IdParams>): Promise<void> {
   await checkOrigin(req);
   const def = await req.server.sg.queries.require(req.params.id);
-  if (def.partitions > 1) throw new AppError('SG_ERR_PUSH_UNSUPPORTED', 'live results are served for single-partition queries only; this stream has several partitions');
   let filter: RowFilter;
   try {
     filter = parseFilter(req.query.filter);
@@ -103,7 +102,6 @@ async function onClientMessage(req: FastifyRequest, session: PushSession, text: 
   }
   const def = await req.server.sg.queryRegistry.get(msg.query);
   if (!def || def.status === 'deleting') return session.outbox.push(errorMessage('SG_ERR_QUERY_NOT_FOUND', msg.query));
-  if (def.partitions > 1) return session.outbox.push(errorMessage('SG_ERR_UNSUPPORTED', msg.query, 'live results are served for single-partition queries only'));
   let filter: RowFilter;
   try {
     filter = parseFilter(msg.filter);

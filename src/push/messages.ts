@@ -24,7 +24,6 @@ export const PUSH_ERRORS = {
   SG_ERR_BAD_MESSAGE: 'the message is not a valid subscribe or unsubscribe',
   SG_ERR_BAD_FILTER: 'the filter is malformed',
   SG_ERR_TOO_MANY_SUBSCRIPTIONS: 'this API key holds the maximum number of subscriptions',
-  SG_ERR_UNSUPPORTED: 'not supported for this query',
   SG_ERR_SLOW_CONSUMER: 'the client fell too far behind; resume from the last offset',
   SG_ERR_INTERNAL: 'an internal error occurred; resume from the last offset',
 } as const;

@@ -7,6 +7,7 @@ import type { QueryDefinition } from '../runtime/query-definition.js';
 import { ChangeEntry } from './change-entry.js';
 import { compareIds } from './offsets.js';
 import type { Subscriber } from './subscriber.js';
+import { PartitionMerger } from './merge.js';
 
 export interface TailerOptions {
   /** XREAD BLOCK time; also how often the loop notices it was stopped or the query deleted. */
@@ -27,6 +28,8 @@ export class QueryTailer {
   private loop: Promise<void> | undefined;
   /** Entries read from Redis (each once, whatever the subscriber count). */
   entriesRead = 0;
+  /** Present for queries over several partitions, whose changes carry partial rows. */
+  private readonly merger: PartitionMerger | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -38,6 +41,7 @@ export class QueryTailer {
     private readonly exists: () => Promise<boolean>,
   ) {
     this.streams = Array.from({ length: def.partitions }, (_, p) => keys.task(def.stream, p, def.id).changes);
+    this.merger = def.partitions > 1 ? new PartitionMerger(redis, def) : undefined;
   }
 
   /** Starts at the current end of every changes stream. */
@@ -63,7 +67,8 @@ export class QueryTailer {
       while (compareIds(cur, upto[p]!) < 0 && !sub.outbox.isClosed && this.subs.has(sub)) {
         const chunk = (await this.redis.xRange(this.streams[p]!, `(${cur}`, upto[p]!, { COUNT: this.opts.count })) ?? [];
         if (chunk.length === 0) break;
-        for (const m of chunk) sub.deliver(new ChangeEntry(p, m.id, m.message.c ?? '{}'));
+        const read = chunk.map((m) => new ChangeEntry(p, m.id, m.message.c ?? '{}'));
+        for (const e of this.merger ? await this.merger.resolve(read) : read) sub.deliver(e);
         cur = chunk[chunk.length - 1]!.id;
       }
     }
@@ -97,8 +102,9 @@ export class QueryTailer {
         );
         for (const s of (res ?? []) as StreamReply[]) {
           const p = this.streams.indexOf(s.name);
-          const entries = s.messages.map((m) => new ChangeEntry(p, m.id, m.message.c ?? '{}'));
-          if (entries.length === 0) continue;
+          const read = s.messages.map((m) => new ChangeEntry(p, m.id, m.message.c ?? '{}'));
+          if (read.length === 0) continue;
+          const entries = this.merger ? await this.merger.resolve(read) : read;
           this.pos[p] = entries[entries.length - 1]!.id;
           this.entriesRead += entries.length;
           // Built at most once, for all subscribers that take the shared frame.

@@ -1,0 +1,55 @@
+// Multi-partition queries: each partition's changes carry partial rows, so a change is re-expressed as
+// the row merged over every partition's current state (the same merge pull results use).
+import type { Redis } from '../redis/client.js';
+import { keys } from '../redis/keys.js';
+import { createEngine } from '../engine/query-engine.js';
+import { mergeStates } from '../engine/group.js';
+import type { Change, Row } from '../engine/types.js';
+import { compileOrRefuse, engineOptions, type QueryDefinition } from '../runtime/query-definition.js';
+import type { CompiledQuery } from '../sql/compile.js';
+import { ChangeEntry } from './change-entry.js';
+
+export class PartitionMerger {
+  private readonly compiled: CompiledQuery;
+
+  constructor(private readonly redis: Redis, private readonly def: QueryDefinition) {
+    this.compiled = compileOrRefuse(def.sql);
+  }
+
+  /**
+   * Entries with their row replaced by the merged row as it is now (an upsert), or a delete when no
+   * partition holds a visible row for the key any more. Rows are the latest rather than "as of
+   * the offset", so a subscriber equals the pull results at every quiet point.
+   */
+  async resolve(entries: ChangeEntry[]): Promise<ChangeEntry[]> {
+    const rowKeys = [...new Set(entries.map((e) => e.change.key))];
+    if (rowKeys.length === 0) return entries;
+    const reads = await Promise.all(
+      Array.from({ length: this.def.partitions }, (_, p) => {
+        const k = keys.task(this.def.stream, p, this.def.id);
+        return Promise.all([this.redis.hmGet(k.state, rowKeys), this.redis.hmGet(k.results, rowKeys)]);
+      }),
+    );
+    const merged: Record<string, string> = {};
+    const closed = new Map<string, Row>();
+    for (const [states, rows] of reads) {
+      rowKeys.forEach((key, i) => {
+        const s = states[i];
+        if (s) merged[key] = merged[key] === undefined ? s : mergeStates(this.compiled.plan, merged[key], s);
+        const r = rows[i];
+        if (r) closed.set(key, JSON.parse(r) as Row);
+      });
+    }
+    const engine = createEngine(this.compiled.plan, engineOptions(this.def));
+    // Partitions keep their own watermarks; rows need only the states, so a fresh meta will do.
+    engine.load(merged, engine.takeDelta().meta);
+    const current = new Map<string, Row>(closed);
+    for (const r of engine.rows()) current.set(r.key, r.row);
+    return entries.map((e) => {
+      const c = e.change;
+      const row = current.get(c.key);
+      const out: Change = row ? { op: 'upsert', key: c.key, row, final: c.final } : { op: 'delete', key: c.key, row: c.row, final: c.final };
+      return new ChangeEntry(e.partition, e.id, JSON.stringify(out));
+    });
+  }
+}
