@@ -43,6 +43,8 @@ export type OffsetCheck = 'ok' | 'malformed' | 'expired' | 'ahead';
 
 export class PushHub {
   private readonly tailers = new Map<string, Promise<QueryTailer>>();
+  /** The tailers that finished starting (stats count these). */
+  private readonly started = new Set<QueryTailer>();
   private readonly perKey = new Map<string, number>();
   private closing = false;
   /** Connections closed as slow consumers (a metric, and the slow-client test reads it). */
@@ -87,7 +89,6 @@ export class PushHub {
     return { tailers: this.started.size, subscribers, entriesRead };
   }
 
-  private readonly started = new Set<QueryTailer>();
 
   /** Checks a `from` offset against what the changes streams still hold. */
   async checkOffset(def: QueryDefinition, from: string): Promise<OffsetCheck> {
