@@ -112,7 +112,7 @@ async function main() {
   try {
     console.log(`push latency, POST → WebSocket frame; ${SECONDS} s per run; load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     console.log('events/s  subscribers  events   frames    p50 ms  p99 ms  max ms  gateway CPU (cores)');
-    for (const [rate, subs] of [[1000, 1], [5000, 1], [1000, 1000]] as const) {
+    for (const [rate, subs] of [[1000, 1], [5000, 1], [1000, 1000], [5000, 1000]] as const) {
       const r = await scenario(gw.url, gw.child.pid!, rate, subs);
       console.log(
         `${String(r.rate).padStart(8)}  ${String(r.subscribers).padStart(11)}  ${String(r.events).padStart(6)}  ${String(r.frames).padStart(7)}  ${r.p50.toFixed(1).padStart(8)}  ${r.p99.toFixed(1).padStart(6)}  ${r.max.toFixed(1).padStart(6)}  ${r.gatewayCpu.toFixed(2).padStart(6)}`,
