@@ -11,6 +11,7 @@ import auth from '../plugins/app/auth.js';
 import rateLimit from '../plugins/external/rate-limit.js';
 import docs from '../plugins/external/docs.js';
 import routes from '../plugins/app/routes.js';
+import { loadFunctionModules } from './runtime/function-modules.js';
 
 export interface BuildAppOptions {
   config: Config;
@@ -54,7 +55,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     return503OnClosing: true,
   });
   if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
-  await app.register(services, { config, redis: opts.redis, ownsRedis: opts.ownsRedis ?? false });
+  // A broken function module rejects here, before anything listens: start-up fails naming the file.
+  const functions = await loadFunctionModules(config.functionsDir);
+  await app.register(services, { config, redis: opts.redis, ownsRedis: opts.ownsRedis ?? false, functions });
   await app.register(problemJson);
   await app.register(bodyParsers);
   await app.register(auth);

@@ -40,6 +40,8 @@ export interface Config {
   resultRetentionMs: number;
   changesMaxLength: number;
   registryPollMs: number;
+  /** Folder of user function modules (*.js, *.mjs) loaded at start-up; unset: built-ins only. */
+  functionsDir: string | undefined;
   /** Test-only: each commit waits a random 0..N ms first, so fault tests can kill inside it. */
   testCommitDelayMs: number;
 }
@@ -72,6 +74,7 @@ const schema = {
     RESULT_RETENTION: { type: 'string', default: '24h' },
     CHANGES_MAX_LENGTH: { type: 'integer', minimum: 100, default: 100_000 },
     REGISTRY_POLL: { type: 'string', default: '500ms' },
+    FUNCTIONS_DIR: { type: 'string' },
     SG_TEST_COMMIT_DELAY_MS: { type: 'integer', minimum: 0, default: 0 },
   },
 } as const;
@@ -82,7 +85,7 @@ interface RawEnv {
   RATE_LIMIT_MAX: number; RATE_LIMIT_WINDOW: string; REDIS_MAX_MEMORY_BYTES: number; STREAM_MAX_BACKLOG: number;
   REQUEST_TIMEOUT: string; RETENTION_INTERVAL: string; STREAM_CONFIG_CACHE: string;
   ROLE: 'all' | 'api' | 'worker'; LEASE_TTL: string; BATCH_SIZE: number; BLOCK_TIME: string; MAX_DELIVERIES: number;
-  RESULT_RETENTION: string; CHANGES_MAX_LENGTH: number; REGISTRY_POLL: string; SG_TEST_COMMIT_DELAY_MS: number;
+  RESULT_RETENTION: string; CHANGES_MAX_LENGTH: number; REGISTRY_POLL: string; FUNCTIONS_DIR?: string; SG_TEST_COMMIT_DELAY_MS: number;
 }
 
 /** A configuration problem, reported as one line naming the variable. */
@@ -156,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     resultRetentionMs: duration(raw, 'RESULT_RETENTION'),
     changesMaxLength: raw.CHANGES_MAX_LENGTH,
     registryPollMs: duration(raw, 'REGISTRY_POLL'),
+    functionsDir: raw.FUNCTIONS_DIR || undefined,
     testCommitDelayMs: raw.SG_TEST_COMMIT_DELAY_MS,
   };
 }

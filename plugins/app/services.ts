@@ -10,6 +10,7 @@ import { RetentionWorker } from '../../src/streams/retention-worker.js';
 import { QueryRegistry } from '../../src/runtime/query-registry.js';
 import { QueryService } from '../../src/runtime/query-service.js';
 import { Coordinator } from '../../src/runtime/coordinator.js';
+import type { FunctionRegistry } from '../../src/sql/functions/registry.js';
 
 export interface Services {
   config: Config;
@@ -35,6 +36,8 @@ export interface ServicesOptions {
   redis: Redis;
   /** Close the Redis client when the app closes (false when the caller owns it). */
   ownsRedis: boolean;
+  /** Built-in and user functions queries compile against. */
+  functions: FunctionRegistry;
 }
 
 async function services(app: FastifyInstance, opts: ServicesOptions): Promise<void> {
@@ -58,6 +61,7 @@ async function services(app: FastifyInstance, opts: ServicesOptions): Promise<vo
       strictStreams: config.strictStreams,
       leaseTtlMs: config.leaseTtlMs,
       registryPollMs: config.registryPollMs,
+      functions: opts.functions,
     }),
     coordinator:
       config.role === 'api'
@@ -71,6 +75,7 @@ async function services(app: FastifyInstance, opts: ServicesOptions): Promise<vo
             resultRetentionMs: config.resultRetentionMs,
             changesMaxLength: config.changesMaxLength,
             testCommitDelayMs: config.testCommitDelayMs,
+            functions: opts.functions,
           }, app.log),
   };
   app.decorate('sg', sg);

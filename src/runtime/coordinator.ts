@@ -7,6 +7,7 @@ import { keys } from '../redis/keys.js';
 import type { Log } from '../util/logger.js';
 import { fnv1a } from '../ingest/partitioner.js';
 import type { CompiledQuery } from '../sql/compile.js';
+import type { FunctionRegistry } from '../sql/functions/registry.js';
 import { compileOrRefuse, type QueryDefinition } from './query-definition.js';
 import type { QueryRegistry } from './query-registry.js';
 import { TaskRunner, type RunnerSettings } from './task-runner.js';
@@ -15,6 +16,7 @@ import { acquireLease, releaseLease, renewLease } from './leases.js';
 export interface CoordinatorSettings extends Omit<RunnerSettings, 'owner'> {
   leaseTtlMs: number;
   pollMs: number;
+  functions: FunctionRegistry;
 }
 
 interface Owned {
@@ -85,7 +87,7 @@ export class Coordinator {
 
   private compile(def: QueryDefinition): CompiledQuery {
     let c = this.compiled.get(def.id);
-    if (!c) this.compiled.set(def.id, (c = compileOrRefuse(def.sql)));
+    if (!c) this.compiled.set(def.id, (c = compileOrRefuse(def.sql, this.s.functions)));
     return c;
   }
 

@@ -236,5 +236,22 @@ export class TaskRunner {
     }
     this.committedMeta = delta.meta;
     this.processedSinceStart += processed;
+    this.recordRate(processed);
+  }
+
+  private rateWindowStart = Date.now();
+  private rateCount = 0;
+
+  /** Throughput for the status API: a statistic beside the checkpoint, not part of it. */
+  private recordRate(processed: number): void {
+    this.rateCount += processed;
+    const now = Date.now();
+    if (now - this.rateWindowStart < 1_000) return;
+    const rate = Math.round((this.rateCount * 1_000) / (now - this.rateWindowStart));
+    this.rateWindowStart = now;
+    this.rateCount = 0;
+    this.redis.hSet(this.k.checkpoint, { rate: String(rate), rateAt: String(now) }).catch(() => {
+      // A statistic only: losing one reading is harmless.
+    });
   }
 }
