@@ -19,6 +19,11 @@ export interface BuildAppOptions {
   ownsRedis?: boolean;
   /** A pino logger to share; a new one at config.logLevel when unset. */
   logger?: FastifyBaseLogger;
+  /**
+   * Register @fastify/otel's HTTP server spans on this instance. The preload does this for every
+   * instance by itself; in-process tests with their own tracer provider ask for it here.
+   */
+  fastifyOtel?: boolean;
   /** Sees every route as it is added (the spec-agreement test lists them this way). */
   onRoute?: (route: RouteOptions) => void;
 }
@@ -55,6 +60,10 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     return503OnClosing: true,
   });
   if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
+  if (opts.fastifyOtel) {
+    const { FastifyOtelInstrumentation } = await import('@fastify/otel');
+    await app.register(new FastifyOtelInstrumentation().plugin());
+  }
   // A broken function module rejects here, before anything listens: start-up fails naming the file.
   const functions = await loadFunctionModules(config.functionsDir);
   await app.register(services, { config, redis: opts.redis, ownsRedis: opts.ownsRedis ?? false, functions });

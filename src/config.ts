@@ -40,6 +40,10 @@ export interface Config {
   resultRetentionMs: number;
   changesMaxLength: number;
   registryPollMs: number;
+  alertLagEntries: number;
+  alertE2eP99Ms: number;
+  alertDeadLetterGrowth: number;
+  alertIntervalMs: number;
   /** Folder of user function modules (*.js, *.mjs) loaded at start-up; unset: built-ins only. */
   functionsDir: string | undefined;
   /** Test-only: each commit waits a random 0..N ms first, so fault tests can kill inside it. */
@@ -75,6 +79,10 @@ const schema = {
     CHANGES_MAX_LENGTH: { type: 'integer', minimum: 100, default: 100_000 },
     REGISTRY_POLL: { type: 'string', default: '500ms' },
     FUNCTIONS_DIR: { type: 'string' },
+    ALERT_LAG_ENTRIES: { type: 'integer', minimum: 0, default: 0 },
+    ALERT_E2E_P99_MS: { type: 'integer', minimum: 0, default: 0 },
+    ALERT_DEAD_LETTER_GROWTH: { type: 'integer', minimum: 0, default: 0 },
+    ALERT_INTERVAL: { type: 'string', default: '5s' },
     SG_TEST_COMMIT_DELAY_MS: { type: 'integer', minimum: 0, default: 0 },
   },
 } as const;
@@ -86,6 +94,7 @@ interface RawEnv {
   REQUEST_TIMEOUT: string; RETENTION_INTERVAL: string; STREAM_CONFIG_CACHE: string;
   ROLE: 'all' | 'api' | 'worker'; LEASE_TTL: string; BATCH_SIZE: number; BLOCK_TIME: string; MAX_DELIVERIES: number;
   RESULT_RETENTION: string; CHANGES_MAX_LENGTH: number; REGISTRY_POLL: string; FUNCTIONS_DIR?: string; SG_TEST_COMMIT_DELAY_MS: number;
+  ALERT_LAG_ENTRIES: number; ALERT_E2E_P99_MS: number; ALERT_DEAD_LETTER_GROWTH: number; ALERT_INTERVAL: string;
 }
 
 /** A configuration problem, reported as one line naming the variable. */
@@ -160,6 +169,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     changesMaxLength: raw.CHANGES_MAX_LENGTH,
     registryPollMs: duration(raw, 'REGISTRY_POLL'),
     functionsDir: raw.FUNCTIONS_DIR || undefined,
+    alertLagEntries: raw.ALERT_LAG_ENTRIES,
+    alertE2eP99Ms: raw.ALERT_E2E_P99_MS,
+    alertDeadLetterGrowth: raw.ALERT_DEAD_LETTER_GROWTH,
+    alertIntervalMs: duration(raw, 'ALERT_INTERVAL'),
     testCommitDelayMs: raw.SG_TEST_COMMIT_DELAY_MS,
+  };
+}
+
+/** What the telemetry preload needs to know before anything else loads (OTEL_* stays the SDK's). */
+export interface TelemetrySettings {
+  /** Start the OpenTelemetry SDK: some OTEL exporter is configured and the SDK is not disabled. */
+  enabled: boolean;
+  /** Export metrics over OTLP too (OTEL_METRICS_EXPORTER lists otlp); /metrics always works. */
+  otlpMetrics: boolean;
+  /** http/json or http/protobuf, for the metrics exporter. */
+  metricsProtocol: string;
+}
+
+export function telemetrySettings(env: NodeJS.ProcessEnv = process.env): TelemetrySettings {
+  const disabled = /^(true|1)$/i.test(env.OTEL_SDK_DISABLED ?? '');
+  const traces = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const endpoint = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+  const enabled = !disabled && ((traces.length > 0 && !traces.includes('none')) || endpoint);
+  const metricsExporters = (env.OTEL_METRICS_EXPORTER ?? '').split(',').map((s) => s.trim());
+  return {
+    enabled,
+    otlpMetrics: enabled && metricsExporters.includes('otlp'),
+    metricsProtocol: (env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf').trim(),
   };
 }

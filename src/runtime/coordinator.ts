@@ -12,6 +12,7 @@ import { compileOrRefuse, type QueryDefinition } from './query-definition.js';
 import type { QueryRegistry } from './query-registry.js';
 import { TaskRunner, type RunnerSettings } from './task-runner.js';
 import { acquireLease, releaseLease, renewLease } from './leases.js';
+import { telemetry } from '../telemetry/metrics.js';
 
 export interface CoordinatorSettings extends Omit<RunnerSettings, 'owner'> {
   leaseTtlMs: number;
@@ -145,6 +146,7 @@ export class Coordinator {
     }, this.log);
     this.owned.set(id, { runner, reader: reader });
     this.log.info({ task: id, epoch }, 'task acquired');
+    telemetry().leaseMoves.add(1, { direction: 'acquired' });
     runner.start();
   }
 
@@ -158,6 +160,7 @@ export class Coordinator {
     if (release) {
       const { def, partition, epoch } = o.runner;
       await releaseLease(this.redis, keys.task(def.stream, partition, def.id), this.owner, epoch).catch(() => false);
+      telemetry().leaseMoves.add(1, { direction: 'released' });
     }
   }
 

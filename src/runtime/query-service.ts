@@ -13,6 +13,7 @@ import type { QueryRegistry } from './query-registry.js';
 import type { FunctionRegistry } from '../sql/functions/registry.js';
 import { loadCheckpoint } from './checkpoint-store.js';
 import { decodeMeta } from '../engine/checkpoint.js';
+import { queryLatency } from '../telemetry/e2e.js';
 
 export interface QueryServiceOptions {
   strictStreams: boolean;
@@ -176,6 +177,8 @@ export class QueryService {
       lag,
       processed: parts.reduce((n, p) => n + p.processed, 0),
       throughput: parts.reduce((n, p) => n + p.throughput, 0),
+      // Measured by this process (its own commits and pushes), over the last 30 s.
+      latency: queryLatency(def.id),
       // The query's watermark is its slowest partition's.
       watermark: parts.some((p) => p.watermark === null) ? null : parts.map((p) => p.watermark!).sort()[0] ?? null,
       owners: [...new Set(parts.map((p) => p.owner).filter((o): o is string => o !== null))],
