@@ -185,6 +185,8 @@ export interface TelemetrySettings {
   otlpMetrics: boolean;
   /** http/json or http/protobuf, for the metrics exporter. */
   metricsProtocol: string;
+  /** OTEL_SERVICE_NAME, else "streamgate". */
+  serviceName: string;
 }
 
 export function telemetrySettings(env: NodeJS.ProcessEnv = process.env): TelemetrySettings {
@@ -197,5 +199,6 @@ export function telemetrySettings(env: NodeJS.ProcessEnv = process.env): Telemet
     enabled,
     otlpMetrics: enabled && metricsExporters.includes('otlp'),
     metricsProtocol: (env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf').trim(),
+    serviceName: env.OTEL_SERVICE_NAME || 'streamgate',
   };
 }

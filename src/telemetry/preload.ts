@@ -29,7 +29,7 @@ if (settings.enabled) {
     readers.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter() }));
   }
   const sdk = new NodeSDK({
-    serviceName: 'streamgate',
+    serviceName: settings.serviceName,
     metricReaders: readers,
     instrumentations: [new HttpInstrumentation(), new RedisInstrumentation(), new FastifyOtelInstrumentation({ registerOnInitialization: true })],
   });
