@@ -3,6 +3,7 @@
 import { metrics, type Counter, type Histogram, type Meter, type ObservableGauge } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import { METRICS, TRACER_NAME } from './names.js';
 
 /** Set by the preload when the SDK runs, so /metrics reads the SDK's own provider. */
@@ -20,7 +21,7 @@ export function prometheusExporter(): PrometheusExporter {
   const fromPreload = (globalThis as Record<symbol, unknown>)[PRELOAD_KEY] as PrometheusExporter | undefined;
   if (fromPreload) return (prometheus = fromPreload);
   prometheus = new PrometheusExporter({ preventServerStart: true });
-  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [prometheus] }));
+  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [prometheus], resource: resourceFromAttributes({ 'service.name': 'streamgate' }) }));
   return prometheus;
 }
 
