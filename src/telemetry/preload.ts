@@ -14,7 +14,6 @@ if (settings.enabled) {
   const { NodeSDK } = await import('@opentelemetry/sdk-node');
   const { PrometheusExporter } = await import('@opentelemetry/exporter-prometheus');
   const { PeriodicExportingMetricReader } = await import('@opentelemetry/sdk-metrics');
-  const { HttpInstrumentation } = await import('@opentelemetry/instrumentation-http');
   const { RedisInstrumentation } = await import('@opentelemetry/instrumentation-redis');
   const { FastifyOtelInstrumentation } = await import('@fastify/otel');
   const { registerPreloadPrometheus } = await import('./metrics.js');
@@ -31,7 +30,12 @@ if (settings.enabled) {
   const sdk = new NodeSDK({
     serviceName: settings.serviceName,
     metricReaders: readers,
-    instrumentations: [new HttpInstrumentation(), new RedisInstrumentation(), new FastifyOtelInstrumentation({ registerOnInitialization: true })],
+    // One server span per request from @fastify/otel (no per-hook or handler spans, and no second
+    // server span from the http instrumentation): per-request span count is what tracing costs.
+    instrumentations: [
+      new RedisInstrumentation(),
+      new FastifyOtelInstrumentation({ registerOnInitialization: true, instrumentHooks: false, instrumentHandler: false }),
+    ],
   });
   sdk.start();
   // Flush spans when the process ends; the server's graceful shutdown calls this last.
