@@ -60,12 +60,12 @@ t.test('ingest → process (linked) → commit spans for one event', async (t) =
 t.test('a batch links at most 128 producers and counts them all', async (t) => {
   const r = await startRedis(t);
   const app = await startApp(t, r.url, { LEASE_TTL: '2s', REGISTRY_POLL: '100ms', BLOCK_TIME: '50ms', BATCH_SIZE: '1000' });
-  await app.inject({ method: 'POST', url: '/v1/streams/many/events', payload: { k: 'warm' } });
+  // 200 single-event requests, each with its own ingest span, all stored before the query starts,
+  // so its first batch (BATCH_SIZE 1000, start earliest) holds every one of them.
+  for (let i = 0; i < 200; i++) await app.inject({ method: 'POST', url: '/v1/streams/many/events', headers: { traceparent: PARENT }, payload: { k: i % 3 } });
   exporter.reset();
   const q = await app.inject({ method: 'POST', url: '/v1/queries', payload: { sql: 'SELECT k, COUNT(*) AS n FROM many GROUP BY k', start: 'earliest' } });
   const id = q.json<{ id: string }>().id;
-  // 200 single-event requests, each with its own ingest span, ingested before the query reads them.
-  for (let i = 0; i < 200; i++) await app.inject({ method: 'POST', url: '/v1/streams/many/events', headers: { traceparent: PARENT }, payload: { k: i % 3 } });
   const big = await waitUntil('a process span with many producers', async () =>
     exporter.getFinishedSpans().find((s) => s.name === `process ${id}` && Number(s.attributes['streamgate.links.total']) > 128));
   t.equal(big.links.length, 128, 'links capped');
