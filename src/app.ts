@@ -12,6 +12,7 @@ import rateLimit from '../plugins/external/rate-limit.js';
 import docs from '../plugins/external/docs.js';
 import routes from '../plugins/app/routes.js';
 import { loadFunctionModules } from './runtime/function-modules.js';
+import { traceLogMixin } from './telemetry/log-context.js';
 
 export interface BuildAppOptions {
   config: Config;
@@ -44,7 +45,7 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = opts;
   const app = Fastify({
-    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: { level: config.logLevel } }),
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: { level: config.logLevel, mixin: traceLogMixin } }),
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
     // Idle sockets close after the request timeout plus a margin, so a slow request still gets its 408 first.

@@ -7,6 +7,7 @@ import { connectRedis } from './redis/client.js';
 import { LocalRedis, RedisNotInstalledError } from './redis/local-server.js';
 import { buildApp } from './app.js';
 import { FunctionError } from './sql/errors.js';
+import { traceLogMixin } from './telemetry/log-context.js';
 
 function fail(message: string): never {
   process.stderr.write(`streamgate: ${message}\n`);
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
   }
-  const log = pino({ level: config.logLevel });
+  const log = pino({ level: config.logLevel, mixin: traceLogMixin });
 
   let localRedis: LocalRedis | undefined;
   let redisUrl = config.redisUrl;

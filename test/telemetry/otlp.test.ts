@@ -44,3 +44,18 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
     t.ok([...receiver.contentTypes].some((c) => c.includes(protocol === 'http/json' ? 'json' : 'protobuf')), `sent as ${protocol}`);
   });
 }
+
+t.test('log lines inside a traced request carry trace_id and span_id', async (t) => {
+  const r = await startRedis(t);
+  const receiver = await startOtlpReceiver();
+  t.teardown(() => receiver.close());
+  const gw = await startGateway(
+    { REDIS_URL: r.url, LOG_LEVEL: 'info', OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_METRICS_EXPORTER: 'none' },
+    { telemetry: true },
+  );
+  t.teardown(() => gw.kill());
+  await fetch(`${gw.url}/v1/streams/s/events`, { method: 'POST', headers: { 'content-type': 'application/json', traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` }, body: '{"a":1}' });
+  const line = await waitUntil('a request log line with the trace id', async () =>
+    gw.output().split('\n').find((l) => l.includes('"request completed"') && l.includes(TRACE_ID)));
+  t.match(JSON.parse(line), { trace_id: TRACE_ID, span_id: /^[0-9a-f]{16}$/ });
+});
