@@ -14,7 +14,7 @@ import { startChildSpan, startProcessSpan, traceparentOf } from '../telemetry/tr
 import { SPANS } from '../telemetry/names.js';
 import { telemetry } from '../telemetry/metrics.js';
 import { recordEndToEnd } from '../telemetry/e2e.js';
-import { SpanStatusCode, type Span } from '@opentelemetry/api';
+import { context, trace, SpanStatusCode, type Span } from '@opentelemetry/api';
 
 export interface RunnerSettings {
   owner: string;
@@ -243,7 +243,7 @@ export class TaskRunner {
     span?.setAttributes({ 'streamgate.changes': result.changes.length, 'streamgate.acked': ack.length, 'streamgate.late': result.late.length });
     const started = performance.now();
     try {
-      await commitBatch(this.redis, this.k, this.source, {
+      const input = {
         owner: this.s.owner,
         epoch: this.epoch,
         group: this.def.id,
@@ -258,7 +258,9 @@ export class TaskRunner {
         changesMaxLength: this.s.changesMaxLength,
         watermark: this.engine!.watermark,
         traceparent: traceparentOf(parent),
-      });
+      };
+      // Inside the commit span's context, so the Redis FCALL span is its child.
+      await (span ? context.with(trace.setSpan(context.active(), span), () => commitBatch(this.redis, this.k, this.source, input)) : commitBatch(this.redis, this.k, this.source, input));
     } catch (err) {
       // Whether or not Redis applied it, the engine is ahead of what we know is committed:
       // the caller restarts from the checkpoint.

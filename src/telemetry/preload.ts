@@ -33,7 +33,8 @@ if (settings.enabled) {
     // One server span per request from @fastify/otel (no per-hook or handler spans, and no second
     // server span from the http instrumentation): per-request span count is what tracing costs.
     instrumentations: [
-      new RedisInstrumentation(),
+      // Only commands inside a traced operation: the idle XREADGROUP polling would otherwise be a trace each.
+      new RedisInstrumentation({ requireParentSpan: true }),
       new FastifyOtelInstrumentation({ registerOnInitialization: true, instrumentHooks: false, instrumentHandler: false }),
     ],
   });
