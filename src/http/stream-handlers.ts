@@ -1,8 +1,7 @@
 // Thin handlers for /v1/streams operations, named by operationId.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
-import { SpanStatusCode } from '@opentelemetry/api';
-import { requestContext, startIngestSpan, traceparentOf } from '../telemetry/tracing.js';
+import { failSpan, requestContext, startIngestSpan, traceparentOf } from '../telemetry/tracing.js';
 import { telemetry } from '../telemetry/metrics.js';
 import { publicStreamConfig, type StreamConfigInput } from '../streams/stream-config.js';
 
@@ -71,8 +70,7 @@ export async function ingestEvents(
     if (result.replayed) void reply.header('idempotent-replayed', 'true');
     return await reply.code(201).send({ ids: result.ids });
   } catch (err) {
-    span.recordException(err as Error);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+    failSpan(span, err);
     throw err;
   } finally {
     span.end();

@@ -10,11 +10,11 @@ import type { CompiledQuery } from '../sql/compile.js';
 import type { Log } from '../util/logger.js';
 import { engineOptions, type QueryDefinition } from './query-definition.js';
 import { commitBatch, FencedError, loadCheckpoint, type TaskKeys } from './checkpoint-store.js';
-import { startChildSpan, startProcessSpan, traceparentOf } from '../telemetry/tracing.js';
+import { failSpan, startChildSpan, startProcessSpan, traceparentOf } from '../telemetry/tracing.js';
 import { SPANS } from '../telemetry/names.js';
 import { telemetry } from '../telemetry/metrics.js';
 import { recordEndToEnd } from '../telemetry/e2e.js';
-import { context, trace, SpanStatusCode, type Span } from '@opentelemetry/api';
+import { context, trace, type Span } from '@opentelemetry/api';
 
 export interface RunnerSettings {
   owner: string;
@@ -196,8 +196,7 @@ export class TaskRunner {
       await this.commit(entries[entries.length - 1]!.id, entries.length, entries.map((e) => e.id), result, [], engine.takeDelta(), span);
       this.observeLatency(entries);
     } catch (err) {
-      span.recordException(err as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      failSpan(span, err);
       throw err;
     } finally {
       span.end();
@@ -265,8 +264,7 @@ export class TaskRunner {
       // Whether or not Redis applied it, the engine is ahead of what we know is committed:
       // the caller restarts from the checkpoint.
       this.engine = undefined;
-      span?.recordException(err as Error);
-      span?.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      failSpan(span, err);
       throw err;
     } finally {
       span?.end();

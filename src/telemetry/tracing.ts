@@ -1,6 +1,6 @@
 // Our spans: ingest (PRODUCER), one process span per batch (CONSUMER, linked to the producers'
 // contexts stored in the entries), commit, and the trace context carried in stream entries.
-import { context, propagation, ROOT_CONTEXT, SpanKind, trace, type Context, type Link, type Span } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Link, type Span } from '@opentelemetry/api';
 import { SPANS, TRACER_NAME } from './names.js';
 
 const tracer = () => trace.getTracer(TRACER_NAME);
@@ -82,4 +82,11 @@ export function startChildSpan(name: string, parent: Span): Span {
 export function startPushSpan(queryId: string, processTraceparent: string | undefined, attributes: Record<string, string | number>): Span {
   const l = linkOf(processTraceparent);
   return tracer().startSpan(SPANS.push(queryId), { kind: SpanKind.PRODUCER, links: l ? [l] : [], attributes: { 'messaging.system': 'websocket', ...attributes } }, ROOT_CONTEXT);
+}
+
+/** Marks a span failed with the error (a no-op on a non-recording span). */
+export function failSpan(span: Span | undefined, err: unknown): void {
+  if (!span) return;
+  span.recordException(err as Error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
 }
