@@ -39,6 +39,16 @@ interface Entry {
   message: Record<string, string>;
 }
 
+/** The largest arrival time in a batch (entries carry it as `a`, Redis's clock at ingest). */
+function newestArrival(entries: Entry[]): number | undefined {
+  let max: number | undefined;
+  for (const e of entries) {
+    const a = Number(e.message.a);
+    if (Number.isFinite(a) && (max === undefined || a > max)) max = a;
+  }
+  return max;
+}
+
 const EMPTY: ApplyResult = { changes: [], late: [], closed: [] };
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
@@ -193,7 +203,7 @@ export class TaskRunner {
         await this.processCarefully(entries, span);
         return;
       }
-      await this.commit(entries[entries.length - 1]!.id, entries.length, entries.map((e) => e.id), result, [], engine.takeDelta(), span);
+      await this.commit(entries[entries.length - 1]!.id, entries.length, entries.map((e) => e.id), result, [], engine.takeDelta(), span, newestArrival(entries));
       this.observeLatency(entries);
     } catch (err) {
       failSpan(span, err);
@@ -236,7 +246,7 @@ export class TaskRunner {
     }
   }
 
-  private async commit(offset: string | undefined, processed: number, ack: string[], result: ApplyResult, dead: { id: string; entry: string; error: string }[], delta: ReturnType<Engine['takeDelta']>, parent?: Span): Promise<void> {
+  private async commit(offset: string | undefined, processed: number, ack: string[], result: ApplyResult, dead: { id: string; entry: string; error: string }[], delta: ReturnType<Engine['takeDelta']>, parent?: Span, arrivalMs?: number): Promise<void> {
     if (this.s.testCommitDelayMs > 0) await sleep(Math.random() * this.s.testCommitDelayMs);
     const span = parent ? startChildSpan(SPANS.commit(this.def.id), parent) : undefined;
     span?.setAttributes({ 'streamgate.changes': result.changes.length, 'streamgate.acked': ack.length, 'streamgate.late': result.late.length });
@@ -257,6 +267,7 @@ export class TaskRunner {
         changesMaxLength: this.s.changesMaxLength,
         watermark: this.engine!.watermark,
         traceparent: traceparentOf(parent),
+        arrivalMs,
       };
       // Inside the commit span's context, so the Redis FCALL span is its child.
       await (span ? context.with(trace.setSpan(context.active(), span), () => commitBatch(this.redis, this.k, this.source, input)) : commitBatch(this.redis, this.k, this.source, input));

@@ -55,6 +55,7 @@ t.test('ingest → process (linked) → commit spans for one event', async (t) =
   t.ok(commit, 'a commit span, child of the process span');
   const change = (await r.client.xRange(`sg:{clicks#0}:q:${id}:changes`, '-', '+'))!.at(-1)!;
   t.equal(change.message.tp, `00-${process.spanContext().traceId}-${process.spanContext().spanId}-01`, 'the change carries the process span context for the push span');
+  t.equal(change.message.a, stored.message.a, 'and the arrival time of its newest event, for push latency');
 });
 
 t.test('a batch links at most 128 producers and counts them all', async (t) => {

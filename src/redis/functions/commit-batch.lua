@@ -15,7 +15,9 @@ ARGV[5]  engine meta  ARGV[6]  entries processed in this batch
 ARGV[7]  now (ms)     ARGV[8]  result retention (ms)   ARGV[9]  changes stream max length
 ARGV[10] traceparent of the batch's process span ('' = none), stored with each change so the
          push span can link to it
-ARGV[11..17]  counts: nSet, nDel, nAck, nChanges, nClosed, nLate, nDead; then, in order:
+ARGV[11] arrival time (ms) of the batch's newest entry ('' = none): the push stage measures
+         end-to-end latency from it
+ARGV[12..18]  counts: nSet, nDel, nAck, nChanges, nClosed, nLate, nDead; then, in order:
          nSet pairs (row key, state) · nDel row keys · nAck entry ids · nChanges change JSONs ·
          nClosed pairs (row key, row JSON) · nLate triples (entry id, event JSON, watermark) ·
          nDead triples (entry id, entry JSON, error)
@@ -33,11 +35,11 @@ local function commit_batch(keys, args)
 
   local group, offset, meta = args[3], args[4], args[5]
   local now, retention, maxlen = tonumber(args[7]), tonumber(args[8]), args[9]
-  local traceparent = args[10]
-  local n_set, n_del, n_ack = tonumber(args[11]), tonumber(args[12]), tonumber(args[13])
-  local n_changes, n_closed = tonumber(args[14]), tonumber(args[15])
-  local n_late, n_dead = tonumber(args[16]), tonumber(args[17])
-  local pos = 18
+  local traceparent, arrival = args[10], args[11]
+  local n_set, n_del, n_ack = tonumber(args[12]), tonumber(args[13]), tonumber(args[14])
+  local n_changes, n_closed = tonumber(args[15]), tonumber(args[16])
+  local n_late, n_dead = tonumber(args[17]), tonumber(args[18])
+  local pos = 19
 
   local i = 0
   while i < n_set do
@@ -70,11 +72,10 @@ local function commit_batch(keys, args)
 
   local last_change = ''
   for j = 0, n_changes - 1 do
-    if traceparent ~= '' then
-      last_change = redis.call('XADD', keys[5], 'MAXLEN', '~', maxlen, '*', 'c', args[pos + j], 'tp', traceparent)
-    else
-      last_change = redis.call('XADD', keys[5], 'MAXLEN', '~', maxlen, '*', 'c', args[pos + j])
-    end
+    local fields = { 'c', args[pos + j] }
+    if traceparent ~= '' then fields[#fields + 1] = 'tp'; fields[#fields + 1] = traceparent end
+    if arrival ~= '' then fields[#fields + 1] = 'a'; fields[#fields + 1] = arrival end
+    last_change = redis.call('XADD', keys[5], 'MAXLEN', '~', maxlen, '*', unpack(fields))
   end
   pos = pos + n_changes
 
