@@ -14,6 +14,8 @@ import docs from '../plugins/external/docs.js';
 import websocket from '../plugins/external/websocket.js';
 import push from '../plugins/app/push.js';
 import routes from '../plugins/app/routes.js';
+import { loadFunctionModules } from './runtime/function-modules.js';
+import { traceLogMixin } from './telemetry/log-context.js';
 
 export interface BuildAppOptions {
   config: Config;
@@ -21,6 +23,11 @@ export interface BuildAppOptions {
   ownsRedis?: boolean;
   /** A pino logger to share; a new one at config.logLevel when unset. */
   logger?: FastifyBaseLogger;
+  /**
+   * Register @fastify/otel's HTTP server spans on this instance. The preload does this for every
+   * instance by itself; in-process tests with their own tracer provider ask for it here.
+   */
+  fastifyOtel?: boolean;
   /** Sees every route as it is added (the spec-agreement test lists them this way). */
   onRoute?: (route: RouteOptions) => void;
 }
@@ -41,7 +48,7 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = opts;
   const app = Fastify({
-    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: { level: config.logLevel } }),
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: { level: config.logLevel, mixin: traceLogMixin } }),
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
     // Idle sockets close after the request timeout plus a margin, so a slow request still gets its 408 first.
@@ -58,7 +65,13 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     rewriteUrl: stripAccessToken,
   });
   if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
-  await app.register(services, { config, redis: opts.redis, ownsRedis: opts.ownsRedis ?? false });
+  if (opts.fastifyOtel) {
+    const { FastifyOtelInstrumentation } = await import('@fastify/otel');
+    await app.register(new FastifyOtelInstrumentation().plugin());
+  }
+  // A broken function module rejects here, before anything listens: start-up fails naming the file.
+  const functions = await loadFunctionModules(config.functionsDir);
+  await app.register(services, { config, redis: opts.redis, ownsRedis: opts.ownsRedis ?? false, functions });
   await app.register(problemJson);
   await app.register(bodyParsers);
   // Before auth: its onRequest hook marks upgrade requests, so a refused one (401) has its socket closed.
@@ -66,7 +79,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(auth);
   await app.register(rateLimit);
   await app.register(docs);
-  await app.register(push);
+  await app.register(push, { functions });
   await app.register(routes);
   return app;
 }

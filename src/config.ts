@@ -40,6 +40,12 @@ export interface Config {
   resultRetentionMs: number;
   changesMaxLength: number;
   registryPollMs: number;
+  alertLagEntries: number;
+  alertE2eP99Ms: number;
+  alertDeadLetterGrowth: number;
+  alertIntervalMs: number;
+  /** Folder of user function modules (*.js, *.mjs) loaded at start-up; unset: built-ins only. */
+  functionsDir: string | undefined;
   /** Live results (WebSocket and SSE). */
   push: PushConfig;
   /** Test-only: each commit waits a random 0..N ms first, so fault tests can kill inside it. */
@@ -88,6 +94,11 @@ const schema = {
     RESULT_RETENTION: { type: 'string', default: '24h' },
     CHANGES_MAX_LENGTH: { type: 'integer', minimum: 100, default: 100_000 },
     REGISTRY_POLL: { type: 'string', default: '500ms' },
+    FUNCTIONS_DIR: { type: 'string' },
+    ALERT_LAG_ENTRIES: { type: 'integer', minimum: 0, default: 0 },
+    ALERT_E2E_P99_MS: { type: 'integer', minimum: 0, default: 0 },
+    ALERT_DEAD_LETTER_GROWTH: { type: 'integer', minimum: 0, default: 0 },
+    ALERT_INTERVAL: { type: 'string', default: '5s' },
     SG_TEST_COMMIT_DELAY_MS: { type: 'integer', minimum: 0, default: 0 },
     WS_ALLOWED_ORIGINS: { type: 'string', default: '' },
     WS_MAX_MESSAGE_BYTES: { type: 'integer', minimum: 256, default: 16_384 },
@@ -108,7 +119,8 @@ interface RawEnv {
   RATE_LIMIT_MAX: number; RATE_LIMIT_WINDOW: string; REDIS_MAX_MEMORY_BYTES: number; STREAM_MAX_BACKLOG: number;
   REQUEST_TIMEOUT: string; RETENTION_INTERVAL: string; STREAM_CONFIG_CACHE: string;
   ROLE: 'all' | 'api' | 'worker'; LEASE_TTL: string; BATCH_SIZE: number; BLOCK_TIME: string; MAX_DELIVERIES: number;
-  RESULT_RETENTION: string; CHANGES_MAX_LENGTH: number; REGISTRY_POLL: string; SG_TEST_COMMIT_DELAY_MS: number;
+  RESULT_RETENTION: string; CHANGES_MAX_LENGTH: number; REGISTRY_POLL: string; FUNCTIONS_DIR?: string; SG_TEST_COMMIT_DELAY_MS: number;
+  ALERT_LAG_ENTRIES: number; ALERT_E2E_P99_MS: number; ALERT_DEAD_LETTER_GROWTH: number; ALERT_INTERVAL: string;
   WS_ALLOWED_ORIGINS: string; WS_MAX_MESSAGE_BYTES: number; WS_SOFT_LIMIT: number; WS_HARD_LIMIT: number;
   WS_HIGH_WATER_BYTES: number; WS_MAX_SUBSCRIPTIONS_PER_KEY: number; WS_HEARTBEAT: string; WS_STALL_TIMEOUT: string;
   PUSH_BLOCK_TIME: string; WS_MAX_BATCH: number;
@@ -185,6 +197,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     resultRetentionMs: duration(raw, 'RESULT_RETENTION'),
     changesMaxLength: raw.CHANGES_MAX_LENGTH,
     registryPollMs: duration(raw, 'REGISTRY_POLL'),
+    functionsDir: raw.FUNCTIONS_DIR || undefined,
+    alertLagEntries: raw.ALERT_LAG_ENTRIES,
+    alertE2eP99Ms: raw.ALERT_E2E_P99_MS,
+    alertDeadLetterGrowth: raw.ALERT_DEAD_LETTER_GROWTH,
+    alertIntervalMs: duration(raw, 'ALERT_INTERVAL'),
     testCommitDelayMs: raw.SG_TEST_COMMIT_DELAY_MS,
     push: {
       allowedOrigins: raw.WS_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
@@ -198,5 +215,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       blockMs: duration(raw, 'PUSH_BLOCK_TIME'),
       maxBatch: raw.WS_MAX_BATCH,
     },
+  };
+}
+
+/** What the telemetry preload needs to know before anything else loads (OTEL_* stays the SDK's). */
+export interface TelemetrySettings {
+  /** Start the OpenTelemetry SDK: some OTEL exporter is configured and the SDK is not disabled. */
+  enabled: boolean;
+  /** Export metrics over OTLP too (OTEL_METRICS_EXPORTER lists otlp); /metrics always works. */
+  otlpMetrics: boolean;
+  /** http/json or http/protobuf, for the metrics exporter. */
+  metricsProtocol: string;
+  /** OTEL_SERVICE_NAME, else "streamgate". */
+  serviceName: string;
+}
+
+export function telemetrySettings(env: NodeJS.ProcessEnv = process.env): TelemetrySettings {
+  const disabled = /^(true|1)$/i.test(env.OTEL_SDK_DISABLED ?? '');
+  const traces = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const endpoint = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+  const enabled = !disabled && ((traces.length > 0 && !traces.includes('none')) || endpoint);
+  const metricsExporters = (env.OTEL_METRICS_EXPORTER ?? '').split(',').map((s) => s.trim());
+  return {
+    enabled,
+    otlpMetrics: enabled && metricsExporters.includes('otlp'),
+    metricsProtocol: (env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf').trim(),
+    serviceName: env.OTEL_SERVICE_NAME || 'streamgate',
   };
 }

@@ -6,6 +6,8 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { connectRedis } from './redis/client.js';
 import { LocalRedis, RedisNotInstalledError } from './redis/local-server.js';
 import { buildApp } from './app.js';
+import { FunctionError } from './sql/errors.js';
+import { traceLogMixin } from './telemetry/log-context.js';
 
 function fail(message: string): never {
   process.stderr.write(`streamgate: ${message}\n`);
@@ -20,7 +22,7 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
   }
-  const log = pino({ level: config.logLevel });
+  const log = pino({ level: config.logLevel, mixin: traceLogMixin });
 
   let localRedis: LocalRedis | undefined;
   let redisUrl = config.redisUrl;
@@ -41,7 +43,15 @@ async function main(): Promise<void> {
   }
 
   const redis = await connectRedis({ url: redisUrl, log });
-  const app = await buildApp({ config, redis, ownsRedis: true, logger: log });
+  let app: Awaited<ReturnType<typeof buildApp>>;
+  try {
+    app = await buildApp({ config, redis, ownsRedis: true, logger: log });
+  } catch (err) {
+    await redis.close().catch(() => {});
+    if (localRedis) await localRedis.stop();
+    if (err instanceof FunctionError) fail(`FUNCTIONS_DIR: ${err.message}`);
+    throw err;
+  }
   if (config.apiKeys.length === 0) {
     app.log.warn('auth is OFF: no API_KEYS configured, every request is allowed');
   } else {

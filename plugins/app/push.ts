@@ -4,6 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { PushHub } from '../../src/push/hub.js';
 import type { PushSession } from '../../src/push/session.js';
 import { CLOSE } from '../../src/push/messages.js';
+import type { FunctionRegistry } from '../../src/sql/functions/registry.js';
+import { telemetry } from '../../src/telemetry/metrics.js';
+import type { ObservableResult } from '@opentelemetry/api';
 
 export interface Push {
   hub: PushHub;
@@ -17,15 +20,18 @@ declare module 'fastify' {
   }
 }
 
-async function push(app: FastifyInstance): Promise<void> {
+async function push(app: FastifyInstance, opts: { functions: FunctionRegistry }): Promise<void> {
   const { config, redis, queryRegistry } = app.sg;
-  const hub = new PushHub(redis, queryRegistry, { blockMs: config.push.blockMs, count: 1000, hardLimit: config.push.hardLimit }, app.log);
+  const hub = new PushHub(redis, queryRegistry, { blockMs: config.push.blockMs, count: 1000, hardLimit: config.push.hardLimit, functions: opts.functions }, app.log);
   const state: Push = { hub, sse: new Set() };
   app.decorate('push', state);
+  const subscribers = (obs: ObservableResult) => obs.observe(hub.stats().subscribers);
+  telemetry().subscribers.addCallback(subscribers);
   app.addHook('preClose', async () => {
     for (const s of state.sse) s.closeWith(CLOSE.GOING_AWAY, 'server shutting down');
   });
   app.addHook('onClose', async () => {
+    telemetry().subscribers.removeCallback(subscribers);
     await hub.close();
   });
 }

@@ -10,6 +10,11 @@ import { RetentionWorker } from '../../src/streams/retention-worker.js';
 import { QueryRegistry } from '../../src/runtime/query-registry.js';
 import { QueryService } from '../../src/runtime/query-service.js';
 import { Coordinator } from '../../src/runtime/coordinator.js';
+import type { FunctionRegistry } from '../../src/sql/functions/registry.js';
+import { AlertMonitor } from '../../src/telemetry/alert-monitor.js';
+import { endToEndWindow } from '../../src/telemetry/e2e.js';
+import { telemetry } from '../../src/telemetry/metrics.js';
+import type { ObservableResult } from '@opentelemetry/api';
 
 export interface Services {
   config: Config;
@@ -22,6 +27,7 @@ export interface Services {
   queries: QueryService;
   /** Present when this process processes queries (ROLE all or worker). */
   coordinator: Coordinator | undefined;
+  alerts: AlertMonitor;
 }
 
 declare module 'fastify' {
@@ -35,12 +41,15 @@ export interface ServicesOptions {
   redis: Redis;
   /** Close the Redis client when the app closes (false when the caller owns it). */
   ownsRedis: boolean;
+  /** Built-in and user functions queries compile against. */
+  functions: FunctionRegistry;
 }
 
 async function services(app: FastifyInstance, opts: ServicesOptions): Promise<void> {
   const { config, redis } = opts;
   const registry = new StreamRegistry(redis, config.streamConfigCacheMs);
   const queryRegistry = new QueryRegistry(redis);
+  let queries: QueryService | undefined;
   const sg: Services = {
     config,
     redis,
@@ -54,11 +63,12 @@ async function services(app: FastifyInstance, opts: ServicesOptions): Promise<vo
     memoryGuard: new MemoryGuard(redis, config.redisMaxMemoryBytes),
     retention: new RetentionWorker(redis, registry, config.retentionIntervalMs, app.log),
     queryRegistry,
-    queries: new QueryService(redis, registry, queryRegistry, {
+    queries: (queries = new QueryService(redis, registry, queryRegistry, {
       strictStreams: config.strictStreams,
       leaseTtlMs: config.leaseTtlMs,
       registryPollMs: config.registryPollMs,
-    }),
+      functions: opts.functions,
+    })),
     coordinator:
       config.role === 'api'
         ? undefined
@@ -71,13 +81,33 @@ async function services(app: FastifyInstance, opts: ServicesOptions): Promise<vo
             resultRetentionMs: config.resultRetentionMs,
             changesMaxLength: config.changesMaxLength,
             testCommitDelayMs: config.testCommitDelayMs,
+            functions: opts.functions,
           }, app.log),
+    alerts: new AlertMonitor(
+      { lagEntries: config.alertLagEntries, e2eP99Ms: config.alertE2eP99Ms, deadLetterGrowth: config.alertDeadLetterGrowth, intervalMs: config.alertIntervalMs },
+      async () => (await queries!.list()).map((q) => ({ id: q.id, status: q.status, lag: q.lag, deadLettered: q.deadLettered, watermark: q.watermark })),
+      endToEndWindow(),
+      app.log,
+    ),
   };
+  const t = telemetry();
+  const lag = (obs: ObservableResult) => {
+    for (const q of sg.alerts.lastHealth) obs.observe(q.lag, { query: q.id });
+  };
+  const watermark = (obs: ObservableResult) => {
+    const now = Date.now();
+    for (const q of sg.alerts.lastHealth) if (q.watermark) obs.observe(now - Date.parse(q.watermark), { query: q.id });
+  };
+  const alerts = (obs: ObservableResult) => obs.observe(sg.alerts.list().length);
+  t.queryLag.addCallback(lag);
+  t.watermarkDelay.addCallback(watermark);
+  t.alertsActive.addCallback(alerts);
   app.decorate('sg', sg);
   app.addHook('onReady', async () => {
     sg.memoryGuard.start();
     sg.retention.start();
     sg.coordinator?.start();
+    sg.alerts.start();
   });
   // preClose: hand the leases over while Redis is still connected and before requests drain.
   app.addHook('preClose', async () => {
@@ -86,6 +116,10 @@ async function services(app: FastifyInstance, opts: ServicesOptions): Promise<vo
   app.addHook('onClose', async () => {
     sg.memoryGuard.stop();
     sg.retention.stop();
+    sg.alerts.stop();
+    t.queryLag.removeCallback(lag);
+    t.watermarkDelay.removeCallback(watermark);
+    t.alertsActive.removeCallback(alerts);
     if (opts.ownsRedis) await redis.close();
   });
 }

@@ -1,5 +1,9 @@
 // getHealth and getReadiness: liveness is the process; readiness is Redis answering.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { prometheusExporter } from '../telemetry/metrics.js';
+
+const serializer = new PrometheusSerializer();
 
 export async function getHealth(): Promise<{ status: 'ok' }> {
   return { status: 'ok' };
@@ -16,6 +20,19 @@ export async function getReadiness(req: FastifyRequest, reply: FastifyReply) {
   } catch (err) {
     checks.redis = { ok: false, detail: (err as Error).message };
   }
+  const alerts = req.server.sg.alerts.list();
+  checks.alerts = alerts.length === 0 ? { ok: true } : { ok: false, detail: alerts.map((a) => a.message).join('; ') };
   const ready = Object.values(checks).every((c) => c.ok);
-  return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
+  const status = ready ? 'ready' : checks.redis?.ok ? 'degraded' : 'not_ready';
+  return reply.code(ready ? 200 : 503).send({ status, checks });
+}
+
+export async function listAlerts(req: FastifyRequest) {
+  return { alerts: req.server.sg.alerts.list() };
+}
+
+export async function getMetrics(_req: FastifyRequest, reply: FastifyReply) {
+  const exporter = prometheusExporter();
+  const { resourceMetrics } = await exporter.collect();
+  return reply.type('text/plain; version=0.0.4; charset=utf-8').send(serializer.serialize(resourceMetrics));
 }

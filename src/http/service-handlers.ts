@@ -1,5 +1,5 @@
 // The handler for each OpenAPI operationId (a function, or route options for WebSocket and SSE routes).
-import { getHealth, getReadiness } from './health-handlers.js';
+import { getHealth, getReadiness, listAlerts, getMetrics } from './health-handlers.js';
 import { listStreams, putStream, getStream, deleteStream, ingestEvents } from './stream-handlers.js';
 import { subscribeQuery, openSocket, streamQueryEvents } from './push-handlers.js';
 import { createQuery, validateQuery, listQueries, getQuery, deleteQuery, pauseQuery, resumeQuery, getQueryResults } from './query-handlers.js';
@@ -7,6 +7,8 @@ import { createQuery, validateQuery, listQueries, getQuery, deleteQuery, pauseQu
 export const serviceHandlers = {
   getHealth,
   getReadiness,
+  listAlerts,
+  getMetrics,
   listStreams,
   putStream,
   getStream,

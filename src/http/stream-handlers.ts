@@ -1,6 +1,8 @@
 // Thin handlers for /v1/streams operations, named by operationId.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
+import { failSpan, requestContext, startIngestSpan, traceparentOf } from '../telemetry/tracing.js';
+import { telemetry } from '../telemetry/metrics.js';
 import { publicStreamConfig, type StreamConfigInput } from '../streams/stream-config.js';
 
 type StreamParams = { Params: { stream: string } };
@@ -53,12 +55,24 @@ export async function ingestEvents(
   const { ingest, memoryGuard } = req.server.sg;
   memoryGuard.check();
   const events = Array.isArray(req.body) ? (req.body as unknown[]) : [req.body];
-  const result = await ingest.ingest({
-    stream: req.params.stream,
-    events,
-    idempotencyKey: req.headers['idempotency-key'],
-    traceparent: req.headers.traceparent,
-  });
-  if (result.replayed) void reply.header('idempotent-replayed', 'true');
-  return reply.code(201).send({ ids: result.ids });
+  // @fastify/otel runs handlers inside the request's context; without it the header is the parent.
+  const span = startIngestSpan(requestContext(undefined, req.headers), req.params.stream, events.length);
+  try {
+    const result = await ingest.ingest({
+      stream: req.params.stream,
+      events,
+      idempotencyKey: req.headers['idempotency-key'],
+      // Each entry carries the ingest span's context (or, with tracing off, the caller's).
+      traceparent: traceparentOf(span) ?? req.headers.traceparent,
+    });
+    if (result.ids.length === 1) span.setAttribute('messaging.message.id', result.ids[0]!);
+    telemetry().eventsIngested.add(result.replayed ? 0 : result.ids.length, { stream: req.params.stream });
+    if (result.replayed) void reply.header('idempotent-replayed', 'true');
+    return await reply.code(201).send({ ids: result.ids });
+  } catch (err) {
+    failSpan(span, err);
+    throw err;
+  } finally {
+    span.end();
+  }
 }

@@ -13,11 +13,14 @@ import { readSnapshot } from './snapshot.js';
 import { compareIds, decodeOffset, encodeOffset } from './offsets.js';
 import { errorMessage, type SnapshotMessage } from './messages.js';
 import { matches } from './filter.js';
+import type { FunctionRegistry } from '../sql/functions/registry.js';
 
 export interface HubOptions {
   blockMs: number;
   count: number;
   hardLimit: number;
+  /** Built-in and user functions, to rebuild rows from states. */
+  functions: FunctionRegistry;
 }
 
 export interface SubscribeRequest {
@@ -132,7 +135,7 @@ export class PushHub {
         else outbox.push(errorMessage(check === 'expired' ? 'SG_ERR_OFFSET_EXPIRED' : 'SG_ERR_BAD_OFFSET', query));
       }
       if (!pos) {
-        const snap = await readSnapshot(this.redis, def);
+        const snap = await readSnapshot(this.redis, def, this.opts.functions);
         pos = snap.ids;
         const rows = req.filter.length ? snap.rows.filter((r) => matches(req.filter, r.row)) : snap.rows;
         sub.hold(rows.map((r) => r.key));
@@ -164,7 +167,7 @@ export class PushHub {
     if (this.closing) return Promise.reject(new Error('the push hub is closing'));
     let t = this.tailers.get(def.id);
     if (!t) {
-      const tailer = new QueryTailer(this.redis, def, { blockMs: this.opts.blockMs, count: this.opts.count }, this.log, (tl, reason) => this.ended(tl, reason), async () => {
+      const tailer = new QueryTailer(this.redis, def, { blockMs: this.opts.blockMs, count: this.opts.count, functions: this.opts.functions }, this.log, (tl, reason) => this.ended(tl, reason), async () => {
         const d = await this.registry.get(def.id);
         return d !== undefined && d.status !== 'deleting';
       });

@@ -8,12 +8,13 @@ import type { Change, Row } from '../engine/types.js';
 import { compileOrRefuse, engineOptions, type QueryDefinition } from '../runtime/query-definition.js';
 import type { CompiledQuery } from '../sql/compile.js';
 import { ChangeEntry } from './change-entry.js';
+import type { FunctionRegistry } from '../sql/functions/registry.js';
 
 export class PartitionMerger {
   private readonly compiled: CompiledQuery;
 
-  constructor(private readonly redis: Redis, private readonly def: QueryDefinition) {
-    this.compiled = compileOrRefuse(def.sql);
+  constructor(private readonly redis: Redis, private readonly def: QueryDefinition, functions: FunctionRegistry) {
+    this.compiled = compileOrRefuse(def.sql, functions);
   }
 
   /**

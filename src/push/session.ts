@@ -6,6 +6,7 @@ import { Outbox, type OutboxLimits, type Sink } from './outbox.js';
 import type { Subscriber } from './subscriber.js';
 import type { RowFilter } from './filter.js';
 import { CLOSE, errorMessage } from './messages.js';
+import { telemetry } from '../telemetry/metrics.js';
 
 export interface SessionLimits extends OutboxLimits {
   heartbeatMs: number;
@@ -31,6 +32,7 @@ export class PushSession {
   ) {
     this.outbox = new Outbox(sink, limits, (reason) => {
       hub.dropped++;
+      telemetry().subscribersDropped.add(1);
       log.info({ who: label, reason }, 'closing a slow push client');
       this.closeWith(CLOSE.SLOW_CONSUMER, 'slow consumer: resume from your last offset', errorMessage('SG_ERR_SLOW_CONSUMER', undefined, `the client fell too far behind (${reason}); resume from the last offset`));
     });

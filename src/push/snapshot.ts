@@ -4,6 +4,7 @@ import { keys } from '../redis/keys.js';
 import { createEngine } from '../engine/query-engine.js';
 import { mergeStates } from '../engine/group.js';
 import type { Row } from '../engine/types.js';
+import type { FunctionRegistry } from '../sql/functions/registry.js';
 import { compileOrRefuse, engineOptions, type QueryDefinition } from '../runtime/query-definition.js';
 
 export interface Snapshot {
@@ -18,8 +19,8 @@ export interface Snapshot {
  * and changes atomically; reading them in one MULTI therefore gives rows that equal exactly
  * "every change up to the last changes id" of that partition.
  */
-export async function readSnapshot(redis: Redis, def: QueryDefinition): Promise<Snapshot> {
-  const compiled = compileOrRefuse(def.sql);
+export async function readSnapshot(redis: Redis, def: QueryDefinition, functions: FunctionRegistry): Promise<Snapshot> {
+  const compiled = compileOrRefuse(def.sql, functions);
   const engine = createEngine(compiled.plan, engineOptions(def));
   let meta = engine.takeDelta().meta;
   const merged: Record<string, string> = {};

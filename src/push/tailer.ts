@@ -8,15 +8,45 @@ import { ChangeEntry } from './change-entry.js';
 import { compareIds } from './offsets.js';
 import type { Subscriber } from './subscriber.js';
 import { PartitionMerger } from './merge.js';
+import type { FunctionRegistry } from '../sql/functions/registry.js';
+import { recordEndToEnd } from '../telemetry/e2e.js';
+import { startPushSpan } from '../telemetry/tracing.js';
 
 export interface TailerOptions {
   /** XREAD BLOCK time; also how often the loop notices it was stopped or the query deleted. */
   blockMs: number;
   /** Entries per XREAD and per replay XRANGE. */
   count: number;
+  functions: FunctionRegistry;
 }
 
 type StreamReply = { name: string; messages: { id: string; message: Record<string, string> }[] };
+
+/**
+ * One push span per commit (its changes share the process span's `tp`) linked to that span, and
+ * the push-stage end-to-end latency from the commit's newest arrival time (`a`).
+ */
+function observe(queryId: string, messages: StreamReply['messages'], subscribers: number): void {
+  const now = Date.now();
+  let tp: string | undefined;
+  let arrival: string | undefined;
+  let n = 0;
+  const flush = () => {
+    if (n === 0) return;
+    if (arrival) recordEndToEnd(queryId, 'push', now - Number(arrival));
+    startPushSpan(queryId, tp, { 'streamgate.changes': n, 'streamgate.subscribers': subscribers }).end();
+  };
+  for (const m of messages) {
+    if (m.message.tp !== tp || m.message.a !== arrival) {
+      flush();
+      tp = m.message.tp;
+      arrival = m.message.a;
+      n = 0;
+    }
+    n++;
+  }
+  flush();
+}
 
 export class QueryTailer {
   readonly subs = new Set<Subscriber>();
@@ -41,7 +71,7 @@ export class QueryTailer {
     private readonly exists: () => Promise<boolean>,
   ) {
     this.streams = Array.from({ length: def.partitions }, (_, p) => keys.task(def.stream, p, def.id).changes);
-    this.merger = def.partitions > 1 ? new PartitionMerger(redis, def) : undefined;
+    this.merger = def.partitions > 1 ? new PartitionMerger(redis, def, opts.functions) : undefined;
   }
 
   /** Starts at the current end of every changes stream. */
@@ -111,6 +141,7 @@ export class QueryTailer {
           let shared: Buffer | undefined;
           const frame = () => (shared ??= Buffer.from(`[${entries.map((e) => e.frame(e.id)).join(',')}]`));
           for (const sub of this.subs) sub.offerAll(entries, frame);
+          observe(this.def.id, s.messages, this.subs.size);
         }
         if (Date.now() - lastCheck > this.opts.blockMs * 4) {
           lastCheck = Date.now();

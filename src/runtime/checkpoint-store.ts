@@ -37,6 +37,10 @@ export interface CommitInput {
   resultRetentionMs: number;
   changesMaxLength: number;
   watermark: number;
+  /** The batch's process span, stored with each change for the push span's link. */
+  traceparent?: string | undefined;
+  /** Arrival time (ms) of the batch's newest entry, stored with each change for push latency. */
+  arrivalMs?: number | undefined;
 }
 
 export async function loadCheckpoint(redis: Redis, k: TaskKeys): Promise<Checkpoint> {
@@ -58,7 +62,7 @@ export async function commitBatch(redis: Redis, k: TaskKeys, source: string, c: 
   const setPairs = Object.entries(delta.set);
   const args: string[] = [
     c.owner, String(c.epoch), c.group, c.offset ?? '', delta.meta, String(c.processed),
-    String(c.nowMs), String(c.resultRetentionMs), String(c.changesMaxLength),
+    String(c.nowMs), String(c.resultRetentionMs), String(c.changesMaxLength), c.traceparent ?? '', c.arrivalMs === undefined ? '' : String(c.arrivalMs),
     String(setPairs.length), String(delta.del.length), String(c.ack.length), String(result.changes.length),
     String(result.closed.length), String(result.late.length), String(c.dead.length),
   ];

@@ -7,14 +7,17 @@ import { keys } from '../redis/keys.js';
 import type { Log } from '../util/logger.js';
 import { fnv1a } from '../ingest/partitioner.js';
 import type { CompiledQuery } from '../sql/compile.js';
+import type { FunctionRegistry } from '../sql/functions/registry.js';
 import { compileOrRefuse, type QueryDefinition } from './query-definition.js';
 import type { QueryRegistry } from './query-registry.js';
 import { TaskRunner, type RunnerSettings } from './task-runner.js';
 import { acquireLease, releaseLease, renewLease } from './leases.js';
+import { telemetry } from '../telemetry/metrics.js';
 
 export interface CoordinatorSettings extends Omit<RunnerSettings, 'owner'> {
   leaseTtlMs: number;
   pollMs: number;
+  functions: FunctionRegistry;
 }
 
 interface Owned {
@@ -85,7 +88,7 @@ export class Coordinator {
 
   private compile(def: QueryDefinition): CompiledQuery {
     let c = this.compiled.get(def.id);
-    if (!c) this.compiled.set(def.id, (c = compileOrRefuse(def.sql)));
+    if (!c) this.compiled.set(def.id, (c = compileOrRefuse(def.sql, this.s.functions)));
     return c;
   }
 
@@ -143,6 +146,7 @@ export class Coordinator {
     }, this.log);
     this.owned.set(id, { runner, reader: reader });
     this.log.info({ task: id, epoch }, 'task acquired');
+    telemetry().leaseMoves.add(1, { direction: 'acquired' });
     runner.start();
   }
 
@@ -156,6 +160,7 @@ export class Coordinator {
     if (release) {
       const { def, partition, epoch } = o.runner;
       await releaseLease(this.redis, keys.task(def.stream, partition, def.id), this.owner, epoch).catch(() => false);
+      telemetry().leaseMoves.add(1, { direction: 'released' });
     }
   }
 

@@ -1,6 +1,7 @@
 // A registered continuous query as stored in the registry, and the checks that build one.
 import { randomBytes } from 'node:crypto';
 import { compileQuery, type CompiledQuery } from '../sql/compile.js';
+import type { FunctionRegistry } from '../sql/functions/registry.js';
 import { SqlError } from '../sql/errors.js';
 import { createEngine } from '../engine/query-engine.js';
 import { EngineConfigError } from '../engine/errors.js';
@@ -46,9 +47,9 @@ function durationField(value: number | string | undefined, field: string): numbe
 }
 
 /** Compiles SQL, turning a refusal into a 400 that names the construct and its position. */
-export function compileOrRefuse(sql: string): CompiledQuery {
+export function compileOrRefuse(sql: string, functions: FunctionRegistry): CompiledQuery {
   try {
-    return compileQuery(sql);
+    return compileQuery(sql, { functions });
   } catch (err) {
     if (err instanceof SqlError) {
       throw new AppError('SG_ERR_SQL', err.message, {
@@ -61,8 +62,8 @@ export function compileOrRefuse(sql: string): CompiledQuery {
 }
 
 /** Validates a registration body into a definition (without the stream's partition count). */
-export function buildDefinition(input: QueryInput, now: Date): { def: Omit<QueryDefinition, 'partitions'>; compiled: CompiledQuery } {
-  const compiled = compileOrRefuse(input.sql);
+export function buildDefinition(input: QueryInput, now: Date, functions: FunctionRegistry): { def: Omit<QueryDefinition, 'partitions'>; compiled: CompiledQuery } {
+  const compiled = compileOrRefuse(input.sql, functions);
   const start = input.start ?? 'latest';
   if (start !== 'latest' && start !== 'earliest' && !ENTRY_ID.test(start)) {
     throw new AppError('SG_ERR_VALIDATION', 'start must be latest, earliest or an entry id', { errors: [{ field: '/start', message: 'must be "latest", "earliest" or an entry id such as 1767225600000-0' }] });

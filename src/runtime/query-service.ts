@@ -10,12 +10,16 @@ import { readEventTime } from '../ingest/event-time.js';
 import { readPath } from '../ingest/field-path.js';
 import { buildDefinition, compileOrRefuse, engineOptions, type QueryDefinition, type QueryInput } from './query-definition.js';
 import type { QueryRegistry } from './query-registry.js';
+import type { FunctionRegistry } from '../sql/functions/registry.js';
 import { loadCheckpoint } from './checkpoint-store.js';
+import { decodeMeta } from '../engine/checkpoint.js';
+import { queryLatency } from '../telemetry/e2e.js';
 
 export interface QueryServiceOptions {
   strictStreams: boolean;
   leaseTtlMs: number;
   registryPollMs: number;
+  functions: FunctionRegistry;
 }
 
 export interface PartitionStatus {
@@ -29,9 +33,19 @@ export interface PartitionStatus {
   lastCheckpointAt: string | null;
   owner: string | null;
   epoch: number | null;
+  /** Events per second over the owner's last second of commits (0 when idle for 5 s). */
+  throughput: number;
+  /** The task's watermark as an ISO time, or null before any event. */
+  watermark: string | null;
 }
 
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+
+function watermarkOf(meta: string | undefined): string | null {
+  if (!meta) return null;
+  const wm = decodeMeta(meta).wm;
+  return Number.isFinite(wm) ? new Date(wm).toISOString() : null;
+}
 
 export class QueryService {
   constructor(
@@ -42,7 +56,7 @@ export class QueryService {
   ) {}
 
   async create(input: QueryInput) {
-    const { def: partial, compiled } = buildDefinition(input, new Date());
+    const { def: partial, compiled } = buildDefinition(input, new Date(), this.opts.functions);
     const stream = this.opts.strictStreams ? await this.streams.get(partial.stream) : await this.streams.getOrCreate(partial.stream);
     if (!stream) throw new AppError('SG_ERR_STREAM_NOT_FOUND', `stream "${partial.stream}" does not exist and strict mode is on`);
     const def: QueryDefinition = { ...partial, partitions: stream.partitions };
@@ -76,7 +90,7 @@ export class QueryService {
 
   /** The same checks as create, nothing stored; with events, the rows they would produce. */
   validate(input: QueryInput & { events?: unknown[] }) {
-    const { def, compiled } = buildDefinition(input, new Date());
+    const { def, compiled } = buildDefinition(input, new Date(), this.opts.functions);
     const out: { valid: true; stream: string; columns: { name: string; type: string }[]; explain: string; rows?: Row[] } = {
       valid: true,
       stream: def.stream,
@@ -147,6 +161,8 @@ export class QueryService {
       lastCheckpointAt: ckpt.updatedAt ? new Date(Number(ckpt.updatedAt)).toISOString() : null,
       owner: owner ?? null,
       epoch: epoch ? Number(epoch) : null,
+      throughput: ckpt.rateAt && Date.now() - Number(ckpt.rateAt) < 5_000 ? Number(ckpt.rate ?? 0) : 0,
+      watermark: watermarkOf(ckpt.meta),
     };
   }
 
@@ -160,6 +176,12 @@ export class QueryService {
       status,
       lag,
       processed: parts.reduce((n, p) => n + p.processed, 0),
+      throughput: parts.reduce((n, p) => n + p.throughput, 0),
+      // Measured by this process (its own commits and pushes), over the last 30 s.
+      latency: queryLatency(def.id),
+      // The query's watermark is its slowest partition's.
+      watermark: parts.some((p) => p.watermark === null) ? null : parts.map((p) => p.watermark!).sort()[0] ?? null,
+      owners: [...new Set(parts.map((p) => p.owner).filter((o): o is string => o !== null))],
       late: parts.reduce((n, p) => n + p.late, 0),
       deadLettered: parts.reduce((n, p) => n + p.deadLettered, 0),
       lastCheckpointAt: checkpoints[checkpoints.length - 1] ?? null,
@@ -206,7 +228,7 @@ export class QueryService {
    */
   async results(id: string, filter: { where?: Record<string, string>; from?: string; to?: string; limit: number; cursor?: string }) {
     const def = await this.require(id);
-    const compiled = compileOrRefuse(def.sql);
+    const compiled = compileOrRefuse(def.sql, this.opts.functions);
     const merged: Record<string, string> = {};
     const closed = new Map<string, Row>();
     const engine = createEngine(compiled.plan, engineOptions(def));

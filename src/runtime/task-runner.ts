@@ -10,6 +10,11 @@ import type { CompiledQuery } from '../sql/compile.js';
 import type { Log } from '../util/logger.js';
 import { engineOptions, type QueryDefinition } from './query-definition.js';
 import { commitBatch, FencedError, loadCheckpoint, type TaskKeys } from './checkpoint-store.js';
+import { failSpan, startChildSpan, startProcessSpan, traceparentOf } from '../telemetry/tracing.js';
+import { SPANS } from '../telemetry/names.js';
+import { telemetry } from '../telemetry/metrics.js';
+import { recordEndToEnd } from '../telemetry/e2e.js';
+import { context, trace, type Span } from '@opentelemetry/api';
 
 export interface RunnerSettings {
   owner: string;
@@ -32,6 +37,16 @@ export interface RunnerHooks {
 interface Entry {
   id: string;
   message: Record<string, string>;
+}
+
+/** The largest arrival time in a batch (entries carry it as `a`, Redis's clock at ingest). */
+function newestArrival(entries: Entry[]): number | undefined {
+  let max: number | undefined;
+  for (const e of entries) {
+    const a = Number(e.message.a);
+    if (Number.isFinite(a) && (max === undefined || a > max)) max = a;
+  }
+  return max;
 }
 
 const EMPTY: ApplyResult = { changes: [], late: [], closed: [] };
@@ -109,6 +124,7 @@ export class TaskRunner {
           break;
         }
         failures++;
+        telemetry().taskRestarts.add(1, { query: this.def.id });
         const delay = Math.min(100 * 2 ** failures, 5_000);
         this.log.warn({ task: this.name, err: (err as Error).message, retryInMs: delay }, 'task failed; restarting from its checkpoint');
         await sleep(delay);
@@ -175,15 +191,35 @@ export class TaskRunner {
       }
       return;
     }
-    let result: ApplyResult;
+    const span = startProcessSpan(this.def.id, this.def.stream, entries.map((e) => e.message.tp));
+    span.setAttribute('streamgate.partition', this.partition);
     try {
-      result = engine.apply(entries.map(toEvent));
+      let result: ApplyResult;
+      try {
+        result = engine.apply(entries.map(toEvent));
+      } catch (err) {
+        if (err instanceof FunctionError || err instanceof EngineLimitError) throw err;
+        span.addEvent('batch failed; replaying entry by entry', { error: (err as Error).message });
+        await this.processCarefully(entries, span);
+        return;
+      }
+      await this.commit(entries[entries.length - 1]!.id, entries.length, entries.map((e) => e.id), result, [], engine.takeDelta(), span, newestArrival(entries));
+      this.observeLatency(entries);
     } catch (err) {
-      if (err instanceof FunctionError || err instanceof EngineLimitError) throw err;
-      await this.processCarefully(entries);
-      return;
+      failSpan(span, err);
+      throw err;
+    } finally {
+      span.end();
     }
-    await this.commit(entries[entries.length - 1]!.id, entries.length, entries.map((e) => e.id), result, [], engine.takeDelta());
+  }
+
+  /** Ingest (arrival in Redis) to commit, per entry: the commit stage of end-to-end latency. */
+  private observeLatency(entries: Entry[]): void {
+    const now = Date.now();
+    for (const e of entries) {
+      const arrival = Number(e.message.a);
+      if (Number.isFinite(arrival)) recordEndToEnd(this.def.id, 'commit', Math.max(0, now - arrival));
+    }
   }
 
   /**
@@ -191,13 +227,13 @@ export class TaskRunner {
    * the checkpoint, committing each, so that only a poison entry is held back. After
    * maxDeliveries deliveries it goes to the dead-letter stream instead of blocking the task.
    */
-  private async processCarefully(entries: Entry[]): Promise<void> {
+  private async processCarefully(entries: Entry[], span: Span): Promise<void> {
     await this.recover();
     for (const e of entries) {
       const engine = this.engine!;
       try {
         const result = engine.apply([toEvent(e)]);
-        await this.commit(e.id, 1, [e.id], result, [], engine.takeDelta());
+        await this.commit(e.id, 1, [e.id], result, [], engine.takeDelta(), span);
       } catch (err) {
         if (err instanceof FunctionError || err instanceof EngineLimitError || err instanceof FencedError) throw err;
         const [info] = await this.redis.xPendingRange(this.source, this.def.id, e.id, e.id, 1);
@@ -205,15 +241,18 @@ export class TaskRunner {
         if (deliveries < this.s.maxDeliveries) throw err;
         this.log.warn({ task: this.name, entry: e.id, deliveries, err: (err as Error).message }, 'poison entry moved to the dead-letter stream');
         await this.recover();
-        await this.commit(undefined, 0, [], EMPTY, [{ id: e.id, entry: JSON.stringify(e.message), error: (err as Error).message }], this.engine!.takeDelta());
+        await this.commit(undefined, 0, [], EMPTY, [{ id: e.id, entry: JSON.stringify(e.message), error: (err as Error).message }], this.engine!.takeDelta(), span);
       }
     }
   }
 
-  private async commit(offset: string | undefined, processed: number, ack: string[], result: ApplyResult, dead: { id: string; entry: string; error: string }[], delta: ReturnType<Engine['takeDelta']>): Promise<void> {
+  private async commit(offset: string | undefined, processed: number, ack: string[], result: ApplyResult, dead: { id: string; entry: string; error: string }[], delta: ReturnType<Engine['takeDelta']>, parent?: Span, arrivalMs?: number): Promise<void> {
     if (this.s.testCommitDelayMs > 0) await sleep(Math.random() * this.s.testCommitDelayMs);
+    const span = parent ? startChildSpan(SPANS.commit(this.def.id), parent) : undefined;
+    span?.setAttributes({ 'streamgate.changes': result.changes.length, 'streamgate.acked': ack.length, 'streamgate.late': result.late.length });
+    const started = performance.now();
     try {
-      await commitBatch(this.redis, this.k, this.source, {
+      const input = {
         owner: this.s.owner,
         epoch: this.epoch,
         group: this.def.id,
@@ -227,14 +266,47 @@ export class TaskRunner {
         resultRetentionMs: this.s.resultRetentionMs,
         changesMaxLength: this.s.changesMaxLength,
         watermark: this.engine!.watermark,
-      });
+        traceparent: traceparentOf(parent),
+        arrivalMs,
+      };
+      // Inside the commit span's context, so the Redis FCALL span is its child.
+      await (span ? context.with(trace.setSpan(context.active(), span), () => commitBatch(this.redis, this.k, this.source, input)) : commitBatch(this.redis, this.k, this.source, input));
     } catch (err) {
       // Whether or not Redis applied it, the engine is ahead of what we know is committed:
       // the caller restarts from the checkpoint.
       this.engine = undefined;
+      failSpan(span, err);
       throw err;
+    } finally {
+      span?.end();
     }
+    const t = telemetry();
+    const attrs = { query: this.def.id };
+    t.commitDuration.record(performance.now() - started, attrs);
+    if (processed > 0) {
+      t.eventsProcessed.add(processed, attrs);
+      t.batchSize.record(processed, attrs);
+    }
+    if (result.late.length) t.eventsLate.add(result.late.length, attrs);
+    if (dead.length) t.eventsDeadLettered.add(dead.length, attrs);
     this.committedMeta = delta.meta;
     this.processedSinceStart += processed;
+    this.recordRate(processed);
+  }
+
+  private rateWindowStart = Date.now();
+  private rateCount = 0;
+
+  /** Throughput for the status API: a statistic beside the checkpoint, not part of it. */
+  private recordRate(processed: number): void {
+    this.rateCount += processed;
+    const now = Date.now();
+    if (now - this.rateWindowStart < 1_000) return;
+    const rate = Math.round((this.rateCount * 1_000) / (now - this.rateWindowStart));
+    this.rateWindowStart = now;
+    this.rateCount = 0;
+    this.redis.hSet(this.k.checkpoint, { rate: String(rate), rateAt: String(now) }).catch(() => {
+      // A statistic only: losing one reading is harmless.
+    });
   }
 }

@@ -5,21 +5,13 @@ import t from 'tap';
 import { compileQuery } from '../../src/sql/compile.js';
 import { createEngine } from '../../src/engine/query-engine.js';
 import type { Engine, Row, SourceEvent } from '../../src/engine/types.js';
+import { rng } from '../helpers/rng.js';
 
 const QUERIES_PER_DATASET = 80;
 const DATASETS = 4;
 const EVENTS = 240;
 const LATENESS = 5000;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
 const maybe = <T>(r: () => number, p: number, v: T): T | null => (r() < p ? null : v);
 

@@ -3,18 +3,10 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import t from 'tap';
 import { compileQuery } from '../../src/sql/compile.js';
 import { createEngine } from '../../src/engine/query-engine.js';
+import { rng } from '../helpers/rng.js';
 
 const EXPRESSIONS = 250;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Gen = (r: () => number, depth: number) => string;
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;

@@ -6,11 +6,11 @@ import { connectRedis } from '../../src/redis/client.js';
 import { buildApp } from '../../src/app.js';
 import { pino } from 'pino';
 
-export async function startApp(t: Test, redisUrl: string, env: Record<string, string> = {}, onRoute?: (r: RouteOptions) => void): Promise<FastifyInstance> {
+export async function startApp(t: Test, redisUrl: string, env: Record<string, string> = {}, onRoute?: (r: RouteOptions) => void, fastifyOtel = false): Promise<FastifyInstance> {
   const config = loadConfig({ REDIS_URL: redisUrl, LOG_LEVEL: 'silent', ...env });
   const log = pino({ level: 'silent' });
   const redis = await connectRedis({ url: redisUrl, log });
-  const app = await buildApp({ config, redis, ownsRedis: true, logger: log, ...(onRoute ? { onRoute } : {}) });
+  const app = await buildApp({ config, redis, ownsRedis: true, logger: log, fastifyOtel, ...(onRoute ? { onRoute } : {}) });
   await app.ready();
   t.teardown(() => app.close());
   return app;

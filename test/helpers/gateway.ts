@@ -14,9 +14,10 @@ export interface Gateway {
   kill: (signal?: NodeJS.Signals) => Promise<void>;
 }
 
-export async function startGateway(env: Record<string, string>): Promise<Gateway> {
+export async function startGateway(env: Record<string, string>, opts: { telemetry?: boolean } = {}): Promise<Gateway> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'server.ts')], {
+  const preload = opts.telemetry ? ['--import', join(ROOT, 'src', 'telemetry', 'preload.ts')] : [];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...preload, join(ROOT, 'src', 'server.ts')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: String(port), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -11,6 +11,7 @@ import { startApp } from '../helpers/app.js';
 import { assertProblem } from '../helpers/http.js';
 import { waitUntil } from '../helpers/wait.js';
 import { keys } from '../../src/redis/keys.js';
+import { rng } from '../helpers/rng.js';
 
 const MAX_DELIVERIES = 3;
 const FAST = { LEASE_TTL: '2s', REGISTRY_POLL: '100ms', BLOCK_TIME: '100ms', MAX_DELIVERIES: String(MAX_DELIVERIES) };
@@ -218,15 +219,6 @@ t.test('a late event goes to the late stream and never changes its closed window
 
 // --- start: earliest vs latest against DuckDB -------------------------------------------------
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Ev { k?: string | null; x?: number | null; y?: number | null; i: number }
 

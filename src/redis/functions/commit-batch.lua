@@ -13,7 +13,11 @@ ARGV[1]  owner        ARGV[2]  epoch        ARGV[3]  consumer group (the query i
 ARGV[4]  new offset (last entry id of the batch; '' = unchanged)
 ARGV[5]  engine meta  ARGV[6]  entries processed in this batch
 ARGV[7]  now (ms)     ARGV[8]  result retention (ms)   ARGV[9]  changes stream max length
-ARGV[10..16]  counts: nSet, nDel, nAck, nChanges, nClosed, nLate, nDead; then, in order:
+ARGV[10] traceparent of the batch's process span ('' = none), stored with each change so the
+         push span can link to it
+ARGV[11] arrival time (ms) of the batch's newest entry ('' = none): the push stage measures
+         end-to-end latency from it
+ARGV[12..18]  counts: nSet, nDel, nAck, nChanges, nClosed, nLate, nDead; then, in order:
          nSet pairs (row key, state) · nDel row keys · nAck entry ids · nChanges change JSONs ·
          nClosed pairs (row key, row JSON) · nLate triples (entry id, event JSON, watermark) ·
          nDead triples (entry id, entry JSON, error)
@@ -31,10 +35,11 @@ local function commit_batch(keys, args)
 
   local group, offset, meta = args[3], args[4], args[5]
   local now, retention, maxlen = tonumber(args[7]), tonumber(args[8]), args[9]
-  local n_set, n_del, n_ack = tonumber(args[10]), tonumber(args[11]), tonumber(args[12])
-  local n_changes, n_closed = tonumber(args[13]), tonumber(args[14])
-  local n_late, n_dead = tonumber(args[15]), tonumber(args[16])
-  local pos = 17
+  local traceparent, arrival = args[10], args[11]
+  local n_set, n_del, n_ack = tonumber(args[12]), tonumber(args[13]), tonumber(args[14])
+  local n_changes, n_closed = tonumber(args[15]), tonumber(args[16])
+  local n_late, n_dead = tonumber(args[17]), tonumber(args[18])
+  local pos = 19
 
   local i = 0
   while i < n_set do
@@ -67,7 +72,10 @@ local function commit_batch(keys, args)
 
   local last_change = ''
   for j = 0, n_changes - 1 do
-    last_change = redis.call('XADD', keys[5], 'MAXLEN', '~', maxlen, '*', 'c', args[pos + j])
+    local fields = { 'c', args[pos + j] }
+    if traceparent ~= '' then fields[#fields + 1] = 'tp'; fields[#fields + 1] = traceparent end
+    if arrival ~= '' then fields[#fields + 1] = 'a'; fields[#fields + 1] = arrival end
+    last_change = redis.call('XADD', keys[5], 'MAXLEN', '~', maxlen, '*', unpack(fields))
   end
   pos = pos + n_changes
 

@@ -3,19 +3,11 @@ import t from 'tap';
 import { approxCountDistinct } from '../../../src/sql/functions/approx-count-distinct.js';
 import { approxPercentile, percentileRelativeError } from '../../../src/sql/functions/approx-percentile.js';
 import { topK } from '../../../src/sql/functions/topk.js';
+import { rng } from '../../helpers/rng.js';
 
 const N = 100_000;
 const ctx = { ts: 0, id: '' };
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 void t.test('APPROX_COUNT_DISTINCT is within 2% on 100,000 distinct strings', (t) => {
   let s = approxCountDistinct.init([]);

@@ -1,0 +1,29 @@
+// Every span and metric name in one place, so dashboards and tests agree with the code.
+
+export const TRACER_NAME = 'streamgate';
+
+export const SPANS = {
+  ingest: (stream: string) => `ingest ${stream}`,
+  process: (queryId: string) => `process ${queryId}`,
+  commit: (queryId: string) => `commit ${queryId}`,
+  push: (queryId: string) => `push ${queryId}`,
+  alert: 'alert',
+} as const;
+
+export const METRICS = {
+  eventsIngested: 'streamgate.events.ingested',
+  eventsRejected: 'streamgate.ingest.rejected',
+  eventsProcessed: 'streamgate.events.processed',
+  batchSize: 'streamgate.batch.size',
+  commitDuration: 'streamgate.commit.duration',
+  queryLag: 'streamgate.query.lag',
+  watermarkDelay: 'streamgate.query.watermark_delay',
+  endToEnd: 'streamgate.e2e.latency',
+  eventsLate: 'streamgate.events.late',
+  eventsDeadLettered: 'streamgate.events.dead_lettered',
+  subscribers: 'streamgate.subscribers',
+  subscribersDropped: 'streamgate.subscribers.dropped',
+  taskRestarts: 'streamgate.task.restarts',
+  leaseMoves: 'streamgate.lease.moves',
+  alertsActive: 'streamgate.alerts.active',
+} as const;

@@ -1,0 +1,61 @@
+// Spans reach a real OTLP/HTTP receiver when the gateway is configured only through OTEL_*
+// variables, over http/protobuf and over http/json.
+import t from 'tap';
+import { startRedis } from '../helpers/redis.js';
+import { startGateway } from '../helpers/gateway.js';
+import { startOtlpReceiver } from '../helpers/otlp-receiver.js';
+import { waitUntil } from '../helpers/wait.js';
+
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+
+for (const protocol of ['http/protobuf', 'http/json'] as const) {
+  t.test(`OTLP over ${protocol}: ingest, process and commit spans arrive, linked`, async (t) => {
+    const r = await startRedis(t);
+    const receiver = await startOtlpReceiver();
+    t.teardown(() => receiver.close());
+    const gw = await startGateway(
+      {
+        REDIS_URL: r.url, REGISTRY_POLL: '100ms', BLOCK_TIME: '50ms', LEASE_TTL: '2s',
+        OTEL_SERVICE_NAME: 'streamgate-test', OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_METRICS_EXPORTER: 'none',
+      },
+      { telemetry: true },
+    );
+    t.teardown(() => gw.kill());
+    const q = await fetch(`${gw.url}/v1/queries`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql: 'SELECT k, COUNT(*) AS n FROM s GROUP BY k', start: 'earliest' }) });
+    t.equal(q.status, 201);
+    const id = ((await q.json()) as { id: string }).id;
+    const res = await fetch(`${gw.url}/v1/streams/s/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` },
+      body: JSON.stringify({ k: 'a' }),
+    });
+    t.equal(res.status, 201);
+    const spans = await waitUntil('spans at the receiver', async () => {
+      const ingest = receiver.spans.find((s) => s.name === 'ingest s' && s.traceId === TRACE_ID);
+      const process = ingest && receiver.spans.find((s) => s.name === `process ${id}` && s.links.some((l) => l.spanId === ingest.spanId));
+      const commit = process && receiver.spans.find((s) => s.name === `commit ${id}` && s.parentSpanId === process.spanId);
+      return ingest && process && commit ? { ingest, process, commit } : undefined;
+    }, 20_000, 100);
+    t.equal(spans.ingest.service, 'streamgate-test', 'service name from OTEL_SERVICE_NAME');
+    t.equal(spans.ingest.kind, 4, 'ingest is a PRODUCER span');
+    t.equal(spans.process.kind, 5, 'process is a CONSUMER span');
+    t.ok(receiver.spans.some((s) => s.traceId === TRACE_ID && s.name !== 'ingest s'), 'HTTP server spans continue the incoming trace');
+    t.ok([...receiver.contentTypes].some((c) => c.includes(protocol === 'http/json' ? 'json' : 'protobuf')), `sent as ${protocol}`);
+  });
+}
+
+t.test('log lines inside a traced request carry trace_id and span_id', async (t) => {
+  const r = await startRedis(t);
+  const receiver = await startOtlpReceiver();
+  t.teardown(() => receiver.close());
+  const gw = await startGateway(
+    { REDIS_URL: r.url, LOG_LEVEL: 'info', OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_METRICS_EXPORTER: 'none' },
+    { telemetry: true },
+  );
+  t.teardown(() => gw.kill());
+  await fetch(`${gw.url}/v1/streams/s/events`, { method: 'POST', headers: { 'content-type': 'application/json', traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` }, body: '{"a":1}' });
+  const line = await waitUntil('a request log line with the trace id', async () =>
+    gw.output().split('\n').find((l) => l.includes('"request completed"') && l.includes(TRACE_ID)));
+  t.match(JSON.parse(line), { trace_id: TRACE_ID, span_id: /^[0-9a-f]{16}$/ });
+});
