@@ -23,4 +23,4 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # REDIS_URL must be set: the image has no redis-server of its own.
-CMD ["node", "dist/src/server.js"]
+CMD ["node", "--import", "./dist/src/telemetry/preload.js", "dist/src/server.js"]
