@@ -37,7 +37,7 @@ async function main(): Promise<void> {
       fail(`could not start a local redis-server: ${(err as Error).message}`);
     }
     redisUrl = localRedis.url;
-    log.info({ redis: redisUrl, dataDir: resolve(config.dataDir, 'redis'), pid: localRedis.pid }, 'REDIS_URL not set: started a local redis-server with AOF persistence');
+    log.info({ redis: redisUrl, dataDir: resolve(config.dataDir, 'redis'), redisPid: localRedis.pid }, 'REDIS_URL not set: started a local redis-server with AOF persistence');
   } else {
     log.info({ redis: redisUrl.replace(/\/\/[^@]*@/, '//***@') }, 'using Redis at REDIS_URL');
   }

@@ -55,7 +55,7 @@ t.test('with no REDIS_URL it starts its own persistent redis-server, serves, and
   t.equal(post.status, 201);
   t.match(s.output(), /started a local redis-server with AOF persistence/);
   t.match(s.output(), /auth is OFF/);
-  const pidMatch = /"pid":(\d+)/.exec(s.output());
+  const pidMatch = /"redisPid":(\d+)/.exec(s.output());
   t.ok(pidMatch, 'the log names the redis-server pid');
   const redisPid = Number(pidMatch?.[1]);
   t.ok(alive(redisPid), 'redis-server child is running');
