@@ -15,7 +15,11 @@ const E2E_EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
 async function gateway(redisUrl: string, telemetry: boolean, receiver: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', PORT: String(port), REDIS_URL: redisUrl, LOG_LEVEL: 'warn', REGISTRY_POLL: '100ms', BLOCK_TIME: '50ms' };
-  if (telemetry) Object.assign(env, { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: receiver, OTEL_TRACES_SAMPLER: 'always_on', OTEL_METRICS_EXPORTER: 'none' });
+  if (telemetry) {
+    Object.assign(env, { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: receiver, OTEL_TRACES_SAMPLER: 'always_on', OTEL_METRICS_EXPORTER: 'none' });
+    // Batch span processor tuning can be tried from the bench's own environment.
+    for (const [k, v] of Object.entries(process.env)) if (k.startsWith('OTEL_BSP_') && v) env[k] = v;
+  }
   const args = ['--import', 'tsx', ...(telemetry ? ['--import', join(ROOT, 'src/telemetry/preload.ts')] : []), join(ROOT, 'src/server.ts')];
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
