@@ -67,7 +67,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
   if (opts.fastifyOtel) {
     const { FastifyOtelInstrumentation } = await import('@fastify/otel');
-    await app.register(new FastifyOtelInstrumentation().plugin());
+    await app.register(new FastifyOtelInstrumentation({ instrumentHooks: false, instrumentHandler: false }).plugin());
   }
   // A broken function module rejects here, before anything listens: start-up fails naming the file.
   const functions = await loadFunctionModules(config.functionsDir);
