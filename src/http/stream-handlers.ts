@@ -1,6 +1,7 @@
 // Thin handlers for /v1/streams operations, named by operationId.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
+import { compareIds } from '../redis/stream-ids.js';
 import { failSpan, requestContext, startIngestSpan, traceparentOf } from '../telemetry/tracing.js';
 import { telemetry } from '../telemetry/metrics.js';
 import { publicStreamConfig, type StreamConfigInput } from '../streams/stream-config.js';
@@ -23,12 +24,7 @@ export async function getStream(req: FastifyRequest<StreamParams>) {
   if (!config) throw new AppError('SG_ERR_STREAM_NOT_FOUND', `stream "${req.params.stream}" does not exist`);
   const partitionInfo = await registry.partitionInfo(config);
   const ids = partitionInfo.flatMap((p) => [p.firstEntryId, p.lastEntryId]).filter((x): x is string => x !== null);
-  const byTime = (a: string, b: string) => {
-    const [am, as] = a.split('-').map(Number) as [number, number];
-    const [bm, bs] = b.split('-').map(Number) as [number, number];
-    return am - bm || as - bs;
-  };
-  ids.sort(byTime);
+  ids.sort(compareIds);
   return {
     ...publicStreamConfig(config),
     length: partitionInfo.reduce((n, p) => n + p.length, 0),

@@ -9,8 +9,10 @@ import { QueryTailer } from './tailer.js';
 import { Subscriber } from './subscriber.js';
 import type { Outbox } from './outbox.js';
 import type { RowFilter } from './filter.js';
-import { readSnapshot } from './snapshot.js';
-import { compareIds, decodeOffset, encodeOffset } from './offsets.js';
+import { readCurrentRows } from '../runtime/current-rows.js';
+import { compiledQuery } from '../runtime/compiled-queries.js';
+import { decodeOffset, encodeOffset } from './offsets.js';
+import { compareIds } from '../redis/stream-ids.js';
 import { errorMessage, type SnapshotMessage } from './messages.js';
 import { matches } from './filter.js';
 import type { FunctionRegistry } from '../sql/functions/registry.js';
@@ -135,7 +137,7 @@ export class PushHub {
         else outbox.push(errorMessage(check === 'expired' ? 'SG_ERR_OFFSET_EXPIRED' : 'SG_ERR_BAD_OFFSET', query));
       }
       if (!pos) {
-        const snap = await readSnapshot(this.redis, def, this.opts.functions);
+        const snap = await readCurrentRows(this.redis, def, compiledQuery(def, this.opts.functions));
         pos = snap.ids;
         const rows = req.filter.length ? snap.rows.filter((r) => matches(req.filter, r.row)) : snap.rows;
         sub.hold(rows.map((r) => r.key));

@@ -2,10 +2,10 @@
 // the row merged over every partition's current state (the same merge pull results use).
 import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
-import { createEngine } from '../engine/query-engine.js';
-import { mergeStates } from '../engine/group.js';
-import type { Change, Row } from '../engine/types.js';
-import { compileOrRefuse, engineOptions, type QueryDefinition } from '../runtime/query-definition.js';
+import type { Change } from '../engine/types.js';
+import type { QueryDefinition } from '../runtime/query-definition.js';
+import { compiledQuery } from '../runtime/compiled-queries.js';
+import { rowsFromPartitions } from '../runtime/current-rows.js';
 import type { CompiledQuery } from '../sql/compile.js';
 import { ChangeEntry } from './change-entry.js';
 import type { FunctionRegistry } from '../sql/functions/registry.js';
@@ -14,7 +14,7 @@ export class PartitionMerger {
   private readonly compiled: CompiledQuery;
 
   constructor(private readonly redis: Redis, private readonly def: QueryDefinition, functions: FunctionRegistry) {
-    this.compiled = compileOrRefuse(def.sql, functions);
+    this.compiled = compiledQuery(def, functions);
   }
 
   /**
@@ -31,21 +31,14 @@ export class PartitionMerger {
         return Promise.all([this.redis.hmGet(k.state, rowKeys), this.redis.hmGet(k.results, rowKeys)]);
       }),
     );
-    const merged: Record<string, string> = {};
-    const closed = new Map<string, Row>();
-    for (const [states, rows] of reads) {
-      rowKeys.forEach((key, i) => {
-        const s = states[i];
-        if (s) merged[key] = merged[key] === undefined ? s : mergeStates(this.compiled.plan, merged[key], s);
-        const r = rows[i];
-        if (r) closed.set(key, JSON.parse(r) as Row);
-      });
-    }
-    const engine = createEngine(this.compiled.plan, engineOptions(this.def));
-    // Partitions keep their own watermarks; rows need only the states, so a fresh meta will do.
-    engine.load(merged, engine.takeDelta().meta);
-    const current = new Map<string, Row>(closed);
-    for (const r of engine.rows()) current.set(r.key, r.row);
+    const current = rowsFromPartitions(
+      this.compiled,
+      this.def,
+      reads.map(([states, rows]) => ({
+        state: Object.fromEntries(rowKeys.map((key, i) => [key, states[i]])),
+        results: Object.fromEntries(rowKeys.map((key, i) => [key, rows[i]])),
+      })),
+    );
     return entries.map((e) => {
       const c = e.change;
       const row = current.get(c.key);

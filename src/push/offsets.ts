@@ -20,13 +20,3 @@ export function decodeOffset(text: string, partitions: number): string[] | undef
   // Normalised (no leading zeros) so that ids compare and echo back the way Redis writes them.
   return ids.map((id) => id.split('-').map((n) => BigInt(n).toString()).join('-'));
 }
-
-/** Orders two stream entry ids numerically (string order is wrong: `9-0` < `10-0`). */
-export function compareIds(a: string, b: string): number {
-  const [am = '0', as = '0'] = a.split('-');
-  const [bm = '0', bs = '0'] = b.split('-');
-  if (am.length !== bm.length) return am.length - bm.length;
-  if (am !== bm) return am < bm ? -1 : 1;
-  if (as.length !== bs.length) return as.length - bs.length;
-  return as === bs ? 0 : as < bs ? -1 : 1;
-}

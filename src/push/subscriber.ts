@@ -2,7 +2,8 @@
 import type { Outbox } from './outbox.js';
 import type { ChangeEntry } from './change-entry.js';
 import { filteredDelete } from './change-entry.js';
-import { compareIds, encodeOffset } from './offsets.js';
+import { encodeOffset } from './offsets.js';
+import { compareIds } from '../redis/stream-ids.js';
 import { matches, type RowFilter } from './filter.js';
 
 export class Subscriber {

@@ -6,9 +6,9 @@ import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
 import type { Log } from '../util/logger.js';
 import { fnv1a } from '../ingest/partitioner.js';
-import type { CompiledQuery } from '../sql/compile.js';
 import type { FunctionRegistry } from '../sql/functions/registry.js';
-import { compileOrRefuse, type QueryDefinition } from './query-definition.js';
+import type { QueryDefinition } from './query-definition.js';
+import { compiledQuery } from './compiled-queries.js';
 import type { QueryRegistry } from './query-registry.js';
 import { TaskRunner, type RunnerSettings } from './task-runner.js';
 import { acquireLease, releaseLease, renewLease } from './leases.js';
@@ -30,7 +30,6 @@ const taskId = (queryId: string, partition: number) => `${queryId}/${partition}`
 export class Coordinator {
   readonly owner = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   private readonly owned = new Map<string, Owned>();
-  private readonly compiled = new Map<string, CompiledQuery>();
   private timer: NodeJS.Timeout | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private ticking = false;
@@ -86,12 +85,6 @@ export class Coordinator {
     }
   }
 
-  private compile(def: QueryDefinition): CompiledQuery {
-    let c = this.compiled.get(def.id);
-    if (!c) this.compiled.set(def.id, (c = compileOrRefuse(def.sql, this.s.functions)));
-    return c;
-  }
-
   private async tick(): Promise<void> {
     if (this.ticking || this.closed) return;
     this.ticking = true;
@@ -140,7 +133,7 @@ export class Coordinator {
     const reader = this.redis.duplicate();
     reader.on('error', () => {});
     await reader.connect();
-    const runner = new TaskRunner(this.redis, reader, def, partition, epoch, this.compile(def), { ...this.s, owner: this.owner }, {
+    const runner = new TaskRunner(this.redis, reader, def, partition, epoch, compiledQuery(def, this.s.functions), { ...this.s, owner: this.owner }, {
       onQueryFailed: (queryId, error) => void this.failQuery(queryId, error),
       onExit: () => {},
     }, this.log);

@@ -4,14 +4,16 @@ import { keys } from '../redis/keys.js';
 import { AppError } from '../errors.js';
 import type { StreamRegistry } from '../streams/stream-registry.js';
 import { createEngine } from '../engine/query-engine.js';
-import { mergeStates } from '../engine/group.js';
 import type { Row } from '../engine/types.js';
 import { readEventTime } from '../ingest/event-time.js';
 import { readPath } from '../ingest/field-path.js';
-import { buildDefinition, compileOrRefuse, engineOptions, type QueryDefinition, type QueryInput } from './query-definition.js';
+import { buildDefinition, engineOptions, type QueryDefinition, type QueryInput } from './query-definition.js';
 import type { QueryRegistry } from './query-registry.js';
 import type { FunctionRegistry } from '../sql/functions/registry.js';
-import { loadCheckpoint } from './checkpoint-store.js';
+import { readCurrentRows } from './current-rows.js';
+import { compiledQuery } from './compiled-queries.js';
+import { streamGroups } from '../redis/stream-groups.js';
+import { sleep } from '../util/sleep.js';
 import { decodeMeta } from '../engine/checkpoint.js';
 import { queryLatency } from '../telemetry/e2e.js';
 
@@ -39,7 +41,6 @@ export interface PartitionStatus {
   watermark: string | null;
 }
 
-const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
 function watermarkOf(meta: string | undefined): string | null {
   if (!meta) return null;
@@ -135,18 +136,14 @@ export class QueryService {
   private async partitionStatus(def: QueryDefinition, p: number): Promise<PartitionStatus> {
     const k = keys.task(def.stream, p, def.id);
     const source = keys.events(def.stream, p);
-    const [ckpt, lease, groups] = await Promise.all([
-      this.redis.hGetAll(k.checkpoint),
-      this.redis.get(k.lease),
-      this.redis.xInfoGroups(source).catch(() => []),
-    ]);
-    const g = (groups as unknown as Record<string, unknown>[]).find((x) => String(x.name) === def.id);
-    const pending = Number(g?.pending ?? 0);
-    let unread = g?.lag === null || g?.lag === undefined ? undefined : Number(g.lag);
+    const [ckpt, lease, groups] = await Promise.all([this.redis.hGetAll(k.checkpoint), this.redis.get(k.lease), streamGroups(this.redis, source)]);
+    const g = groups.find((x) => x.name === def.id);
+    const pending = g?.pending ?? 0;
+    let unread = g?.lag ?? undefined;
     if (unread === undefined && g) {
       // Redis cannot tell the lag (entries deleted inside the group's range): count what follows
       // the group, capped so a status read stays cheap; the figure is then a lower bound.
-      const after = await this.redis.xRange(source, `(${String(g['last-delivered-id'])}`, '+', { COUNT: 10_000 });
+      const after = await this.redis.xRange(source, `(${g.lastDeliveredId}`, '+', { COUNT: 10_000 });
       unread = after?.length ?? 0;
     }
     const [owner, epoch] = lease ? lease.split(' ') : [null, null];
@@ -222,29 +219,10 @@ export class QueryService {
     await this.registry.remove(id);
   }
 
-  /**
-   * Current rows: open groups rebuilt from every partition's checkpoint (partial states merged
-   * by row key), plus closed windows still within the result retention.
-   */
+  /** Current rows (open groups and closed windows within retention), filtered and paged by row key. */
   async results(id: string, filter: { where?: Record<string, string>; from?: string; to?: string; limit: number; cursor?: string }) {
     const def = await this.require(id);
-    const compiled = compileOrRefuse(def.sql, this.opts.functions);
-    const merged: Record<string, string> = {};
-    const closed = new Map<string, Row>();
-    const engine = createEngine(compiled.plan, engineOptions(def));
-    // Partitions have their own watermarks; rows only need the states, so any valid meta will do.
-    let meta = engine.takeDelta().meta;
-    for (let p = 0; p < def.partitions; p++) {
-      const k = keys.task(def.stream, p, def.id);
-      const ckpt = await loadCheckpoint(this.redis, k);
-      if (def.partitions === 1 && ckpt.meta !== '') meta = ckpt.meta;
-      for (const [key, state] of Object.entries(ckpt.state)) merged[key] = merged[key] === undefined ? state : mergeStates(compiled.plan, merged[key], state);
-      for (const [key, row] of Object.entries(await this.redis.hGetAll(k.results))) closed.set(key, JSON.parse(row) as Row);
-    }
-    engine.load(merged, meta);
-    const all = new Map<string, Row>(closed);
-    for (const r of engine.rows()) all.set(r.key, r.row);
-    let rows = [...all].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    let rows = (await readCurrentRows(this.redis, def, compiledQuery(def, this.opts.functions))).rows.map(({ key, row }) => [key, row] as const);
     if (filter.where) {
       const where = Object.entries(filter.where);
       rows = rows.filter(([, row]) => where.every(([col, v]) => row[col] !== undefined && (typeof row[col] === 'object' ? JSON.stringify(row[col]) : String(row[col] as string | number | boolean)) === v));

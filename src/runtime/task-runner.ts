@@ -15,6 +15,7 @@ import { SPANS } from '../telemetry/names.js';
 import { telemetry } from '../telemetry/metrics.js';
 import { recordEndToEnd } from '../telemetry/e2e.js';
 import { context, trace, type Span } from '@opentelemetry/api';
+import { sleep } from '../util/sleep.js';
 
 export interface RunnerSettings {
   owner: string;
@@ -50,7 +51,6 @@ function newestArrival(entries: Entry[]): number | undefined {
 }
 
 const EMPTY: ApplyResult = { changes: [], late: [], closed: [] };
-const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
 /** Turns a stream entry into an engine event; throws on an entry not written by our ingest. */
 function toEvent(e: Entry): SourceEvent {

@@ -2,6 +2,7 @@
 import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
 import { AppError } from '../errors.js';
+import { streamGroups, type StreamGroup } from '../redis/stream-groups.js';
 import { withDeadline } from '../redis/deadline.js';
 
 /** Registry reads sit on the ingest path: a stalled Redis must give 503, not a hung request. */
@@ -14,7 +15,7 @@ export interface PartitionInfo {
   length: number;
   firstEntryId: string | null;
   lastEntryId: string | null;
-  groups: { name: string; pending: number; lag: number | null; lastDeliveredId: string }[];
+  groups: StreamGroup[];
 }
 
 /** Reads and writes stream configs; every process sees a change within the cache TTL. */
@@ -107,25 +108,9 @@ export class StreamRegistry {
           this.redis.xRange(key, '-', '+', { COUNT: 1 }),
           this.redis.xRevRange(key, '+', '-', { COUNT: 1 }),
         ]);
-        const groups = await this.groups(key);
+        const groups = await streamGroups(this.redis, key);
         return { partition, length, firstEntryId: first?.[0]?.id ?? null, lastEntryId: last?.[0]?.id ?? null, groups };
       }),
     );
-  }
-
-  private async groups(key: string): Promise<PartitionInfo['groups']> {
-    try {
-      const reply = (await this.redis.xInfoGroups(key)) as unknown as Record<string, unknown>[];
-      return reply.map((g) => ({
-        name: String(g.name),
-        pending: Number(g.pending),
-        lag: g.lag === null || g.lag === undefined ? null : Number(g.lag),
-        lastDeliveredId: String(g['last-delivered-id']),
-      }));
-    } catch (err) {
-      // XINFO GROUPS on a key that does not exist yet: no groups, not an error.
-      if (err instanceof Error && /no such key/i.test(err.message)) return [];
-      throw err;
-    }
   }
 }

@@ -5,6 +5,8 @@ import { telemetry } from './metrics.js';
 
 const overall = new LatencyWindow();
 const perQuery = new Map<string, LatencyWindow>();
+/** Queries whose changes this process pushes: their windows hold push latencies only. */
+const pushSeen = new Set<string>();
 
 export type Stage = 'commit' | 'push';
 
@@ -19,8 +21,6 @@ export function recordEndToEnd(queryId: string, stage: Stage, ms: number): void 
     w.record(ms);
   }
 }
-
-const pushSeen = new Set<string>();
 
 export function endToEndWindow(): LatencyWindow {
   return overall;

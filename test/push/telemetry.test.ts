@@ -1,19 +1,12 @@
 // The push span: one per delivered commit, linked to the process span whose changes it pushed.
 import t from 'tap';
-import { trace, SpanKind } from '@opentelemetry/api';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { SpanKind } from '@opentelemetry/api';
 import { startRedis } from '../helpers/redis.js';
+import { captureSpans } from '../helpers/spans.js';
 import { waitUntil } from '../helpers/wait.js';
 import { listening, post, createQuery, caughtUp, client } from '../helpers/push.js';
 
-const exporter = new InMemorySpanExporter();
-const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-provider.register();
-t.teardown(async () => {
-  await provider.shutdown();
-  trace.disable();
-});
+const exporter = captureSpans();
 
 t.test('a push span links to the process span of the commit it pushed', async (t) => {
   const r = await startRedis(t);

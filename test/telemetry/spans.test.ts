@@ -1,20 +1,14 @@
 // One POSTed event carrying a traceparent: HTTP → ingest (PRODUCER) → process (CONSUMER, linked)
 // → commit spans, with the messaging attributes, captured by an in-memory exporter.
 import t from 'tap';
-import { trace, SpanKind } from '@opentelemetry/api';
-import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { SpanKind } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { startRedis } from '../helpers/redis.js';
+import { captureSpans } from '../helpers/spans.js';
 import { startApp } from '../helpers/app.js';
 import { waitUntil } from '../helpers/wait.js';
 
-const exporter = new InMemorySpanExporter();
-const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-provider.register();
-t.teardown(async () => {
-  await provider.shutdown();
-  trace.disable();
-});
+const exporter = captureSpans();
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const PARENT = `00-${TRACE_ID}-b7ad6b7169203331-01`;

@@ -1,0 +1,69 @@
+// A query's current rows from what its partitions hold in Redis: open groups rebuilt from the
+// partial states (merged by row key across partitions) plus closed windows' stored rows.
+// Pull results, WebSocket snapshots and multi-partition pushes all read rows this way.
+import type { Redis } from '../redis/client.js';
+import { keys } from '../redis/keys.js';
+import { createEngine } from '../engine/query-engine.js';
+import { mergeStates } from '../engine/group.js';
+import type { Row } from '../engine/types.js';
+import type { CompiledQuery } from '../sql/compile.js';
+import { engineOptions, type QueryDefinition } from './query-definition.js';
+
+/** What one partition holds for some row keys: serialized states and closed rows (JSON). */
+export interface PartitionRows {
+  state: Record<string, string | null | undefined>;
+  results: Record<string, string | null | undefined>;
+}
+
+/**
+ * Rows by key: closed rows, overlaid by the open groups' rows. `meta` is the engine meta to load
+ * (one partition's own); partitions keep their own watermarks and rows need only the states, so
+ * for several partitions any valid meta will do.
+ */
+export function rowsFromPartitions(compiled: CompiledQuery, def: QueryDefinition, parts: PartitionRows[], meta?: string): Map<string, Row> {
+  const merged: Record<string, string> = {};
+  const rows = new Map<string, Row>();
+  for (const part of parts) {
+    for (const [key, s] of Object.entries(part.state)) if (s) merged[key] = merged[key] === undefined ? s : mergeStates(compiled.plan, merged[key], s);
+    for (const [key, r] of Object.entries(part.results)) if (r) rows.set(key, JSON.parse(r) as Row);
+  }
+  const engine = createEngine(compiled.plan, engineOptions(def));
+  engine.load(merged, meta || engine.takeDelta().meta);
+  for (const r of engine.rows()) rows.set(r.key, r.row);
+  return rows;
+}
+
+export interface CurrentRows {
+  /** Rows sorted by row key. */
+  rows: { key: string; row: Row }[];
+  /** Per partition, the last changes-stream id the rows include (`0-0` before any change). */
+  ids: string[];
+}
+
+/**
+ * Every key of one partition shares its hash tag, and a commit writes state, meta, closed rows
+ * and changes atomically; reading them in one MULTI per partition therefore gives rows that equal
+ * exactly "every change up to the last changes id" of that partition.
+ */
+export async function readCurrentRows(redis: Redis, def: QueryDefinition, compiled: CompiledQuery): Promise<CurrentRows> {
+  const parts: PartitionRows[] = [];
+  const ids: string[] = [];
+  let meta: string | undefined;
+  for (let p = 0; p < def.partitions; p++) {
+    const k = keys.task(def.stream, p, def.id);
+    const [state, ckpt, results, last] = (await redis
+      .multi()
+      .hGetAll(k.state)
+      .hGetAll(k.checkpoint)
+      .hGetAll(k.results)
+      .xRevRange(k.changes, '+', '-', { COUNT: 1 })
+      .exec()) as unknown as [Record<string, string>, Record<string, string>, Record<string, string>, { id: string }[]];
+    ids.push(last[0]?.id ?? '0-0');
+    if (def.partitions === 1) meta = ckpt.meta;
+    parts.push({ state, results });
+  }
+  const rows = [...rowsFromPartitions(compiled, def, parts, meta)]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, row]) => ({ key, row }));
+  return { rows, ids };
+}
