@@ -86,15 +86,14 @@ export class PartitionWriter {
         fnKeys.push(keys.idempotency(write.stream, write.partition, write.idempotencyKey));
         recordIndex = fnKeys.length;
       }
-      args.push(write.fingerprint, String(recordIndex), String(write.events.length));
-      const tp = write.traceparent ?? '';
+      args.push(write.fingerprint, String(recordIndex), write.traceparent ?? '', String(write.events.length));
       for (const ev of write.events) {
         let dedupeIndex = 0;
         if (ev.dedupeId !== undefined) {
           fnKeys.push(keys.eventId(write.stream, write.partition, ev.dedupeId));
           dedupeIndex = fnKeys.length;
         }
-        args.push(String(dedupeIndex), ev.eventTime === undefined ? '' : String(ev.eventTime), ev.json, tp);
+        args.push(String(dedupeIndex), ev.eventTime === undefined ? '' : String(ev.eventTime), ev.json);
       }
     }
     let reply: (string | number)[];

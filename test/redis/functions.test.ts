@@ -14,7 +14,7 @@ t.test('ingest_events refuses over the backlog limit before writing anything', a
   const r = await startRedis(t);
   const redis = await connectRedis({ url: r.url, log });
   t.teardown(() => redis.close());
-  const request = (n: number) => ['', '0', String(n), ...Array.from({ length: n }, (_, i) => ['0', String(i), `{"i":${i}}`, '']).flat()];
+  const request = (n: number) => ['', '0', '', String(n), ...Array.from({ length: n }, (_, i) => ['0', String(i), `{"i":${i}}`]).flat()];
   const ok = (await callFunction(redis, 'ingest_events', ['s'], ['60000', '10', '1', ...request(3)])) as (string | number)[];
   t.equal(ok.length, 5);
   t.same(ok.slice(0, 2), [0, 3], 'written, 3 ids');
@@ -27,7 +27,7 @@ t.test('ingest_events: the idempotency record replays and refuses a different bo
   const r = await startRedis(t);
   const redis = await connectRedis({ url: r.url, log });
   t.teardown(() => redis.close());
-  const call = async (fp: string) => (await callFunction(redis, 'ingest_events', ['s', 'rec'], ['60000', '0', '1', fp, '2', '1', '0', '5', '{}', 'tp'])) as (string | number)[];
+  const call = async (fp: string) => (await callFunction(redis, 'ingest_events', ['s', 'rec'], ['60000', '0', '1', fp, '2', 'tp', '1', '0', '5', '{}'])) as (string | number)[];
   const first = await call('f1');
   t.same(first.slice(0, 2), [0, 1]);
   const again = await call('f1');
@@ -47,7 +47,7 @@ t.test('functions are reloaded after Redis restarts without persistence', async 
   await r.server.start();
   // Wait for the client to reconnect, then call at once: the reload-on-ready or the retry covers it.
   for (let i = 0; i < 100 && !redis.isReady; i++) await new Promise((ok) => setTimeout(ok, 50));
-  const out = (await callFunction(redis, 'ingest_events', ['s'], ['1000', '0', '1', '', '0', '1', '0', '', '{}', ''])) as unknown[];
+  const out = (await callFunction(redis, 'ingest_events', ['s'], ['1000', '0', '1', '', '0', '', '1', '0', '', '{}'])) as unknown[];
   t.equal(out.length, 3);
   const libs: unknown[] = await r.client.sendCommand(['FUNCTION', 'LIST']);
   const files = readdirSync(join(projectRoot(), 'src', 'redis', 'functions')).filter((f) => f.endsWith('.lua'));
@@ -58,9 +58,9 @@ t.test('ingest_events: requests grouped in one call stay independent', async (t)
   const r = await startRedis(t);
   const redis = await connectRedis({ url: r.url, log });
   t.teardown(() => redis.close());
-  await callFunction(redis, 'ingest_events', ['s', 'recA'], ['60000', '0', '1', 'fa', '2', '1', '0', '1', '{"a":1}', '']);
+  await callFunction(redis, 'ingest_events', ['s', 'recA'], ['60000', '0', '1', 'fa', '2', '', '1', '0', '1', '{"a":1}']);
   // Request 1 reuses recA with another body (refused), request 2 is fresh with an event id.
-  const out = (await callFunction(redis, 'ingest_events', ['s', 'recA', 'eid'], ['60000', '0', '2', 'other', '2', '1', '0', '1', '{"a":2}', '', '', '0', '2', '3', '', '{"b":1}', '', '3', '', '{"b":1}', ''])) as (string | number)[];
+  const out = (await callFunction(redis, 'ingest_events', ['s', 'recA', 'eid'], ['60000', '0', '2', 'other', '2', '', '1', '0', '1', '{"a":2}', '', '0', '', '2', '3', '', '{"b":1}', '3', '', '{"b":1}'])) as (string | number)[];
   t.equal(out[0], -2, 'first request refused');
   t.equal(out[1], 0);
   t.equal(out[2], 0, 'second written');

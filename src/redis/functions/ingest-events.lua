@@ -11,9 +11,10 @@ ARGV[1]    TTL in ms of idempotency records and event-id dedupe keys
 ARGV[2]    backlog limit: refuse a request while XLEN >= this; 0 = none
 ARGV[3]    R, the number of requests; then for each request:
              fingerprint ('' = no Idempotency-Key), index into KEYS of its idempotency
-             record (0 = none), N (its number of events), then for each event:
+             record (0 = none), traceparent of its ingest span ('' = none; every entry
+             of the request carries it), N (its number of events), then for each event:
                index into KEYS of its event-id key (0 = none), event time in ms
-               ('' = arrival time), event JSON, traceparent ('' = none)
+               ('' = arrival time), event JSON
 
 Returns    for each request: { status, N, id_1 .. id_N } flattened, where status is
              0  written              1  replayed (the first answer to this key)
@@ -35,9 +36,10 @@ local function ingest_events(keys, args)
   for _ = 1, requests do
     local fingerprint = args[pos]
     local record_key = tonumber(args[pos + 1])
-    local n = tonumber(args[pos + 2])
-    local first_event = pos + 3
-    pos = first_event + 4 * n
+    local traceparent = args[pos + 2]
+    local n = tonumber(args[pos + 3])
+    local first_event = pos + 4
+    pos = first_event + 3 * n
 
     local status = 0
     local replay = nil
@@ -60,15 +62,15 @@ local function ingest_events(keys, args)
       out[#out + 1] = n
       local ids = {}
       for i = 0, n - 1 do
-        local base = first_event + 4 * i
+        local base = first_event + 3 * i
         local dedupe = tonumber(args[base])
         local id = false
         if dedupe > 0 then id = redis.call('GET', keys[dedupe]) end
         if not id then
           local event_time = args[base + 1]
           if event_time == '' then event_time = arrival end
-          if args[base + 3] ~= '' then
-            id = redis.call('XADD', keys[1], '*', 'e', args[base + 2], 't', event_time, 'a', arrival, 'tp', args[base + 3])
+          if traceparent ~= '' then
+            id = redis.call('XADD', keys[1], '*', 'e', args[base + 2], 't', event_time, 'a', arrival, 'tp', traceparent)
           else
             id = redis.call('XADD', keys[1], '*', 'e', args[base + 2], 't', event_time, 'a', arrival)
           end
