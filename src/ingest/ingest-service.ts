@@ -7,7 +7,7 @@ import type { StreamRegistry } from '../streams/stream-registry.js';
 import type { StreamConfig } from '../streams/stream-config.js';
 import { compileEventSchema } from './event-schema.js';
 import { prepareEvents, type PreparedEvent } from './validate-events.js';
-import { PartitionWriter } from './partition-writer.js';
+import { PartitionWriter, type WriteOutcome } from './partition-writer.js';
 import { choosePartition, fnv1a } from './partitioner.js';
 import { toRedisError } from '../redis/redis-errors.js';
 
@@ -68,13 +68,19 @@ export class IngestService {
       throw new AppError('SG_ERR_TOO_MANY_EVENTS', `${req.events.length} events in one request; the limit is ${this.opts.maxEventsPerRequest}`);
     }
     try {
-      const config = await this.configFor(req.stream);
+      const config = this.registry.cached(req.stream) ?? (await this.configFor(req.stream));
       const prepared = prepareEvents(req.events, {
         timeField: config.timeField,
         partitionKey: config.partitionKey,
         validate: this.validatorFor(config),
       });
       const fingerprint = req.idempotencyKey === undefined ? '' : createHash('sha256').update(prepared.map((e) => e.json).join('\n')).digest('base64url');
+      const write = (partition: number, events: PreparedEvent[]) =>
+        this.writer.write({ stream: config.name, partition, events, fingerprint, idempotencyKey: req.idempotencyKey, traceparent: req.traceparent });
+      if (config.partitions === 1) {
+        const outcome = checked(await write(0, prepared));
+        return { ids: outcome.ids, replayed: req.idempotencyKey !== undefined && outcome.status === 'replayed' };
+      }
       const seed = req.idempotencyKey === undefined ? Math.floor(Math.random() * 0x7fffffff) : fnv1a(req.idempotencyKey);
       const byPartition = new Map<number, { indexes: number[]; events: PreparedEvent[] }>();
       prepared.forEach((ev, i) => {
@@ -88,22 +94,9 @@ export class IngestService {
       let replayed = true;
       await Promise.all(
         [...byPartition].map(async ([partition, group]) => {
-          const r = await this.writer.write({
-            stream: config.name,
-            partition,
-            events: group.events,
-            fingerprint,
-            idempotencyKey: req.idempotencyKey,
-            traceparent: req.traceparent,
-          });
-          if (r.status === 'backlog') {
-            throw new AppError('SG_ERR_OVERLOADED', 'the stream has too many unconsumed entries (STREAM_MAX_BACKLOG); retry later', { retryAfterSeconds: 5 });
-          }
-          if (r.status === 'mismatch') {
-            throw new AppError('SG_ERR_IDEMPOTENCY_MISMATCH', 'this Idempotency-Key was first used with different events; use a new key for a new request');
-          }
-          if (r.status === 'written') replayed = false;
-          group.indexes.forEach((idx, j) => (ids[idx] = r.ids[j]!));
+          const outcome = checked(await write(partition, group.events));
+          if (outcome.status === 'written') replayed = false;
+          group.indexes.forEach((idx, j) => (ids[idx] = outcome.ids[j]!));
         }),
       );
       return { ids, replayed: req.idempotencyKey !== undefined && replayed };
@@ -111,4 +104,15 @@ export class IngestService {
       throw toRedisError(err);
     }
   }
+}
+
+/** The ids of a write, or the error its refusal means. */
+function checked(outcome: WriteOutcome): { status: 'written' | 'replayed'; ids: string[] } {
+  if (outcome.status === 'backlog') {
+    throw new AppError('SG_ERR_OVERLOADED', 'the stream has too many unconsumed entries (STREAM_MAX_BACKLOG); retry later', { retryAfterSeconds: 5 });
+  }
+  if (outcome.status === 'mismatch') {
+    throw new AppError('SG_ERR_IDEMPOTENCY_MISMATCH', 'this Idempotency-Key was first used with different events; use a new key for a new request');
+  }
+  return outcome;
 }

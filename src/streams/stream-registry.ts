@@ -32,6 +32,16 @@ export class StreamRegistry {
     return text ? (JSON.parse(text) as StreamConfig) : undefined;
   }
 
+  /**
+   * The cached config of a stream known to exist, without a Redis read; undefined when the cache
+   * has nothing fresh. Lets the ingest path skip a promise per request (each one costs more when
+   * tracing keeps async context).
+   */
+  cached(name: string): StreamConfig | undefined {
+    const hit = this.cache.get(name);
+    return hit && this.now() - hit.at < this.cacheMs ? hit.config : undefined;
+  }
+
   /** The stored config, or undefined for an unknown stream. Cached for `cacheMs`. */
   async get(name: string): Promise<StreamConfig | undefined> {
     const hit = this.cache.get(name);

@@ -5,7 +5,7 @@ import { SPANS, TRACER_NAME } from './names.js';
 
 const tracer = () => trace.getTracer(TRACER_NAME);
 
-/** At most this many producer links per process span; the count goes in an attribute. */
+/** At most this many producer links per process span; the count of distinct producers goes in an attribute. */
 const MAX_LINKS = 128;
 
 /** The span context as a W3C traceparent, or undefined when there is no sampled/valid span. */
@@ -61,16 +61,18 @@ export function startProcessSpan(queryId: string, stream: string, traceparents: 
   }, ROOT_CONTEXT);
   // With tracing off the span does not record: skip parsing every entry's context.
   if (!span.isRecording()) return span;
+  // One link per producer span: the entries of one POST share its context.
+  const seen = new Set<string>();
   const links: Link[] = [];
-  let linked = 0;
   for (const tp of traceparents) {
+    if (!tp || seen.has(tp)) continue;
     const l = linkOf(tp);
     if (!l) continue;
-    linked++;
+    seen.add(tp);
     if (links.length < MAX_LINKS) links.push(l);
   }
+  span.setAttribute('streamgate.links.total', seen.size);
   span.addLinks(links);
-  span.setAttribute('streamgate.links.total', linked);
   return span;
 }
 

@@ -66,3 +66,19 @@ t.test('a batch links at most 128 producers and counts them all', async (t) => {
   t.equal(big.links.length, 128, 'links capped');
   t.ok(Number(big.attributes['streamgate.links.total']) > 128, 'the total is an attribute');
 });
+
+t.test('the entries of one POST give the process span one link', async (t) => {
+  const r = await startRedis(t);
+  const app = await startApp(t, r.url, { LEASE_TTL: '2s', REGISTRY_POLL: '100ms', BLOCK_TIME: '50ms', BATCH_SIZE: '1000' });
+  exporter.reset();
+  const posted = await app.inject({ method: 'POST', url: '/v1/streams/one/events', headers: { traceparent: PARENT }, payload: Array.from({ length: 50 }, (_, i) => ({ k: i % 3 })) });
+  t.equal(posted.statusCode, 201);
+  const ingest = exporter.getFinishedSpans().find((s) => s.name === 'ingest one')!;
+  const q = await app.inject({ method: 'POST', url: '/v1/queries', payload: { sql: 'SELECT k, COUNT(*) AS n FROM one GROUP BY k', start: 'earliest' } });
+  const id = q.json<{ id: string }>().id;
+  const process = await waitUntil('the process span of the 50 entries', async () =>
+    exporter.getFinishedSpans().find((s) => s.name === `process ${id}` && s.attributes['messaging.batch.message_count'] === 50));
+  t.equal(process.links.length, 1, 'one link, not 50 copies of it');
+  t.equal(process.links[0]!.context.spanId, ingest.spanContext().spanId, 'to the ingest span');
+  t.equal(process.attributes['streamgate.links.total'], 1);
+});
