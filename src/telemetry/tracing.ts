@@ -8,10 +8,14 @@ const tracer = () => trace.getTracer(TRACER_NAME);
 /** At most this many producer links per process span; the count of distinct producers goes in an attribute. */
 const MAX_LINKS = 128;
 
-/** The span context as a W3C traceparent, or undefined when there is no sampled/valid span. */
+/**
+ * The span's context as a W3C traceparent, or undefined unless the span is sampled: a link to a
+ * span that was never exported leads nowhere, and every stored entry would carry it for nothing.
+ */
 export function traceparentOf(span: Span | undefined): string | undefined {
-  const sc = span?.spanContext();
-  if (!sc || !trace.isSpanContextValid(sc)) return undefined;
+  if (!span?.isRecording()) return undefined;
+  const sc = span.spanContext();
+  if (!trace.isSpanContextValid(sc)) return undefined;
   return `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & 1).toString(16).padStart(2, '0')}`;
 }
 

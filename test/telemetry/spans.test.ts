@@ -82,3 +82,15 @@ t.test('the entries of one POST give the process span one link', async (t) => {
   t.equal(process.links[0]!.context.spanId, ingest.spanContext().spanId, 'to the ingest span');
   t.equal(process.attributes['streamgate.links.total'], 1);
 });
+
+t.test('an unsampled request stores the caller context, not an unexported span of ours', async (t) => {
+  const r = await startRedis(t);
+  const app = await startApp(t, r.url, {});
+  exporter.reset();
+  const unsampled = `00-${TRACE_ID}-b7ad6b7169203331-00`;
+  const res = await app.inject({ method: 'POST', url: '/v1/streams/quiet/events', headers: { traceparent: unsampled }, payload: { k: 'a' } });
+  t.equal(res.statusCode, 201);
+  t.notOk(exporter.getFinishedSpans().some((s) => s.name === 'ingest quiet'), 'the parent-based sampler left the ingest span out');
+  const [entry] = (await r.client.xRange('sg:{quiet#0}:events', '-', '+'))!;
+  t.equal(entry!.message.tp, unsampled, 'the entry carries what the caller sent');
+});
