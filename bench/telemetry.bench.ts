@@ -24,7 +24,8 @@ async function gateway(redisUrl: string, telemetry: boolean, receiver: string): 
     // Batch span processor tuning and a sampler argument can be tried from the bench's own environment.
     for (const [k, v] of Object.entries(process.env)) if ((k.startsWith('OTEL_BSP_') || k === 'OTEL_TRACES_SAMPLER_ARG') && v) env[k] = v;
   }
-  const args = ['--import', 'tsx', ...(telemetry ? ['--import', join(ROOT, 'src/telemetry/preload.ts')] : []), join(ROOT, 'src/server.ts')];
+  // Both start as `npm start` does, with the preload: "off" is the preload finding no OTEL_* variables.
+  const args = ['--import', 'tsx', '--import', join(ROOT, 'src/telemetry/preload.ts'), join(ROOT, 'src/server.ts')];
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
