@@ -62,6 +62,8 @@ export interface PushConfig {
   maxSubscriptionsPerKey: number;
   heartbeatMs: number;
   stallMs: number;
+  /** A WebSocket peer that has answered no ping for this long is cut. */
+  pingTimeoutMs: number;
   blockMs: number;
   maxBatch: number;
 }
@@ -108,6 +110,7 @@ const schema = {
     WS_MAX_SUBSCRIPTIONS_PER_KEY: { type: 'integer', minimum: 1, default: 1_000 },
     WS_HEARTBEAT: { type: 'string', default: '15s' },
     WS_STALL_TIMEOUT: { type: 'string', default: '30s' },
+    WS_PING_TIMEOUT: { type: 'string', default: '45s' },
     PUSH_BLOCK_TIME: { type: 'string', default: '1s' },
     WS_MAX_BATCH: { type: 'integer', minimum: 1, default: 500 },
   },
@@ -122,7 +125,7 @@ interface RawEnv {
   RESULT_RETENTION: string; CHANGES_MAX_LENGTH: number; REGISTRY_POLL: string; FUNCTIONS_DIR?: string; SG_TEST_COMMIT_DELAY_MS: number;
   ALERT_LAG_ENTRIES: number; ALERT_E2E_P99_MS: number; ALERT_DEAD_LETTER_GROWTH: number; ALERT_INTERVAL: string;
   WS_ALLOWED_ORIGINS: string; WS_MAX_MESSAGE_BYTES: number; WS_SOFT_LIMIT: number; WS_HARD_LIMIT: number;
-  WS_HIGH_WATER_BYTES: number; WS_MAX_SUBSCRIPTIONS_PER_KEY: number; WS_HEARTBEAT: string; WS_STALL_TIMEOUT: string;
+  WS_HIGH_WATER_BYTES: number; WS_MAX_SUBSCRIPTIONS_PER_KEY: number; WS_HEARTBEAT: string; WS_STALL_TIMEOUT: string; WS_PING_TIMEOUT: string;
   PUSH_BLOCK_TIME: string; WS_MAX_BATCH: number;
 }
 
@@ -212,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxSubscriptionsPerKey: raw.WS_MAX_SUBSCRIPTIONS_PER_KEY,
       heartbeatMs: duration(raw, 'WS_HEARTBEAT'),
       stallMs: duration(raw, 'WS_STALL_TIMEOUT'),
+      pingTimeoutMs: duration(raw, 'WS_PING_TIMEOUT'),
       blockMs: duration(raw, 'PUSH_BLOCK_TIME'),
       maxBatch: raw.WS_MAX_BATCH,
     },

@@ -22,7 +22,7 @@ const plans = new WeakMap<FastifyRequest, Plan>();
 
 function limitsOf(req: FastifyRequest, batch: boolean): SessionLimits {
   const p = req.server.sg.config.push;
-  return { soft: p.softLimit, hard: p.hardLimit, highWaterBytes: p.highWaterBytes, batch, maxBatch: p.maxBatch, heartbeatMs: p.heartbeatMs, stallMs: p.stallMs, maxSubscriptionsPerKey: p.maxSubscriptionsPerKey };
+  return { soft: p.softLimit, hard: p.hardLimit, highWaterBytes: p.highWaterBytes, batch, maxBatch: p.maxBatch, heartbeatMs: p.heartbeatMs, stallMs: p.stallMs, pingTimeoutMs: p.pingTimeoutMs, maxSubscriptionsPerKey: p.maxSubscriptionsPerKey };
 }
 
 const labelOf = (req: FastifyRequest) => req.apiKeyLabel ?? req.ip;

@@ -9,6 +9,13 @@ export interface Sink {
   send(frame: string | Buffer, written: () => void): void;
   /** Closes the connection with a reason (a WebSocket close code; SSE ends the response). */
   close(code: number, reason: string): void;
+  /**
+   * Called every heartbeat: pings the peer, or answers false when it has answered no ping for
+   * `timeoutMs` (then the connection is cut). Transports without a ping leave it out.
+   */
+  probe?(timeoutMs: number): boolean;
+  /** Cuts the connection at once, for a peer that no longer answers. */
+  cut?(): void;
 }
 
 export interface OutboxLimits {

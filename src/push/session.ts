@@ -11,6 +11,7 @@ import { telemetry } from '../telemetry/metrics.js';
 export interface SessionLimits extends OutboxLimits {
   heartbeatMs: number;
   stallMs: number;
+  pingTimeoutMs: number;
   maxSubscriptionsPerKey: number;
 }
 
@@ -107,6 +108,14 @@ export class PushSession {
   }
 
   private beat(): void {
+    if (this.sink.probe?.(this.limits.pingTimeoutMs) === false) {
+      this.hub.dropped++;
+      telemetry().subscribersDropped.add(1);
+      this.log.info({ who: this.label }, 'closing a push client that stopped answering pings');
+      this.end();
+      this.sink.cut?.();
+      return;
+    }
     this.outbox.checkStall(this.limits.stallMs);
     // A heartbeat behind queued messages would only take room: send one when nothing waits.
     if (!this.ended && this.outbox.size === 0) this.outbox.push(`{"type":"heartbeat","time":"${new Date().toISOString()}"}`);

@@ -6,8 +6,21 @@ import type { Sink } from './outbox.js';
 /** How long a closing socket may take to finish its close handshake before it is cut. */
 const CLOSE_GRACE_MS = 2_000;
 
+/**
+ * A WebSocket sink. Every heartbeat it pings; a peer that answers no ping for the timeout is gone
+ * (a dropped network answers nothing and sends no FIN), so its subscriptions are freed then
+ * instead of when TCP gives up, many minutes later.
+ */
 export function wsSink(socket: WebSocket): Sink {
+  let lastPong = Date.now();
+  socket.on('pong', () => (lastPong = Date.now()));
   return {
+    probe: (timeoutMs) => {
+      if (Date.now() - lastPong > timeoutMs) return false;
+      socket.ping();
+      return true;
+    },
+    cut: () => socket.terminate(),
     bufferedBytes: () => socket.bufferedAmount,
     // A shared frame is a Buffer: still a text frame, each message JSON.
     send: (frame, written) => socket.send(frame, { binary: false }, () => written()),

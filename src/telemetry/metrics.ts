@@ -62,7 +62,7 @@ export function telemetry(): Instruments {
     endToEnd: ms(METRICS.endToEnd, 'Time from ingest (arrival in Redis) to a change being committed (stage=commit) or pushed (stage=push)'),
     eventsLate: m.createCounter(METRICS.eventsLate, { description: 'Late events sent to the late stream' }),
     eventsDeadLettered: m.createCounter(METRICS.eventsDeadLettered, { description: 'Entries moved to a dead-letter stream' }),
-    subscribersDropped: m.createCounter(METRICS.subscribersDropped, { description: 'Subscribers closed for being too slow' }),
+    subscribersDropped: m.createCounter(METRICS.subscribersDropped, { description: 'Subscribers closed for being too slow or for answering no pings' }),
     taskRestarts: m.createCounter(METRICS.taskRestarts, { description: 'Task restarts after an error' }),
     leaseMoves: m.createCounter(METRICS.leaseMoves, { description: 'Task leases acquired or released by this process' }),
     queryLag: m.createObservableGauge(METRICS.queryLag, { description: 'Source entries not yet committed, per query' }),
