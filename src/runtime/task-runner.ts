@@ -71,6 +71,8 @@ export class TaskRunner {
   private committedMeta = '';
   /** Re-read this consumer's pending list before new entries (after recovery or a takeover). */
   private readPending = true;
+  /** The next batch of new entries, read while the previous batch's commit runs. */
+  private prefetched: Promise<Entry[]> | undefined;
   private lastOrphanCheck = 0;
   processedSinceStart = 0;
 
@@ -144,6 +146,8 @@ export class TaskRunner {
     this.engine = engine;
     this.committedMeta = ckpt.meta;
     this.readPending = true;
+    // A batch read before a failure stays in our pending list, which is read next, in id order.
+    this.prefetched = undefined;
     await this.claimOrphans(true);
   }
 
@@ -173,13 +177,39 @@ export class TaskRunner {
       if (msgs.length > 0) return msgs;
       this.readPending = false;
     }
+    return this.readNew();
+  }
+
+  private async readNew(): Promise<Entry[]> {
     const r = await this.reader.xReadGroup(this.def.id, this.s.owner, { key: this.source, id: '>' }, { COUNT: this.s.batchSize, BLOCK: this.s.blockMs });
     return (r?.[0]?.messages ?? []) as Entry[];
   }
 
+  /**
+   * Starts reading the next new entries while this batch commits (on the runner's own connection).
+   * Only when reading new entries: the pending list still holds this batch until its commit acks it.
+   */
+  private prefetch(): void {
+    if (this.readPending) return;
+    const next = this.readNew();
+    next.catch(() => undefined); // awaited by the next step, or dropped with a failed commit
+    this.prefetched = next;
+  }
+
+  private async nextBatch(): Promise<Entry[]> {
+    const prefetched = this.prefetched;
+    this.prefetched = undefined;
+    if (prefetched) {
+      const entries = await prefetched;
+      if (!this.readPending) return entries;
+      // Orphans were claimed meanwhile: the pending list holds them and these, read in id order.
+    }
+    return this.read();
+  }
+
   private async step(): Promise<void> {
     await this.claimOrphans(false);
-    const entries = await this.read();
+    const entries = await this.nextBatch();
     if (this.stopped) return;
     const engine = this.engine!;
     if (entries.length === 0) {
@@ -203,6 +233,7 @@ export class TaskRunner {
         await this.processCarefully(entries, span);
         return;
       }
+      this.prefetch();
       await this.commit(entries[entries.length - 1]!.id, entries.length, entries.map((e) => e.id), result, [], engine.takeDelta(), span, newestArrival(entries));
       this.observeLatency(entries);
     } catch (err) {
