@@ -1,9 +1,10 @@
 // npm run bench:telemetry — ingest and end-to-end throughput with tracing on (every span sampled,
-// exported over OTLP/HTTP to a local receiver) against tracing off, in the same run.
+// exported over OTLP/HTTP to a local receiver) against tracing off, in the same run; then where the
+// cost is: the SDK with nothing sampled, and CPU per request with the gateway saturated.
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalRedis, freePort } from '../src/redis/local-server.js';
@@ -16,11 +17,14 @@ const E2E_EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
 const SAMPLER = process.env.OTEL_TRACES_SAMPLER ?? 'always_on';
 const SAMPLING = SAMPLER === 'always_on' ? 'every span sampled' : `sampler ${SAMPLER} ${process.env.OTEL_TRACES_SAMPLER_ARG ?? ''}`.trim();
 
-async function gateway(redisUrl: string, telemetry: boolean, receiver: string): Promise<{ url: string; child: ChildProcess }> {
+/** off: no OTEL_* variables; sdk: the SDK and instrumentations running with nothing sampled; on: tracing. */
+type Mode = 'off' | 'sdk' | 'on';
+
+async function gateway(redisUrl: string, mode: Mode, receiver: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', PORT: String(port), REDIS_URL: redisUrl, LOG_LEVEL: 'warn', REGISTRY_POLL: '100ms', BLOCK_TIME: '50ms' };
-  if (telemetry) {
-    Object.assign(env, { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: receiver, OTEL_TRACES_SAMPLER: SAMPLER, OTEL_METRICS_EXPORTER: 'none' });
+  if (mode !== 'off') {
+    Object.assign(env, { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: receiver, OTEL_TRACES_SAMPLER: mode === 'sdk' ? 'always_off' : SAMPLER, OTEL_METRICS_EXPORTER: 'none' });
     // Batch span processor tuning and a sampler argument can be tried from the bench's own environment.
     for (const [k, v] of Object.entries(process.env)) if ((k.startsWith('OTEL_BSP_') || k === 'OTEL_TRACES_SAMPLER_ARG') && v) env[k] = v;
   }
@@ -41,9 +45,39 @@ async function gateway(redisUrl: string, telemetry: boolean, receiver: string): 
 
 /** Events/s of POSTs holding `batch` events each. */
 async function ingestRate(url: string, batch: number, seconds = SECONDS): Promise<number> {
+  return (await ingestRun(url, batch, seconds, 10)).rate;
+}
+
+async function ingestRun(url: string, batch: number, seconds: number, connections: number): Promise<{ rate: number; requests: number }> {
   const body = JSON.stringify(batch === 1 ? { k: 'a', v: 1 } : Array.from({ length: batch }, (_, i) => ({ k: `k${i % 10}`, v: i })));
-  const r = await autocannon({ url: `${url}/v1/streams/ing/events`, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: 10, duration: seconds });
-  return r.requests.average * batch;
+  const r = await autocannon({ url: `${url}/v1/streams/ing/events`, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections, duration: seconds });
+  return { rate: r.requests.average * batch, requests: r.requests.total };
+}
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU seconds a process has used, all threads (Linux /proc; NaN elsewhere). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime
+  } catch {
+    return NaN;
+  }
+}
+
+/** Single-event POSTs with enough connections to saturate the gateway: requests/s and its CPU per request. */
+async function saturated(gw: { url: string; child: ChildProcess }): Promise<{ rate: number; cpuUs: number }> {
+  const before = cpuSeconds(gw.child.pid);
+  const r = await ingestRun(gw.url, 1, SECONDS, 32);
+  return { rate: r.rate, cpuUs: ((cpuSeconds(gw.child.pid) - before) * 1e6) / r.requests };
 }
 
 /** Events/s from the first POST until one query has processed them all, on a stream of its own. */
@@ -85,22 +119,25 @@ async function main(): Promise<void> {
   const receiverUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
   // Both gateways run side by side and are measured in alternating order, ROUNDS times: the machine's
   // drift (other tenants, CPU frequency) then falls on both, and the medians are compared.
-  const gateways: Record<'off' | 'on', { url: string; child: ChildProcess; redis: LocalRedis; dir: string }> = {} as never;
-  for (const mode of ['off', 'on'] as const) {
+  const gateways: Record<Mode, { url: string; child: ChildProcess; redis: LocalRedis; dir: string }> = {} as never;
+  for (const mode of ['off', 'sdk', 'on'] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'sg-bench-otel-'));
     const redis = new LocalRedis({ dir, persistence: false });
     await redis.start();
-    gateways[mode] = { ...(await gateway(redis.url, mode === 'on', receiverUrl)), redis, dir };
+    gateways[mode] = { ...(await gateway(redis.url, mode, receiverUrl)), redis, dir };
   }
   type Kind = 'ingest' | 'batches' | 'e2e';
   const runs: Record<'off' | 'on', Record<Kind, number[]>> = { off: { ingest: [], batches: [], e2e: [] }, on: { ingest: [], batches: [], e2e: [] } };
+  const cost: Record<Mode, { rate: number; cpuUs: number }[]> = { off: [], sdk: [], on: [] };
   try {
-    for (const mode of ['off', 'on'] as const) await ingestRate(gateways[mode].url, 1, 3); // warm-up
+    for (const mode of ['off', 'sdk', 'on'] as const) await ingestRate(gateways[mode].url, 1, 3); // warm-up
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const);
       for (const mode of order) runs[mode].ingest.push(await ingestRate(gateways[mode].url, 1));
       for (const mode of order) runs[mode].batches.push(await ingestRate(gateways[mode].url, 100));
       for (const mode of order) runs[mode].e2e.push(await endToEnd(gateways[mode].url, `e2e${round}`));
+      const all = round % 2 === 0 ? (['off', 'sdk', 'on'] as const) : (['on', 'sdk', 'off'] as const);
+      for (const mode of all) cost[mode].push(await saturated(gateways[mode]));
     }
   } finally {
     for (const gw of Object.values(gateways)) {
@@ -124,6 +161,13 @@ async function main(): Promise<void> {
   line('batches', 'ingest, 100-event POSTs');
   line('e2e', 'end to end (POST to result)');
   console.log(`${spans} OTLP export requests received`);
+  const off = { rate: median(cost.off.map((c) => c.rate)), cpuUs: median(cost.off.map((c) => c.cpuUs)) };
+  console.log(`\nwhere the cost is: single-event POSTs, 32 connections (the gateway saturated), medians; CPU of the whole gateway process per request`);
+  for (const [mode, label] of [['off', 'tracing off'], ['sdk', 'SDK running, nothing sampled'], ['on', `tracing on (${SAMPLING})`]] as const) {
+    const rate = median(cost[mode].map((c) => c.rate));
+    const cpuUs = median(cost[mode].map((c) => c.cpuUs));
+    console.log(`${label.padEnd(40)} ${fmt(rate).padStart(7)} requests/s  ratio ${(rate / off.rate).toFixed(2)}  ${cpuUs.toFixed(1).padStart(6)} µs CPU/request (+${(cpuUs - off.cpuUs).toFixed(1)})`);
+  }
 }
 
 await main();
