@@ -68,7 +68,8 @@ export interface PushConfig {
   maxBatch: number;
 }
 
-const schema = {
+/** Every variable the gateway reads; the README table documents each (test/docs/readme-config.test.ts). */
+export const configSchema = {
   type: 'object',
   properties: {
     PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
@@ -166,7 +167,7 @@ export function parseApiKeys(text: string): ApiKey[] {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   let raw: RawEnv;
   try {
-    raw = envSchema<RawEnv>({ schema, data: { ...env }, dotenv: false });
+    raw = envSchema<RawEnv>({ schema: configSchema, data: { ...env }, dotenv: false });
   } catch (err) {
     // Ajv says "env/PORT must be <= 65535": turn it into one line naming the variable and its value.
     const msg = (err as Error).message;
