@@ -59,3 +59,36 @@ t.test('log lines inside a traced request carry trace_id and span_id', async (t)
     gw.output().split('\n').find((l) => l.includes('"request completed"') && l.includes(TRACE_ID)));
   t.match(JSON.parse(line), { trace_id: TRACE_ID, span_id: /^[0-9a-f]{16}$/ });
 });
+
+t.test('OTEL_TRACES_EXPORTER=console prints the spans', async (t) => {
+  const r = await startRedis(t);
+  const gw = await startGateway(
+    { REDIS_URL: r.url, LOG_LEVEL: 'warn', OTEL_TRACES_EXPORTER: 'console', OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_METRICS_EXPORTER: 'none' },
+    { telemetry: true },
+  );
+  t.teardown(() => gw.kill());
+  const res = await fetch(`${gw.url}/v1/streams/printed/events`, { method: 'POST', headers: { 'content-type': 'application/json', traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` }, body: '{"a":1}' });
+  t.equal(res.status, 201);
+  await waitUntil('the ingest span on stdout', async () => gw.output().includes("name: 'ingest printed'") || undefined, 10_000, 50);
+  t.ok(gw.output().includes(`traceId: '${TRACE_ID}'`), 'with the continued trace id');
+});
+
+t.test('the sampler comes from OTEL_TRACES_SAMPLER: always_off exports no span, metrics still work', async (t) => {
+  const r = await startRedis(t);
+  const receiver = await startOtlpReceiver();
+  t.teardown(() => receiver.close());
+  const gw = await startGateway(
+    { REDIS_URL: r.url, OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'always_off', OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_METRICS_EXPORTER: 'none' },
+    { telemetry: true },
+  );
+  t.teardown(() => gw.kill());
+  for (let i = 0; i < 5; i++) {
+    const res = await fetch(`${gw.url}/v1/streams/quiet/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+    t.equal(res.status, 201);
+  }
+  // A span exported after a 100 ms batch delay would be there well within a second.
+  await new Promise((ok) => setTimeout(ok, 1_000));
+  t.equal(receiver.spans.length, 0, 'no span exported');
+  const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+  t.match(metrics, /streamgate_events_ingested_total\{[^}]*stream="quiet"[^}]*\} 5/, 'the ingest counter still counts');
+});
