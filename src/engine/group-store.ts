@@ -4,6 +4,7 @@ import type { BoundAggregate, Group } from './group.js';
 import { rowKeyOf } from './group.js';
 import { EngineLimitError } from './errors.js';
 import { KeyTable } from './key-table.js';
+import { valueKey } from '../sql/values.js';
 import { MinHeap } from './min-heap.js';
 
 interface Slot {
@@ -75,6 +76,12 @@ export class GroupStore {
     const g = this.create(keys, start, end);
     table.set(keys, g);
     return g;
+  }
+
+  /** The group of one single-column key in `table`, created on first use (the key array is built only then). */
+  singleKeyGroup(table: KeyTable<Group>, k: unknown, start: number, end: number): Group {
+    const g = table.flat.get(k !== null && typeof k === 'object' ? valueKey(k) : k) as Group | undefined;
+    return g ?? this.createIn(table, [k], start, end);
   }
 
   /** The group of an unwindowed query, created on first use. */

@@ -2,7 +2,7 @@
 import { FunctionError } from '../sql/errors.js';
 import type { QueryPlan } from '../sql/plan.js';
 import type { SqlType } from '../sql/types.js';
-import { exactNumber, isoTime, valueKey } from '../sql/values.js';
+import { exactNumber, isoTime } from '../sql/values.js';
 import { avg, count, max, min, sum } from '../sql/functions/aggregates.js';
 import { decodeMeta, decodeSnapshot, encodeMeta, encodeSnapshot } from './checkpoint.js';
 import { EngineConfigError, EngineLimitError, EngineStateError } from './errors.js';
@@ -95,7 +95,7 @@ class QueryEngine implements Engine {
   }
 
   private run(batch: SourceEvent[]): void {
-    const { keyFns, where, assigner, store, updater, dirty } = this;
+    const { keyFns, where, assigner, store, updater } = this;
     const nKeys = keyFns.length;
     const key0 = keyFns[0];
     const single = nKeys === 1 && key0 !== undefined;
@@ -110,10 +110,7 @@ class QueryEngine implements Engine {
     if (batch.length > 0) this.sawEvents = true;
     // Finds or creates the group for the current keys in one table; the single-key case skips the key array.
     const find = (table: KeyTable<Group>, k: unknown, start: number, end: number): Group => {
-      if (single) {
-        const g = table.flat.get(k !== null && typeof k === 'object' ? valueKey(k) : k) as Group | undefined;
-        return g ?? store.createIn(table, [k], start, end);
-      }
+      if (single) return store.singleKeyGroup(table, k, start, end);
       return table.get(keys) ?? store.createIn(table, keys, start, end);
     };
     const keyExpr = this.plan.keys[0]?.expr;
@@ -158,10 +155,7 @@ class QueryEngine implements Engine {
         if (single) keys[0] = k;
         const g = windowed ? store.sessionGroup(keys, t, this.gap, hooks) : find(store.flatTable, k, NaN, NaN);
         updater(g.states, data, ctx);
-        if (g.mark !== epoch) {
-          g.mark = epoch;
-          dirty.push(g);
-        }
+        if (g.mark !== epoch) this.touch(g);
         continue;
       }
       const n = (assigner as WindowAssigner).assign(t, starts, ends);
@@ -174,19 +168,15 @@ class QueryEngine implements Engine {
         }
         const g = find(lastTable, k, s, e);
         updater(g.states, data, ctx);
-        if (g.mark !== epoch) {
-          g.mark = epoch;
-          dirty.push(g);
-        }
+        if (g.mark !== epoch) this.touch(g);
       }
     }
   }
 
   // The hot loop for the most common shape: no window, no WHERE, one group key.
   private runFlatSingle(batch: SourceEvent[], key0: Fn<EventData>, ctx: { ts: number; id: string }): void {
-    const { store, updater, dirty, epoch } = this;
+    const { store, updater, epoch } = this;
     const table = store.flatTable;
-    const map = table.flat;
     let maxTs = this.maxTs;
     for (let j = 0; j < batch.length; j++) {
       const ev = batch[j] as SourceEvent;
@@ -194,15 +184,11 @@ class QueryEngine implements Engine {
       if (t > maxTs) maxTs = t;
       const data = ev.data;
       const k = key0(data) ?? null;
-      let g = map.get(k !== null && typeof k === 'object' ? valueKey(k) : k) as Group | undefined;
-      if (g === undefined) g = store.createIn(table, [k], NaN, NaN);
+      const g = store.singleKeyGroup(table, k, NaN, NaN);
       ctx.ts = t;
       ctx.id = ev.id;
       updater(g.states, data, ctx);
-      if (g.mark !== epoch) {
-        g.mark = epoch;
-        dirty.push(g);
-      }
+      if (g.mark !== epoch) this.touch(g);
     }
     this.maxTs = maxTs;
   }
@@ -210,28 +196,29 @@ class QueryEngine implements Engine {
   // As runFlatSingle, with the key read in place from one top-level field. Unwindowed, so the
   // event time only matters to aggregates that order by it (ctx) and to the meta's maxTs.
   private runFlatField(batch: SourceEvent[], name: string, exact: boolean, ctx: { ts: number; id: string }): void {
-    const { store, updater, dirty, epoch } = this;
+    const { store, updater, epoch } = this;
     const table = store.flatTable;
-    const map = table.flat;
     const withCtx = this.updaterUsesCtx;
     for (let j = 0; j < batch.length; j++) {
       const ev = batch[j] as SourceEvent;
       const data = ev.data;
       let k = data[name];
       if (k === undefined) k = fieldMiss(data, name, exact) ?? null;
-      let g = map.get(k !== null && typeof k === 'object' ? valueKey(k) : k) as Group | undefined;
-      if (g === undefined) g = store.createIn(table, [k], NaN, NaN);
+      const g = store.singleKeyGroup(table, k, NaN, NaN);
       if (withCtx) {
         ctx.ts = ev.ts;
         ctx.id = ev.id;
       }
       updater(g.states, data, ctx);
-      if (g.mark !== epoch) {
-        g.mark = epoch;
-        dirty.push(g);
-      }
+      if (g.mark !== epoch) this.touch(g);
     }
     for (const ev of batch) if (ev.ts > this.maxTs) this.maxTs = ev.ts;
+  }
+
+  /** Marks a group as changed in this batch, once: its row goes out with the batch's changes. */
+  private touch(g: Group): void {
+    g.mark = this.epoch;
+    this.dirty.push(g);
   }
 
   // Raises the watermark and closes every window it has passed; true when some window closed.

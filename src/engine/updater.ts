@@ -10,6 +10,15 @@ import type { BoundAggregate } from './group.js';
 /** Applies one event to a group's accumulator states. */
 export type Updater = (states: unknown[], data: EventData, ctx: AggregateContext) => void;
 
+/** addSum's common case first: a number that stays a safe integer needs no BigInt check (small enough for V8 to inline). */
+function addNumber(cur: SumState, v: number): SumState {
+  if (typeof cur === 'number') {
+    const r = cur + v;
+    if (Number.isSafeInteger(r)) return r;
+  }
+  return addSum(cur, v);
+}
+
 // Top-level field arguments are read in place (no closure call); V8 cannot inline closures that share code.
 function direct(i: number, fn: unknown, name: string, exact: boolean): Updater | undefined {
   if (fn === sum) {
@@ -17,11 +26,7 @@ function direct(i: number, fn: unknown, name: string, exact: boolean): Updater |
       let v = d[name];
       if (v === undefined) v = fieldMiss(d, name, exact);
       if (typeof v !== 'number') return;
-      const cur = s[i] as SumState;
-      if (typeof cur === 'number') {
-        const r = cur + v;
-        s[i] = Number.isSafeInteger(r) ? r : addSum(cur, v);
-      } else s[i] = addSum(cur, v);
+      s[i] = addNumber(s[i] as SumState, v);
     };
   }
   if (fn === avg) {
@@ -30,11 +35,7 @@ function direct(i: number, fn: unknown, name: string, exact: boolean): Updater |
       if (v === undefined) v = fieldMiss(d, name, exact);
       if (typeof v !== 'number') return;
       const st = s[i] as AvgState;
-      const cur = st.sum;
-      if (typeof cur === 'number') {
-        const r = cur + v;
-        st.sum = Number.isSafeInteger(r) ? r : addSum(cur, v);
-      } else st.sum = addSum(cur, v);
+      st.sum = addNumber(st.sum, v);
       st.n++;
     };
   }
@@ -68,22 +69,14 @@ function one(i: number, agg: BoundAggregate, call: AggregateCall): Updater {
     step = (s, d) => {
       const v = arg(d);
       if (typeof v !== 'number') return;
-      const cur = s[i] as SumState;
-      if (typeof cur === 'number') {
-        const r = cur + v;
-        s[i] = Number.isSafeInteger(r) ? r : addSum(cur, v);
-      } else s[i] = addSum(cur, v);
+      s[i] = addNumber(s[i] as SumState, v);
     };
   } else if (arg !== undefined && fn === avg) {
     step = (s, d) => {
       const v = arg(d);
       if (typeof v !== 'number') return;
       const st = s[i] as AvgState;
-      const cur = st.sum;
-      if (typeof cur === 'number') {
-        const r = cur + v;
-        st.sum = Number.isSafeInteger(r) ? r : addSum(cur, v);
-      } else st.sum = addSum(cur, v);
+      st.sum = addNumber(st.sum, v);
       st.n++;
     };
   } else if (arg === undefined && fn === count) {
