@@ -32,9 +32,7 @@ export class PushSession {
     private readonly mux: boolean,
   ) {
     this.outbox = new Outbox(sink, limits, (reason) => {
-      hub.dropped++;
-      telemetry().subscribersDropped.add(1);
-      log.info({ who: label, reason }, 'closing a slow push client');
+      this.countDropped(reason, 'closing a slow push client');
       this.closeWith(CLOSE.SLOW_CONSUMER, 'slow consumer: resume from your last offset', errorMessage('SG_ERR_SLOW_CONSUMER', undefined, `the client fell too far behind (${reason}); resume from the last offset`));
     });
     this.timer = setInterval(() => this.beat(), limits.heartbeatMs);
@@ -107,11 +105,16 @@ export class PushSession {
     else this.closeWith(CLOSE.QUERY_GONE, 'query deleted', msg);
   }
 
+  /** A connection the server closes on its own: counted for the metric and the tests. */
+  private countDropped(reason: string, msg: string): void {
+    this.hub.dropped++;
+    telemetry().subscribersDropped.add(1);
+    this.log.info({ who: this.label, reason }, msg);
+  }
+
   private beat(): void {
     if (this.sink.probe?.(this.limits.pingTimeoutMs) === false) {
-      this.hub.dropped++;
-      telemetry().subscribersDropped.add(1);
-      this.log.info({ who: this.label }, 'closing a push client that stopped answering pings');
+      this.countDropped('no pong', 'closing a push client that stopped answering pings');
       this.end();
       this.sink.cut?.();
       return;

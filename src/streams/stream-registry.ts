@@ -38,14 +38,19 @@ export class StreamRegistry {
    * tracing keeps async context).
    */
   cached(name: string): StreamConfig | undefined {
+    return this.fresh(name)?.config;
+  }
+
+  /** The cache entry of `name` while it is fresh (its config is undefined for a stream known not to exist). */
+  private fresh(name: string): { config: StreamConfig | undefined } | undefined {
     const hit = this.cache.get(name);
-    return hit && this.now() - hit.at < this.cacheMs ? hit.config : undefined;
+    return hit && this.now() - hit.at < this.cacheMs ? hit : undefined;
   }
 
   /** The stored config, or undefined for an unknown stream. Cached for `cacheMs`. */
   async get(name: string): Promise<StreamConfig | undefined> {
-    const hit = this.cache.get(name);
-    if (hit && this.now() - hit.at < this.cacheMs) return hit.config;
+    const hit = this.fresh(name);
+    if (hit) return hit.config;
     const config = this.parse(await bounded(this.redis.hGet(keys.streamRegistry(), name)));
     this.cache.set(name, { config, at: this.now() });
     return config;
