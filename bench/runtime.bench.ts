@@ -154,7 +154,7 @@ async function commitLatency(redis: Redis, stream: string, ackCount: number, com
   const source = keys.events(stream, 0);
   const k = keys.task(stream, 0, queryId);
   const owner = 'bench-commit';
-  const epoch = await acquireLease(redis, k, owner, 10 * 60_000);
+  const { epoch } = await acquireLease(redis, k, source, queryId, owner, 10 * 60_000);
   if (epoch <= 0) throw new Error('could not acquire the commit-bench lease');
   await redis.xGroupCreate(source, queryId, '0');
   const engine = createEngine(compileQuery(MAIN_SQL).plan, { emit: 'changes', latenessMs: 0 });

@@ -46,6 +46,11 @@ export interface Config {
   alertIntervalMs: number;
   /** Folder of user function modules (*.js, *.mjs) loaded at start-up; unset: built-ins only. */
   functionsDir: string | undefined;
+  /** POST /v1/queries/validate runs a sample in a worker thread with this much time and heap. */
+  validateTimeoutMs: number;
+  validateMemoryMb: number;
+  /** A task taken over this many times in a row without a commit quarantines its query. */
+  quarantineAfter: number;
   /** Live results (WebSocket and SSE). */
   push: PushConfig;
   /** Test-only: each commit waits a random 0..N ms first, so fault tests can kill inside it. */
@@ -98,6 +103,9 @@ export const configSchema = {
     CHANGES_MAX_LENGTH: { type: 'integer', minimum: 100, default: 100_000 },
     REGISTRY_POLL: { type: 'string', default: '500ms' },
     FUNCTIONS_DIR: { type: 'string' },
+    VALIDATE_TIMEOUT: { type: 'string', default: '2s' },
+    VALIDATE_MEMORY_MB: { type: 'integer', minimum: 32, default: 128 },
+    QUARANTINE_AFTER: { type: 'integer', minimum: 1, default: 3 },
     ALERT_LAG_ENTRIES: { type: 'integer', minimum: 0, default: 0 },
     ALERT_E2E_P99_MS: { type: 'integer', minimum: 0, default: 0 },
     ALERT_DEAD_LETTER_GROWTH: { type: 'integer', minimum: 0, default: 0 },
@@ -124,6 +132,7 @@ interface RawEnv {
   REQUEST_TIMEOUT: string; RETENTION_INTERVAL: string; STREAM_CONFIG_CACHE: string;
   ROLE: 'all' | 'api' | 'worker'; LEASE_TTL: string; BATCH_SIZE: number; BLOCK_TIME: string; MAX_DELIVERIES: number;
   RESULT_RETENTION: string; CHANGES_MAX_LENGTH: number; REGISTRY_POLL: string; FUNCTIONS_DIR?: string; SG_TEST_COMMIT_DELAY_MS: number;
+  VALIDATE_TIMEOUT: string; VALIDATE_MEMORY_MB: number; QUARANTINE_AFTER: number;
   ALERT_LAG_ENTRIES: number; ALERT_E2E_P99_MS: number; ALERT_DEAD_LETTER_GROWTH: number; ALERT_INTERVAL: string;
   WS_ALLOWED_ORIGINS: string; WS_MAX_MESSAGE_BYTES: number; WS_SOFT_LIMIT: number; WS_HARD_LIMIT: number;
   WS_HIGH_WATER_BYTES: number; WS_MAX_SUBSCRIPTIONS_PER_KEY: number; WS_HEARTBEAT: string; WS_STALL_TIMEOUT: string; WS_PING_TIMEOUT: string;
@@ -202,6 +211,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     changesMaxLength: raw.CHANGES_MAX_LENGTH,
     registryPollMs: duration(raw, 'REGISTRY_POLL'),
     functionsDir: raw.FUNCTIONS_DIR || undefined,
+    validateTimeoutMs: duration(raw, 'VALIDATE_TIMEOUT'),
+    validateMemoryMb: raw.VALIDATE_MEMORY_MB,
+    quarantineAfter: raw.QUARANTINE_AFTER,
     alertLagEntries: raw.ALERT_LAG_ENTRIES,
     alertE2eP99Ms: raw.ALERT_E2E_P99_MS,
     alertDeadLetterGrowth: raw.ALERT_DEAD_LETTER_GROWTH,

@@ -10,6 +10,7 @@ import { RetentionWorker } from '../../src/streams/retention-worker.js';
 import { QueryRegistry } from '../../src/runtime/query-registry.js';
 import { QueryService } from '../../src/runtime/query-service.js';
 import { Coordinator } from '../../src/runtime/coordinator.js';
+import { SampleRunner } from '../../src/runtime/sample-runner.js';
 import type { FunctionRegistry } from '../../src/sql/functions/registry.js';
 import { AlertMonitor } from '../../src/telemetry/alert-monitor.js';
 import { endToEndWindow } from '../../src/telemetry/e2e.js';
@@ -68,12 +69,14 @@ async function services(app: FastifyInstance, opts: ServicesOptions): Promise<vo
       leaseTtlMs: config.leaseTtlMs,
       registryPollMs: config.registryPollMs,
       functions: opts.functions,
+      samples: new SampleRunner({ timeoutMs: config.validateTimeoutMs, memoryMb: config.validateMemoryMb, concurrency: 2, functionsDir: config.functionsDir }),
     })),
     coordinator:
       config.role === 'api'
         ? undefined
         : new Coordinator(redis, queryRegistry, {
             leaseTtlMs: config.leaseTtlMs,
+            quarantineAfter: config.quarantineAfter,
             pollMs: config.registryPollMs,
             batchSize: config.batchSize,
             blockMs: config.blockMs,
@@ -120,6 +123,7 @@ async function services(app: FastifyInstance, opts: ServicesOptions): Promise<vo
     t.queryLag.removeCallback(lag);
     t.watermarkDelay.removeCallback(watermark);
     t.alertsActive.removeCallback(alerts);
+    await sg.queries.closeSamples();
     if (opts.ownsRedis) await redis.close();
   });
 }

@@ -4,6 +4,7 @@ import { FunctionError } from '../sql/errors.js';
 import { toEpochMs } from '../sql/values.js';
 import { castValue } from './cast.js';
 import { likeMatch } from './like.js';
+import { checkTextLength } from '../sql/functions/limits.js';
 
 export type Fn<C> = (c: C) => unknown;
 export type EventData = Record<string, unknown>;
@@ -116,7 +117,15 @@ function build<C>(e: PlanExpr, leaf: Leaf<C>): Fn<C> {
     case 'concat': {
       const l = b(e.left);
       const r = b(e.right);
-      return (c) => { const p = l(c); const q = r(c); return p === null || q === null ? null : asText(p) + asText(q); };
+      return (c) => {
+        const p = l(c);
+        const q = r(c);
+        if (p === null || q === null) return null;
+        const x = asText(p);
+        const y = asText(q);
+        checkTextLength(x.length + y.length, '||');
+        return x + y;
+      };
     }
     case 'cmp': {
       const l = b(e.left);

@@ -6,6 +6,11 @@ import { EngineLimitError } from './errors.js';
 import { KeyTable } from './key-table.js';
 import { valueKey } from '../sql/values.js';
 import { MinHeap } from './min-heap.js';
+import btree from 'sorted-btree';
+
+// A CommonJS module: its default export is the class.
+const BTree = btree.default;
+type Sessions = InstanceType<typeof BTree<number, Group>>;
 
 interface Slot {
   start: number;
@@ -24,7 +29,8 @@ export class GroupStore {
   private readonly flat: KeyTable<Group>;
   // Windows are keyed by end: unique for tumble, hop and cumulate, and the order they close in.
   private readonly windows = new Map<number, Slot>();
-  private readonly sessions: KeyTable<Group[]>;
+  // One key's open sessions by start: disjoint, so ordered by end too; a lookup is O(log n).
+  private readonly sessions: KeyTable<Sessions>;
   // Session ends only grow, so an entry whose end no longer matches its group is stale and skipped.
   private readonly sessionEnds = new MinHeap<Group>();
   private sessionCount = 0;
@@ -115,27 +121,30 @@ export class GroupStore {
    * joins every session its own [t, t + gap) overlaps, merging them into the earliest one.
    */
   sessionGroup(keys: unknown[], t: number, gap: number, hooks: SessionHooks): Group {
-    let list = this.sessions.get(keys);
-    if (list === undefined) {
-      list = [];
-      this.sessions.set(keys, list);
+    let tree = this.sessions.get(keys);
+    if (tree === undefined) {
+      tree = new BTree<number, Group>();
+      this.sessions.set(keys, tree);
     }
     const hi = t + gap;
-    const hits = list.filter((s) => s.start < hi && t < s.end);
+    // Sessions are disjoint and at least `gap` long, so at most two overlap [t, t + gap): walk down
+    // from the last one starting before hi while they still end after t.
+    const hits: Group[] = [];
+    for (let pair = tree.nextLowerPair(hi); pair !== undefined && pair[1].end > t; pair = tree.nextLowerPair(pair[0])) hits.unshift(pair[1]);
     const target = hits[0];
     if (target === undefined) {
       const g = this.create(keys, t, hi);
-      const at = list.findIndex((s) => s.start > t);
-      list.splice(at < 0 ? list.length : at, 0, g);
+      tree.set(t, g);
       this.sessionCount++;
       this.trackSession(g);
       return g;
     }
     const endBefore = target.end;
-    for (const other of hits.slice(1)) {
-      target.states = target.states.map((s, i) => (this.aggs[i] as BoundAggregate).fn.merge(s, other.states[i]));
+    for (let i = 1; i < hits.length; i++) {
+      const other = hits[i] as Group;
+      target.states = target.states.map((s, j) => (this.aggs[j] as BoundAggregate).fn.merge(s, other.states[j]));
       if (other.end > target.end) target.end = other.end;
-      list.splice(list.indexOf(other), 1);
+      tree.delete(other.start);
       other.removed = true;
       this.count--;
       this.sessionCount--;
@@ -145,7 +154,9 @@ export class GroupStore {
     if (target.end !== endBefore) this.trackSession(target);
     if (t < target.start) {
       const oldKey = target.rowKey;
+      tree.delete(target.start);
       target.start = t;
+      tree.set(t, target);
       target.rowKey = rowKeyOf(target.keys, t, target.end, true);
       hooks.rekeyed(target, oldKey);
     }
@@ -157,7 +168,7 @@ export class GroupStore {
     // Stale entries pile up while sessions grow; rebuild from the live sessions when they dominate.
     if (this.sessionEnds.size > 4 * this.sessionCount + 1024) {
       this.sessionEnds.clear();
-      for (const list of this.sessions.values()) for (const s of list) this.sessionEnds.push(s.end, s);
+      for (const tree of this.sessions.values()) for (const s of tree.values()) this.sessionEnds.push(s.end, s);
     }
     this.nextCloseAt = this.sessionEnds.peek();
   }
@@ -172,10 +183,10 @@ export class GroupStore {
         if (g === undefined || g.removed || g.end !== entry?.at) continue;
         g.removed = true;
         out.push(g);
-        const list = this.sessions.get(g.keys);
-        if (list) {
-          list.splice(list.indexOf(g), 1);
-          if (list.length === 0) this.sessions.delete(g.keys);
+        const tree = this.sessions.get(g.keys);
+        if (tree) {
+          tree.delete(g.start);
+          if (tree.size === 0) this.sessions.delete(g.keys);
         }
       }
       this.sessionCount -= out.length;
@@ -199,7 +210,7 @@ export class GroupStore {
   *all(): IterableIterator<Group> {
     yield* this.flat.values();
     for (const slot of this.windows.values()) yield* slot.table.values();
-    for (const list of this.sessions.values()) yield* list;
+    for (const tree of this.sessions.values()) yield* tree.values();
   }
 
   /** Puts back a group read from a checkpoint. */
@@ -208,10 +219,12 @@ export class GroupStore {
     const kind = this.plan.window?.kind;
     if (kind === undefined) this.flat.set(g.keys, g);
     else if (kind === 'session') {
-      const list = this.sessions.get(g.keys) ?? [];
-      list.push(g);
-      list.sort((a, b) => a.start - b.start);
-      this.sessions.set(g.keys, list);
+      let tree = this.sessions.get(g.keys);
+      if (tree === undefined) {
+        tree = new BTree<number, Group>();
+        this.sessions.set(g.keys, tree);
+      }
+      tree.set(g.start, g);
       this.sessionCount++;
       this.trackSession(g);
     } else {

@@ -1,9 +1,9 @@
 // The incremental aggregation engine: events → groups → changed rows, with watermarks and checkpoints.
-import { FunctionError } from '../sql/errors.js';
 import type { QueryPlan } from '../sql/plan.js';
 import type { SqlType } from '../sql/types.js';
 import { exactNumber, isoTime } from '../sql/values.js';
 import { avg, count, max, min, sum } from '../sql/functions/aggregates.js';
+import { GroupLimitError } from '../sql/functions/limits.js';
 import { decodeMeta, decodeSnapshot, encodeMeta, encodeSnapshot } from './checkpoint.js';
 import { EngineConfigError, EngineLimitError, EngineStateError } from './errors.js';
 import type { EventData, Fn, GroupView } from './expr.js';
@@ -328,9 +328,8 @@ class QueryEngine implements Engine {
   }
 
   private classify(err: unknown): unknown {
-    if (err instanceof FunctionError || err instanceof EngineLimitError || err instanceof EngineStateError) return err;
     // User functions are guarded at registration and throw FunctionError themselves.
-    if (err instanceof RangeError && /ARRAY_AGG/.test(err.message)) return new EngineLimitError(err.message, { cause: err });
+    if (err instanceof GroupLimitError) return new EngineLimitError(err.message, { cause: err });
     return err;
   }
 

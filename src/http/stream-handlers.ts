@@ -1,7 +1,7 @@
 // Thin handlers for /v1/streams operations, named by operationId.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
-import { compareIds } from '../redis/stream-ids.js';
+import { compareIds } from '../util/stream-ids.js';
 import { failSpan, requestContext, startIngestSpan, traceparentOf } from '../telemetry/tracing.js';
 import { telemetry } from '../telemetry/metrics.js';
 import { publicStreamConfig, type StreamConfigInput } from '../streams/stream-config.js';

@@ -12,7 +12,7 @@ import type { RowFilter } from './filter.js';
 import { readCurrentRows } from '../runtime/current-rows.js';
 import { compiledQuery } from '../runtime/compiled-queries.js';
 import { decodeOffset, encodeOffset } from './offsets.js';
-import { compareIds } from '../redis/stream-ids.js';
+import { compareIds } from '../util/stream-ids.js';
 import { errorMessage, type SnapshotMessage } from './messages.js';
 import { matches } from './filter.js';
 import type { FunctionRegistry } from '../sql/functions/registry.js';

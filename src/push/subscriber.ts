@@ -3,7 +3,7 @@ import type { Outbox } from './outbox.js';
 import type { ChangeEntry } from './change-entry.js';
 import { filteredDelete } from './change-entry.js';
 import { encodeOffset } from './offsets.js';
-import { compareIds } from '../redis/stream-ids.js';
+import { compareIds } from '../util/stream-ids.js';
 import { matches, type RowFilter } from './filter.js';
 
 export class Subscriber {

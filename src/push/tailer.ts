@@ -5,7 +5,7 @@ import { keys } from '../redis/keys.js';
 import type { Log } from '../util/logger.js';
 import type { QueryDefinition } from '../runtime/query-definition.js';
 import { ChangeEntry } from './change-entry.js';
-import { compareIds } from '../redis/stream-ids.js';
+import { compareIds } from '../util/stream-ids.js';
 import type { Subscriber } from './subscriber.js';
 import { PartitionMerger } from './merge.js';
 import type { FunctionRegistry } from '../sql/functions/registry.js';

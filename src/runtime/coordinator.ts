@@ -9,13 +9,17 @@ import { fnv1a } from '../ingest/partitioner.js';
 import type { FunctionRegistry } from '../sql/functions/registry.js';
 import type { QueryDefinition } from './query-definition.js';
 import { compiledQuery } from './compiled-queries.js';
+import type { CompiledQuery } from '../sql/compile.js';
 import type { QueryRegistry } from './query-registry.js';
 import { TaskRunner, type RunnerSettings } from './task-runner.js';
 import { acquireLease, releaseLease, renewLease } from './leases.js';
+import type { TaskKeys } from './checkpoint-store.js';
 import { telemetry } from '../telemetry/metrics.js';
 
 export interface CoordinatorSettings extends Omit<RunnerSettings, 'owner'> {
   leaseTtlMs: number;
+  /** Takeovers in a row without a commit before the query is failed (see lease-acquire.lua). */
+  quarantineAfter: number;
   pollMs: number;
   functions: FunctionRegistry;
 }
@@ -118,8 +122,11 @@ export class Coordinator {
         const free = [...wanted].filter(([id]) => !this.owned.has(id)).sort(([a], [b]) => fnv1a(this.owner + a) - fnv1a(this.owner + b));
         for (const [id, { def, partition }] of free) {
           if (this.owned.size >= target || this.closed) break;
-          const epoch = await acquireLease(this.redis, keys.task(def.stream, partition, def.id), this.owner, this.s.leaseTtlMs);
-          if (epoch > 0) await this.startTask(id, def, partition, epoch);
+          const k = keys.task(def.stream, partition, def.id);
+          const { epoch, takeovers } = await acquireLease(this.redis, k, keys.events(def.stream, partition), def.id, this.owner, this.s.leaseTtlMs);
+          if (epoch <= 0) continue;
+          if (takeovers >= this.s.quarantineAfter) await this.quarantine(id, def, k, epoch, takeovers);
+          else await this.startTask(id, def, partition, epoch);
         }
       }
     } catch (err) {
@@ -129,11 +136,33 @@ export class Coordinator {
     }
   }
 
+  /**
+   * Each previous owner of this task died before committing what it had read: running it again
+   * would most likely kill this process too (an uncatchable out-of-memory, a native crash). Fail
+   * the query instead, so the other queries keep their processes.
+   */
+  private async quarantine(id: string, def: QueryDefinition, k: TaskKeys, epoch: number, takeovers: number): Promise<void> {
+    const reason = `quarantined: task ${id} was taken over ${takeovers} times in a row from a process that died before committing its batch (QUARANTINE_AFTER=${this.s.quarantineAfter}); the query most likely crashes the process running it`;
+    telemetry().queriesQuarantined.add(1, { query: def.id });
+    await this.failQuery(def.id, new Error(reason));
+    await releaseLease(this.redis, k, this.owner, epoch).catch(() => false);
+  }
+
   private async startTask(id: string, def: QueryDefinition, partition: number, epoch: number): Promise<void> {
     const reader = this.redis.duplicate();
     reader.on('error', () => {});
     await reader.connect();
-    const runner = new TaskRunner(this.redis, reader, def, partition, epoch, compiledQuery(def, this.s.functions), { ...this.s, owner: this.owner }, {
+    let compiled: CompiledQuery;
+    try {
+      compiled = compiledQuery(def, this.s.functions);
+    } catch (err) {
+      // Registered under older rules (e.g. before the windows-per-event limit): it cannot run now.
+      await reader.close().catch(() => {});
+      await this.failQuery(def.id, new Error(`no longer compiles: ${(err as Error).message}`));
+      await releaseLease(this.redis, keys.task(def.stream, partition, def.id), this.owner, epoch).catch(() => false);
+      return;
+    }
+    const runner = new TaskRunner(this.redis, reader, def, partition, epoch, compiled, { ...this.s, owner: this.owner }, {
       onQueryFailed: (queryId, error) => void this.failQuery(queryId, error),
       onExit: () => {},
     }, this.log);

@@ -3,9 +3,16 @@ import type { Redis } from '../redis/client.js';
 import { callFunction } from '../redis/functions.js';
 import type { TaskKeys } from './checkpoint-store.js';
 
-/** The epoch now held by `owner`, or 0 when someone else holds the lease. */
-export async function acquireLease(redis: Redis, k: TaskKeys, owner: string, ttlMs: number): Promise<number> {
-  return Number(await callFunction(redis, 'lease_acquire', [k.lease, k.epoch], [owner, String(ttlMs)]));
+export interface Acquired {
+  /** The epoch now held by the owner, or 0 when someone else holds the lease. */
+  epoch: number;
+  /** Takeovers in a row from an owner that died mid-batch, since the task's last commit. */
+  takeovers: number;
+}
+
+export async function acquireLease(redis: Redis, k: TaskKeys, source: string, group: string, owner: string, ttlMs: number): Promise<Acquired> {
+  const [epoch, takeovers] = (await callFunction(redis, 'lease_acquire', [k.lease, k.epoch, k.checkpoint, source], [owner, String(ttlMs), group])) as [number, number];
+  return { epoch: Number(epoch), takeovers: Number(takeovers) };
 }
 
 export async function renewLease(redis: Redis, k: TaskKeys, owner: string, epoch: number, ttlMs: number): Promise<boolean> {
@@ -13,5 +20,5 @@ export async function renewLease(redis: Redis, k: TaskKeys, owner: string, epoch
 }
 
 export async function releaseLease(redis: Redis, k: TaskKeys, owner: string, epoch: number): Promise<boolean> {
-  return Number(await callFunction(redis, 'lease_release', [k.lease], [owner, String(epoch)])) === 1;
+  return Number(await callFunction(redis, 'lease_release', [k.lease, k.checkpoint], [owner, String(epoch)])) === 1;
 }

@@ -3,11 +3,9 @@ import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
 import { AppError } from '../errors.js';
 import type { StreamRegistry } from '../streams/stream-registry.js';
-import { createEngine } from '../engine/query-engine.js';
 import type { Row } from '../engine/types.js';
-import { readEventTime } from '../ingest/event-time.js';
-import { readPath } from '../ingest/field-path.js';
-import { buildDefinition, engineOptions, type QueryDefinition, type QueryInput } from './query-definition.js';
+import { buildDefinition, type QueryDefinition, type QueryInput } from './query-definition.js';
+import type { SampleRunner } from './sample-runner.js';
 import type { QueryRegistry } from './query-registry.js';
 import type { FunctionRegistry } from '../sql/functions/registry.js';
 import { readCurrentRows } from './current-rows.js';
@@ -22,6 +20,7 @@ export interface QueryServiceOptions {
   leaseTtlMs: number;
   registryPollMs: number;
   functions: FunctionRegistry;
+  samples: SampleRunner;
 }
 
 export interface PartitionStatus {
@@ -89,8 +88,11 @@ export class QueryService {
     return { ENTRIESREAD: Math.max(0, added - after) };
   }
 
-  /** The same checks as create, nothing stored; with events, the rows they would produce. */
-  validate(input: QueryInput & { events?: unknown[] }) {
+  /**
+   * The same checks as create, nothing stored; with events, the rows they would produce, computed
+   * in a worker thread under the validate budget (a hostile sample costs its budget, no more).
+   */
+  async validate(input: QueryInput & { events?: unknown[] }) {
     const { def, compiled } = buildDefinition(input, new Date(), this.opts.functions);
     const out: { valid: true; stream: string; columns: { name: string; type: string }[]; explain: string; rows?: Row[] } = {
       valid: true,
@@ -99,18 +101,14 @@ export class QueryService {
       explain: compiled.explain,
     };
     if (input.events) {
-      const engine = createEngine(compiled.plan, engineOptions(def));
-      const events = input.events.map((e, i) => {
-        if (e === null || typeof e !== 'object' || Array.isArray(e)) {
-          throw new AppError('SG_ERR_BAD_EVENTS', 'events must be JSON objects', { errors: [{ index: i, field: '', message: 'must be a JSON object' }] });
-        }
-        const t = readEventTime(readPath(e as Record<string, unknown>, 'ts'));
-        return { id: `0-${i + 1}`, ts: t.ok && t.ms !== undefined ? t.ms : 0, data: e as Record<string, unknown> };
-      });
-      const result = engine.apply(events);
-      out.rows = [...result.closed.map((c) => c.row), ...engine.rows().map((r) => r.row)];
+      out.rows = await this.opts.samples.run({ sql: def.sql, settings: def, events: input.events });
     }
     return out;
+  }
+
+  /** Ends validate's idle worker threads. */
+  async closeSamples(): Promise<void> {
+    await this.opts.samples.close();
   }
 
   async require(id: string): Promise<QueryDefinition> {

@@ -5,6 +5,7 @@ import { ExprBinder, windowFunctions } from './bind-expr.js';
 import { SqlError, SqlErrorCode } from './errors.js';
 import type { FunctionRegistry } from './functions/registry.js';
 import type { QueryPlan, WindowSpec } from './plan.js';
+import { maxWindowsPerEvent } from './plan.js';
 import { printExpr } from './print.js';
 
 type Call = Extract<Expr, { kind: 'call' }>;
@@ -27,11 +28,21 @@ function windowSpec(fn: string, timeColumn: Expr | undefined, args: Expr[], pos:
     case 'TUMBLE': return { kind: 'tumble', size: a };
     case 'SESSION': return { kind: 'session', gap: a };
     case 'HOP':
-      if (b < a) throw new SqlError(SqlErrorCode.window, 'HOP size must be at least its slide', pos, fn);
+      // Flink's rule: a size that is not a whole number of slides gives windows of uneven membership.
+      if (b % a !== 0) throw new SqlError(SqlErrorCode.window, 'HOP size must be an integral multiple of its slide', pos, fn);
+      checkFanOut(fn, b / a, 'size / slide', pos);
       return { kind: 'hop', slide: a, size: b };
     default:
       if (b % a !== 0) throw new SqlError(SqlErrorCode.window, 'CUMULATE max size must be a multiple of its step', pos, fn);
+      checkFanOut(fn, b / a, 'max / step', pos);
       return { kind: 'cumulate', step: a, max: b };
+  }
+}
+
+// Each event is added to every one of its windows: the count is the work (and state) one event costs.
+function checkFanOut(fn: string, windows: number, ratio: string, pos: Expr['pos']): void {
+  if (windows > maxWindowsPerEvent) {
+    throw new SqlError(SqlErrorCode.window, `${fn} puts each event in ${ratio} = ${windows} windows, over the limit of ${maxWindowsPerEvent} windows per event`, pos, fn);
   }
 }
 

@@ -34,6 +34,9 @@ export type PlanExpr =
   | { k: 'agg'; index: number; type: SqlType }
   | { k: 'window'; which: 'start' | 'end'; type: SqlType };
 
+/** HOP (size / slide) and CUMULATE (max / step) may put one event in at most this many windows. */
+export const maxWindowsPerEvent = 1_000;
+
 /** The window in GROUP BY; all lengths in milliseconds, aligned to the epoch in UTC. */
 export type WindowSpec =
   | { kind: 'tumble'; size: number }

@@ -36,6 +36,7 @@ export interface Instruments {
   eventsDeadLettered: Counter;
   subscribersDropped: Counter;
   taskRestarts: Counter;
+  queriesQuarantined: Counter;
   leaseMoves: Counter;
   queryLag: ObservableGauge;
   watermarkDelay: ObservableGauge;
@@ -64,6 +65,7 @@ export function telemetry(): Instruments {
     eventsDeadLettered: m.createCounter(METRICS.eventsDeadLettered, { description: 'Entries moved to a dead-letter stream' }),
     subscribersDropped: m.createCounter(METRICS.subscribersDropped, { description: 'Subscribers closed for being too slow or for answering no pings' }),
     taskRestarts: m.createCounter(METRICS.taskRestarts, { description: 'Task restarts after an error' }),
+    queriesQuarantined: m.createCounter(METRICS.queriesQuarantined, { description: 'Queries failed because each process running them died before committing' }),
     leaseMoves: m.createCounter(METRICS.leaseMoves, { description: 'Task leases acquired or released by this process' }),
     queryLag: m.createObservableGauge(METRICS.queryLag, { description: 'Source entries not yet committed, per query' }),
     watermarkDelay: m.createObservableGauge(METRICS.watermarkDelay, { description: 'Wall clock minus the query watermark', unit: 'ms' }),

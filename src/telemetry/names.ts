@@ -24,6 +24,7 @@ export const METRICS = {
   subscribers: 'streamgate.subscribers',
   subscribersDropped: 'streamgate.subscribers.dropped',
   taskRestarts: 'streamgate.task.restarts',
+  queriesQuarantined: 'streamgate.queries.quarantined',
   leaseMoves: 'streamgate.lease.moves',
   alertsActive: 'streamgate.alerts.active',
 } as const;

@@ -72,7 +72,7 @@ function windowChoice(r: () => number): Win {
       return { ours: `TUMBLE(ts, INTERVAL '${size / 1000}' SECOND)`, from: '', where: '', start: `(ts // ${size}) * ${size}`, end: `(ts // ${size}) * ${size} + ${size}` };
     }
     case 2: {
-      const [slide, size] = pick(r, [[10_000, 30_000], [20_000, 60_000], [15_000, 20_000]] as const);
+      const [slide, size] = pick(r, [[10_000, 30_000], [20_000, 60_000], [15_000, 45_000]] as const);
       return {
         ours: `HOP(ts, INTERVAL '${slide / 1000}' SECOND, INTERVAL '${size / 1000}' SECOND)`,
         from: `, unnest(range((ts // ${slide}) * ${slide} - ${Math.floor((size - 1) / slide) * slide}, (ts // ${slide}) * ${slide} + 1, ${slide})) AS w(ws)`,

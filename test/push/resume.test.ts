@@ -3,7 +3,7 @@ import t from 'tap';
 import { startRedis } from '../helpers/redis.js';
 import { waitUntil } from '../helpers/wait.js';
 import { keys } from '../../src/redis/keys.js';
-import { compareIds } from '../../src/redis/stream-ids.js';
+import { compareIds } from '../../src/util/stream-ids.js';
 import { listening, post, createQuery, caughtUp, converged, client } from '../helpers/push.js';
 
 t.test('1,500 changes, 12 disconnects with resume: no offset twice, none missing, rows equal the pull results', async (t) => {

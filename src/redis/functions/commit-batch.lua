@@ -3,7 +3,8 @@
 commit_batch: the one atomic step of a task's batch. Exactly-once rests on it: the fencing
 check comes before any write, and state, offset, ack, changes and results move together.
 
-KEYS[1]  the task's lease                  KEYS[2]  checkpoint hash (offset, meta, counters)
+KEYS[1]  the task's lease                  KEYS[2]  checkpoint hash (offset, meta, counters;
+                                                    `takeovers` is reset, see lease-acquire.lua)
 KEYS[3]  state hash (row key -> state)     KEYS[4]  source stream partition
 KEYS[5]  changes stream                    KEYS[6]  results hash (closed rows)
 KEYS[7]  results expiry (zset)             KEYS[8]  late-events stream
@@ -106,6 +107,8 @@ local function commit_batch(keys, args)
   if offset ~= '' then redis.call('HSET', keys[2], 'offset', offset) end
   redis.call('HSET', keys[2], 'meta', meta, 'epoch', args[2], 'updatedAt', now)
   redis.call('HINCRBY', keys[2], 'processed', args[6])
+  -- A commit proves the owner survives its batches: the crash-loop count starts again.
+  redis.call('HDEL', keys[2], 'takeovers')
   if n_late > 0 then redis.call('HINCRBY', keys[2], 'late', n_late) end
   if n_dead > 0 then redis.call('HINCRBY', keys[2], 'dead', n_dead) end
   return { last_change, n_changes }

@@ -3,6 +3,8 @@ import type { SqlType } from '../types.js';
 import { surelyNotNumeric } from '../types.js';
 import { compareValues, exactNumber } from '../values.js';
 import type { AggregateContext, AggregateFunction, TypeCheck } from './types.js';
+import { compareIds } from '../../util/stream-ids.js';
+import { arrayAggLimit, arrayAggTextLimit, GroupLimitError } from './limits.js';
 
 const numericArg = (name: string, result: (t: SqlType) => SqlType) => (args: SqlType[]): TypeCheck => {
   const t = args[0] ?? 'any';
@@ -126,7 +128,8 @@ export const stddevSamp = moments('STDDEV_SAMP', (m) => (m.n < 2 ? null : Math.s
 
 // FIRST/LAST by event time; the event id breaks ties so merge stays commutative.
 type Stamped = { ts: number; id: string; v: unknown } | null;
-const before = (a: AggregateContext, b: AggregateContext): boolean => a.ts < b.ts || (a.ts === b.ts && a.id < b.id);
+// Ties on event time go by stream id, compared as numbers: as text '0-10' sorts before '0-9'.
+const before = (a: AggregateContext, b: AggregateContext): boolean => a.ts < b.ts || (a.ts === b.ts && compareIds(a.id, b.id) < 0);
 const byTime = (name: string, last: boolean): AggregateFunction<Stamped> => ({
   kind: 'aggregate', name, minArgs: 1, maxArgs: 1,
   returnType: (args) => args[0] ?? 'any',
@@ -144,30 +147,48 @@ const byTime = (name: string, last: boolean): AggregateFunction<Stamped> => ({
 export const firstValue = byTime('FIRST_VALUE', false);
 export const lastValue = byTime('LAST_VALUE', true);
 
-/** ARRAY_AGG keeps at most this many values per group; beyond it the query fails rather than truncating. */
-export const arrayAggLimit = 10_000;
-
 // Values are kept with their (ts, id) so the merged array is in event-time order whatever the merge order.
-type Items = { ts: number; id: string; v: unknown }[];
+type Items = { ts: number; id: string; v: unknown; n: number }[] & { chars?: number };
+
+const textSize = (v: unknown): number => (typeof v === 'string' ? v.length : v !== null && typeof v === 'object' ? JSON.stringify(v).length : 8);
+
+function checkArrayAgg(count: number, chars: number): void {
+  if (count > arrayAggLimit) throw new GroupLimitError(`ARRAY_AGG holds more than ${arrayAggLimit} values in one group`);
+  if (chars > arrayAggTextLimit) throw new GroupLimitError(`ARRAY_AGG holds more than ${arrayAggTextLimit} characters in one group`);
+}
+
+const charsOf = (s: Items): number => (s.chars ??= s.reduce((n, i) => n + i.n, 0));
+
 export const arrayAgg: AggregateFunction<Items> = {
   kind: 'aggregate', name: 'ARRAY_AGG', minArgs: 1, maxArgs: 1, distinctAllowed: true, acceptsNulls: true, ordered: true,
   returnType: () => 'array',
   init: () => [],
   add: (s, v, ctx) => {
-    if (s.length >= arrayAggLimit) throw new RangeError(`ARRAY_AGG holds more than ${arrayAggLimit} values`);
-    const item = { ts: ctx.ts, id: ctx.id, v };
-    const last = s[s.length - 1];
-    s.push(item);
-    if (last !== undefined && before(ctx, last)) s.sort((x, y) => (before(x, y) ? -1 : before(y, x) ? 1 : 0));
+    const item = { ts: ctx.ts, id: ctx.id, v, n: textSize(v) };
+    const chars = charsOf(s) + item.n;
+    checkArrayAgg(s.length + 1, chars);
+    s.chars = chars;
+    // Binary insertion: out-of-order events cost a search and one move, not a sort of the array.
+    let lo = s.length;
+    if (lo > 0 && before(ctx, s[lo - 1] as AggregateContext)) {
+      let hi = lo - 1;
+      lo = 0;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (before(ctx, s[mid] as AggregateContext)) hi = mid;
+        else lo = mid + 1;
+      }
+    }
+    s.splice(lo, 0, item);
     return s;
   },
   merge: (a, b) => {
-    if (a.length + b.length > arrayAggLimit) throw new RangeError(`ARRAY_AGG holds more than ${arrayAggLimit} values`);
+    checkArrayAgg(a.length + b.length, charsOf(a) + charsOf(b));
     return [...a, ...b].sort((x, y) => (before(x, y) ? -1 : before(y, x) ? 1 : 0));
   },
   result: (s) => (s.length === 0 ? null : s.map((i) => i.v)),
   serialize: (s) => s.map((i) => [i.ts, i.id, i.v]),
-  deserialize: (j) => (j as [number, string, unknown][]).map(([ts, id, v]) => ({ ts, id, v })),
+  deserialize: (j) => (j as [number, string, unknown][]).map(([ts, id, v]) => ({ ts, id, v, n: textSize(v) })),
 };
 
 export const builtinAggregates: AggregateFunction<never>[] = [

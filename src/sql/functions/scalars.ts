@@ -3,6 +3,7 @@ import type { SqlType } from '../types.js';
 import { isNumeric, surelyNotNumeric } from '../types.js';
 import { roundHalfAway, toEpochMs } from '../values.js';
 import type { ScalarFunction, TypeCheck } from './types.js';
+import { checkTextLength } from './limits.js';
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : JSON.stringify(v));
 const num = (v: unknown): number | null => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : null);
@@ -26,6 +27,24 @@ const onNumber = (f: (x: number) => number | null) => (a: unknown[]): unknown =>
   const x = num(a[0]);
   return x === null ? null : f(x);
 };
+
+const padArgs = (name: string) => (args: SqlType[]): TypeCheck =>
+  surelyNotNumeric(args[1] ?? 'any') ? { error: `${name} needs a length` } : stringArgs(name, 'varchar')([args[0] ?? 'any', ...args.slice(2)]);
+
+// LPAD/RPAD as PostgreSQL: to `n` characters, cutting a longer text; an empty fill leaves it as is.
+function pad(a: unknown[], left: boolean): string | null {
+  const n = num(a[1]);
+  if (n === null) return null;
+  const len = Math.max(0, Math.trunc(n));
+  checkTextLength(len, left ? 'LPAD' : 'RPAD');
+  const chars = [...text(a[0])];
+  if (chars.length >= len) return chars.slice(0, len).join('');
+  const fill = [...(a.length > 2 ? text(a[2]) : ' ')];
+  if (fill.length === 0) return chars.join('');
+  const need = len - chars.length;
+  const padding = Array.from({ length: need }, (_, i) => fill[i % fill.length]).join('');
+  return left ? padding + chars.join('') : chars.join('') + padding;
+}
 
 const truncUnits: Record<string, number> = { millisecond: 1, second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 
@@ -79,11 +98,34 @@ export const builtinScalars: ScalarFunction[] = [
     const end = a.length > 2 ? start - 1 + Number(a[2]) : chars.length;
     return chars.slice(from, Math.max(from, end)).join('');
   }),
-  fn('CONCAT', 1, 64, () => 'varchar', (a) => a.filter((v) => v !== null && v !== undefined).map(text).join(''), true),
+  fn('CONCAT', 1, 64, () => 'varchar', (a) => {
+    const parts = a.filter((v) => v !== null && v !== undefined).map(text);
+    checkTextLength(parts.reduce((n, p) => n + p.length, 0), 'CONCAT');
+    return parts.join('');
+  }, true),
   fn('TRIM', 1, 1, stringArgs('TRIM', 'varchar'), (a) => text(a[0]).trim()),
   fn('LTRIM', 1, 1, stringArgs('LTRIM', 'varchar'), (a) => text(a[0]).trimStart()),
   fn('RTRIM', 1, 1, stringArgs('RTRIM', 'varchar'), (a) => text(a[0]).trimEnd()),
-  fn('REPLACE', 3, 3, stringArgs('REPLACE', 'varchar'), (a) => text(a[0]).split(text(a[1])).join(text(a[2]))),
+  fn('REPLACE', 3, 3, stringArgs('REPLACE', 'varchar'), (a) => {
+    const from = text(a[1]);
+    const subject = text(a[0]);
+    // An empty search string matches nowhere (DuckDB, PostgreSQL), not between every character.
+    if (from === '') return subject;
+    const to = text(a[2]);
+    const parts = subject.split(from);
+    checkTextLength(subject.length + (parts.length - 1) * (to.length - from.length), 'REPLACE');
+    return parts.join(to);
+  }),
+  fn('REPEAT', 2, 2, (args) => (surelyNotNumeric(args[1] ?? 'any') ? { error: 'REPEAT needs a count' } : stringArgs('REPEAT', 'varchar')(args.slice(0, 1))), (a) => {
+    const s = text(a[0]);
+    const n = num(a[1]);
+    if (n === null) return null;
+    const times = Math.max(0, Math.trunc(n));
+    checkTextLength(s.length * times, 'REPEAT');
+    return s.repeat(times);
+  }),
+  fn('LPAD', 2, 3, padArgs('LPAD'), (a) => pad(a, true)),
+  fn('RPAD', 2, 3, padArgs('RPAD'), (a) => pad(a, false)),
   fn('ABS', 1, 1, numericArgs('ABS', sameAsFirst), onNumber(Math.abs)),
   fn('ROUND', 1, 2, numericArgs('ROUND', sameAsFirst), (a) => {
     const x = num(a[0]);

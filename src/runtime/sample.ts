@@ -1,0 +1,32 @@
+// The rows a query would produce over a sample of events: what POST /v1/queries/validate shows.
+import { createEngine, EngineLimitError } from '../engine/query-engine.js';
+import type { Row } from '../engine/types.js';
+import { FunctionError, type CompiledQuery } from '../sql/compile.js';
+import { ValueLimitError } from '../sql/functions/limits.js';
+import { readEventTime } from '../ingest/event-time.js';
+import { readPath } from '../ingest/field-path.js';
+import { AppError } from '../errors.js';
+import { engineOptions, type QueryDefinition } from './query-definition.js';
+
+export type SampleSettings = Pick<QueryDefinition, 'emit' | 'latenessMs' | 'idleTimeoutMs' | 'limits'>;
+
+/** Runs the sample through a fresh engine; refusals are AppErrors (4xx) naming the event or the limit. */
+export function runSample(compiled: CompiledQuery, settings: SampleSettings, events: unknown[]): Row[] {
+  const engine = createEngine(compiled.plan, engineOptions(settings));
+  const input = events.map((e, i) => {
+    if (e === null || typeof e !== 'object' || Array.isArray(e)) {
+      throw new AppError('SG_ERR_BAD_EVENTS', 'events must be JSON objects', { errors: [{ index: i, field: '', message: 'must be a JSON object' }] });
+    }
+    const t = readEventTime(readPath(e as Record<string, unknown>, 'ts'));
+    return { id: `0-${i + 1}`, ts: t.ok && t.ms !== undefined ? t.ms : 0, data: e as Record<string, unknown> };
+  });
+  try {
+    const result = engine.apply(input);
+    return [...result.closed.map((c) => c.row), ...engine.rows().map((r) => r.row)];
+  } catch (err) {
+    if (err instanceof ValueLimitError) throw new AppError('SG_ERR_VALUE_LIMIT', err.message, { cause: err });
+    if (err instanceof EngineLimitError) throw new AppError('SG_ERR_QUERY_LIMIT', err.message, { cause: err });
+    if (err instanceof FunctionError) throw new AppError('SG_ERR_FUNCTION', err.message, { cause: err });
+    throw err;
+  }
+}
