@@ -4,7 +4,7 @@ import { FunctionError } from '../sql/errors.js';
 import { toEpochMs } from '../sql/values.js';
 import { castValue } from './cast.js';
 import { likeMatch } from './like.js';
-import { checkTextLength } from '../sql/functions/limits.js';
+import { checkTextLength, ValueLimitError } from '../sql/functions/limits.js';
 
 export type Fn<C> = (c: C) => unknown;
 export type EventData = Record<string, unknown>;
@@ -240,6 +240,8 @@ function build<C>(e: PlanExpr, leaf: Leaf<C>): Fn<C> {
         try {
           return fn.call(vals) ?? null;
         } catch (err) {
+          // A size bound is about this event's values, not the function: the event is dead-lettered.
+          if (err instanceof ValueLimitError) throw err;
           throw new FunctionError(fn.name, err instanceof Error ? err.message : 'threw', { cause: err });
         }
       };

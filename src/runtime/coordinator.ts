@@ -126,7 +126,7 @@ export class Coordinator {
           const { epoch, takeovers } = await acquireLease(this.redis, k, keys.events(def.stream, partition), def.id, this.owner, this.s.leaseTtlMs);
           if (epoch <= 0) continue;
           if (takeovers >= this.s.quarantineAfter) await this.quarantine(id, def, k, epoch, takeovers);
-          else await this.startTask(id, def, partition, epoch);
+          else await this.startTask(id, def, partition, epoch, takeovers);
         }
       }
     } catch (err) {
@@ -148,7 +148,7 @@ export class Coordinator {
     await releaseLease(this.redis, k, this.owner, epoch).catch(() => false);
   }
 
-  private async startTask(id: string, def: QueryDefinition, partition: number, epoch: number): Promise<void> {
+  private async startTask(id: string, def: QueryDefinition, partition: number, epoch: number, takeovers: number): Promise<void> {
     const reader = this.redis.duplicate();
     reader.on('error', () => {});
     await reader.connect();
@@ -162,7 +162,7 @@ export class Coordinator {
       await releaseLease(this.redis, keys.task(def.stream, partition, def.id), this.owner, epoch).catch(() => false);
       return;
     }
-    const runner = new TaskRunner(this.redis, reader, def, partition, epoch, compiled, { ...this.s, owner: this.owner }, {
+    const runner = new TaskRunner(this.redis, reader, def, partition, epoch, takeovers, compiled, { ...this.s, owner: this.owner }, {
       onQueryFailed: (queryId, error) => void this.failQuery(queryId, error),
       onExit: () => {},
     }, this.log);

@@ -75,6 +75,11 @@ export class TaskRunner {
   private prefetched: Promise<Entry[]> | undefined;
   private lastOrphanCheck = 0;
   processedSinceStart = 0;
+  /**
+   * The previous owner died mid-batch: while the entries it left pending are applied, Redis holds
+   * an `applying` mark, so a second death inside apply counts toward quarantine (lease-acquire.lua).
+   */
+  private guarded: boolean;
 
   constructor(
     private readonly redis: Redis,
@@ -82,6 +87,7 @@ export class TaskRunner {
     readonly def: QueryDefinition,
     readonly partition: number,
     readonly epoch: number,
+    takeovers: number,
     private readonly compiled: CompiledQuery,
     private readonly s: RunnerSettings,
     private readonly hooks: RunnerHooks,
@@ -90,6 +96,7 @@ export class TaskRunner {
     this.name = `${def.id}/${partition}`;
     this.k = keys.task(def.stream, partition, def.id);
     this.source = keys.events(def.stream, partition);
+    this.guarded = takeovers > 0;
   }
 
   start(): void {
@@ -176,6 +183,7 @@ export class TaskRunner {
       const msgs = (r?.[0]?.messages ?? []) as Entry[];
       if (msgs.length > 0) return msgs;
       this.readPending = false;
+      this.guarded = false;
     }
     return this.readNew();
   }
@@ -225,8 +233,11 @@ export class TaskRunner {
     span.setAttribute('streamgate.partition', this.partition);
     try {
       let result: ApplyResult;
+      const guarded = this.guarded;
+      if (guarded) await this.redis.hSet(this.k.checkpoint, 'applying', this.s.owner);
       try {
         result = engine.apply(entries.map(toEvent));
+        if (guarded) await this.redis.hDel(this.k.checkpoint, 'applying');
       } catch (err) {
         if (err instanceof FunctionError || err instanceof EngineLimitError) throw err;
         span.addEvent('batch failed; replaying entry by entry', { error: (err as Error).message });

@@ -181,3 +181,31 @@ void t.test('restoring from damaged state raises EngineStateError', (t) => {
   t.throws(() => engineFor('SELECT k, COUNT(*), SUM(a) FROM s GROUP BY k').load({ [key]: value }, meta), { code: 'SG_ERR_QUERY_STATE' });
   t.end();
 });
+
+void t.test('ties on event time order by stream id as numbers: 12 events in one millisecond', (t) => {
+  const e = engineFor('SELECT k, FIRST_VALUE(v) AS f, LAST_VALUE(v) AS l, ARRAY_AGG(v) AS a FROM s GROUP BY k');
+  // Ids as one 12-event POST gets them: 1000-0 … 1000-11, all with the same event time.
+  const batch = Array.from({ length: 12 }, (_, i) => ({ id: `1000-${i}`, ts: 1000, data: { k: 'x', v: i } }));
+  // Applied out of order, so the order must come from the ids.
+  const res = e.apply([...batch.slice(6), ...batch.slice(0, 6)]);
+  const row = res.changes[0]!.row;
+  t.equal(row.f, 0);
+  t.equal(row.l, 11);
+  t.same(row.a, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  t.end();
+});
+
+void t.test('ARRAY_AGG past its text limit fails the query with a limit error, by class', async (t) => {
+  const { EngineLimitError } = await import('../../src/engine/errors.js');
+  const e = engineFor('SELECT k, ARRAY_AGG(v) AS a FROM s GROUP BY k');
+  const big = 'x'.repeat(1_048_576);
+  t.throws(() => e.apply(Array.from({ length: 9 }, (_, i) => ({ id: `1-${i}`, ts: 1, data: { k: 'x', v: big } }))), EngineLimitError);
+  t.end();
+});
+
+void t.test('a value over the text limit is a ValueLimitError for that event (dead-lettered by the runtime)', async (t) => {
+  const { ValueLimitError } = await import('../../src/sql/functions/limits.js');
+  const e = engineFor("SELECT k, COUNT(*) AS n FROM s WHERE REPLACE(v, 'a', v) <> '' GROUP BY k");
+  t.throws(() => e.apply([{ id: '1-0', ts: 1, data: { k: 'x', v: 'a'.repeat(8192) } }]), ValueLimitError);
+  t.end();
+});

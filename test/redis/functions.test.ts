@@ -68,3 +68,42 @@ t.test('ingest_events: requests grouped in one call stay independent', async (t)
   t.equal(out[4], out[5], 'the repeated event id maps to one entry');
   t.equal(await r.client.xLen('s'), 2, 'one event from the first call, one from the second');
 });
+
+t.test('lease_acquire counts takeovers from an owner that died mid-batch; a commit or a release resets the count', async (t) => {
+  const r = await startRedis(t);
+  const redis = await connectRedis({ url: r.url, log });
+  t.teardown(() => redis.close());
+  const { keys } = await import('../../src/redis/keys.js');
+  const { acquireLease, releaseLease } = await import('../../src/runtime/leases.js');
+  const { commitBatch } = await import('../../src/runtime/checkpoint-store.js');
+  const k = keys.task('s', 0, 'q1');
+  const source = keys.events('s', 0);
+  await r.client.xGroupCreate(source, 'q1', '0', { MKSTREAM: true });
+  await r.client.xAdd(source, '*', { e: '{}', t: '1' });
+  // An owner reads the entry (it is now pending) and dies, inside apply or elsewhere.
+  const die = async (owner: string, inApply: boolean) => {
+    const got = await acquireLease(redis, k, source, 'q1', owner, 10_000);
+    await r.client.xAutoClaim(source, 'q1', owner, 0, '0-0');
+    await r.client.xReadGroup('q1', owner, { key: source, id: '>' });
+    if (inApply) await r.client.hSet(k.checkpoint, 'applying', owner);
+    await r.client.del(k.lease);
+    return got;
+  };
+  t.same((await die('a', false)).takeovers, 0, 'the first owner takes over nothing');
+  t.same((await die('b', false)).takeovers, 1, 'after a death with entries pending: 1, a suspicion');
+  t.same((await die('c', true)).takeovers, 1, 'a death outside apply does not add to a suspicion');
+  t.same((await die('d', true)).takeovers, 2, 'a death inside apply of the inherited entries adds one');
+  const c = await acquireLease(redis, k, source, 'q1', 'c', 10_000);
+  t.same(c.takeovers, 3, 'and again: 3');
+  t.equal(await r.client.hGet(k.checkpoint, 'applying'), null, 'the mark is cleared for the new owner');
+  t.same(await acquireLease(redis, k, source, 'q1', 'c', 10_000), c, 'the holder re-acquiring changes nothing');
+  const empty = { set: {}, del: [], meta: '{}' };
+  await commitBatch(redis, k, source, { owner: 'c', epoch: c.epoch, group: 'q1', offset: undefined, processed: 0, delta: empty, ack: [], result: { changes: [], late: [], closed: [] }, dead: [], nowMs: Date.now(), resultRetentionMs: 1000, changesMaxLength: 100, watermark: -Infinity, traceparent: undefined, arrivalMs: undefined });
+  t.equal(await r.client.hGet(k.checkpoint, 'takeovers'), null, 'a commit resets the count');
+  await r.client.hSet(k.checkpoint, 'applying', 'c');
+  await r.client.del(k.lease);
+  t.same((await acquireLease(redis, k, source, 'q1', 'd', 10_000)).takeovers, 1, 'counting starts again after the commit');
+  const d = await r.client.get(k.lease);
+  t.ok(await releaseLease(redis, k, 'd', Number(d!.split(' ')[1])));
+  t.same((await acquireLease(redis, k, source, 'q1', 'e', 10_000)).takeovers, 1, 'a graceful release is not a death: not counted');
+});

@@ -108,7 +108,7 @@ local function commit_batch(keys, args)
   redis.call('HSET', keys[2], 'meta', meta, 'epoch', args[2], 'updatedAt', now)
   redis.call('HINCRBY', keys[2], 'processed', args[6])
   -- A commit proves the owner survives its batches: the crash-loop count starts again.
-  redis.call('HDEL', keys[2], 'takeovers')
+  redis.call('HDEL', keys[2], 'takeovers', 'applying')
   if n_late > 0 then redis.call('HINCRBY', keys[2], 'late', n_late) end
   if n_dead > 0 then redis.call('HINCRBY', keys[2], 'dead', n_dead) end
   return { last_change, n_changes }

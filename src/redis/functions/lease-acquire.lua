@@ -6,7 +6,8 @@ and count takeovers from an owner that died mid-batch (the crash-loop guard).
 KEYS[1]  the task's lease ("<owner> <epoch>", expires after the TTL)
 KEYS[2]  the task's epoch counter (never expires, never decreases)
 KEYS[3]  the task's checkpoint hash: `runner` (the owner while it holds the task; removed by
-         lease_release) and `takeovers` (removed by every commit_batch)
+         lease_release), `takeovers` (removed by every commit_batch) and `applying` (set by the
+         runner while it applies entries inherited from a dead owner)
 KEYS[4]  the source stream partition
 
 ARGV[1]  owner (a process id, unique per process start)
@@ -29,13 +30,21 @@ local function lease_acquire(keys, args)
   end
   local takeovers = tonumber(redis.call('HGET', keys[3], 'takeovers') or '0')
   -- The previous owner neither released the lease nor committed the entries it had read: it died
-  -- (or stalled) mid-batch. A query that kills every process running it shows up here.
+  -- (or stalled) mid-batch. The first such death is a suspicion (1); each later one counts only if
+  -- the owner died while applying those inherited entries (`applying`, set by the runner around
+  -- apply), so processes killed for other reasons (deploys, the OOM killer) add up to nothing.
   if redis.call('HEXISTS', keys[3], 'runner') == 1 and redis.call('EXISTS', keys[4]) == 1 then
     local ok, pending = pcall(redis.call, 'XPENDING', keys[4], args[3])
     if ok and tonumber(pending[1]) > 0 then
-      takeovers = redis.call('HINCRBY', keys[3], 'takeovers', 1)
+      if takeovers == 0 or redis.call('HEXISTS', keys[3], 'applying') == 1 then
+        takeovers = redis.call('HINCRBY', keys[3], 'takeovers', 1)
+      else
+        takeovers = 1
+        redis.call('HSET', keys[3], 'takeovers', 1)
+      end
     end
   end
+  redis.call('HDEL', keys[3], 'applying')
   local epoch = redis.call('INCR', keys[2])
   redis.call('SET', keys[1], args[1] .. ' ' .. epoch, 'PX', args[2])
   redis.call('HSET', keys[3], 'runner', args[1])

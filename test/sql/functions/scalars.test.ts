@@ -61,3 +61,33 @@ void t.test('COALESCE returns the first non-null and NULLIF nulls equal values',
   t.equal(call('NULLIF', 1, 2), 1);
   t.end();
 });
+
+void t.test('text-building functions refuse a result over the text limit instead of building it', async (t) => {
+  const { ValueLimitError, maxTextLength } = await import('../../../src/sql/functions/limits.js');
+  const x = 'a'.repeat(8192);
+  t.throws(() => call('REPLACE', x, 'a', x), ValueLimitError, 'an 8 KB input would build 64 M characters');
+  t.throws(() => call('REPEAT', 'ab', maxTextLength), ValueLimitError);
+  t.throws(() => call('LPAD', 'a', maxTextLength + 1, 'x'), ValueLimitError);
+  t.throws(() => call('RPAD', 'a', 1e12), ValueLimitError);
+  t.throws(() => call('CONCAT', 'a'.repeat(maxTextLength), 'b'), ValueLimitError);
+  t.equal((call('REPEAT', 'ab', maxTextLength / 2) as string).length, maxTextLength, 'exactly at the limit is allowed');
+  t.end();
+});
+
+void t.test('REPLACE with an empty search text changes nothing (DuckDB, PostgreSQL)', (t) => {
+  t.equal(call('REPLACE', 'abc', '', 'x'), 'abc');
+  t.end();
+});
+
+void t.test('REPEAT, LPAD and RPAD follow PostgreSQL', (t) => {
+  t.equal(call('REPEAT', 'ab', 3), 'ababab');
+  t.equal(call('REPEAT', 'ab', 0), '');
+  t.equal(call('REPEAT', 'ab', -2), '');
+  t.equal(call('LPAD', 'abc', 6, 'xy'), 'xyxabc');
+  t.equal(call('RPAD', 'abc', 6, 'xy'), 'abcxyx');
+  t.equal(call('LPAD', 'abc', 2, 'x'), 'ab', 'a longer text is cut');
+  t.equal(call('RPAD', 'abc', 5), 'abc  ', 'space by default');
+  t.equal(call('LPAD', 'abc', 5, ''), 'abc', 'an empty fill leaves the text');
+  t.equal(call('LPAD', '😀', 3, 'é'), 'éé😀', 'counts characters');
+  t.end();
+});
