@@ -7,6 +7,12 @@ export interface EngineMeta {
   wm: number;
   lastActivity: number | null;
   sawEvents: boolean;
+  /** Idle past the idle timeout: a partition that holds no query watermark back. */
+  idle: boolean;
+  /** Partial engines: windows ending at or before this are sealed (closed for the whole query). */
+  sealed: number;
+  /** The merging partition: windows ending at or before this have had their final rows emitted. */
+  finalized: number;
 }
 
 interface StoredMeta {
@@ -15,6 +21,9 @@ interface StoredMeta {
   wm: number | null;
   lastActivity: number | null;
   sawEvents: boolean;
+  idle?: boolean;
+  sealed?: number | null;
+  finalized?: number | null;
 }
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
@@ -22,6 +31,10 @@ const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 /** The meta string written with every delta. */
 export function encodeMeta(m: EngineMeta): string {
   const stored: StoredMeta = { v: 1, maxTs: finite(m.maxTs), wm: finite(m.wm), lastActivity: m.lastActivity, sawEvents: m.sawEvents };
+  // Only when set, so single-partition metas keep their shape.
+  if (m.idle) stored.idle = true;
+  if (Number.isFinite(m.sealed)) stored.sealed = m.sealed;
+  if (Number.isFinite(m.finalized)) stored.finalized = m.finalized;
   return JSON.stringify(stored);
 }
 
@@ -34,7 +47,15 @@ export function decodeMeta(text: string): EngineMeta {
     throw new EngineStateError('engine meta is not valid JSON', { cause: err });
   }
   if (m === null || typeof m !== 'object' || m.v !== 1) throw new EngineStateError('engine meta has an unknown version');
-  return { maxTs: m.maxTs ?? -Infinity, wm: m.wm ?? -Infinity, lastActivity: m.lastActivity ?? null, sawEvents: m.sawEvents === true };
+  return {
+    maxTs: m.maxTs ?? -Infinity,
+    wm: m.wm ?? -Infinity,
+    lastActivity: m.lastActivity ?? null,
+    sawEvents: m.sawEvents === true,
+    idle: m.idle === true,
+    sealed: m.sealed ?? -Infinity,
+    finalized: m.finalized ?? -Infinity,
+  };
 }
 
 /** A whole-state snapshot: every group entry plus the meta. */

@@ -54,6 +54,10 @@ class QueryEngine implements Engine {
   private wm = -Infinity;
   private lastActivity: number | null = null;
   private sawEvents = false;
+  private idleNow = false;
+  private sealedTo = -Infinity;
+  finalized = -Infinity;
+  private readonly partial: boolean;
 
   private epoch = 0;
   private dirty: Group[] = [];
@@ -78,10 +82,48 @@ class QueryEngine implements Engine {
     this.gap = plan.window?.kind === 'session' ? plan.window.gap : 0;
     this.assigner = plan.window && plan.window.kind !== 'session' ? windowAssigner(plan.window) : undefined;
     this.store = new GroupStore(plan, this.aggs, opts.limits?.maxGroups ?? Infinity);
+    this.partial = opts.partial === true && this.assigner !== undefined;
   }
 
   get watermark(): number {
     return this.wm;
+  }
+
+  get idle(): boolean {
+    return this.idleNow;
+  }
+
+  get sealed(): number {
+    return this.sealedTo;
+  }
+
+  /** Windows ending at or before this are closed: this engine's watermark, or the sealed horizon of a partial one. */
+  private get closedTo(): number {
+    return this.partial ? this.sealedTo : this.wm;
+  }
+
+  seal(horizon: number): Record<string, string> {
+    const out: Record<string, string> = {};
+    if (!this.partial || !(horizon > this.sealedTo)) return out;
+    this.sealedTo = horizon;
+    for (const g of this.store.takeClosed(horizon)) {
+      out[g.rowKey] = serializeGroup(g, this.aggs);
+      this.delta.set(g.rowKey, null);
+    }
+    return out;
+  }
+
+  finalRows(groups: Record<string, string>): ApplyResult {
+    const saved = { changes: this.changes, closed: this.closed };
+    this.changes = new Map();
+    this.closed = [];
+    const list = Object.values(groups)
+      .map((text) => deserializeGroup(text, this.aggs, this.session))
+      .sort((a, b) => a.end - b.end || (a.rowKey < b.rowKey ? -1 : a.rowKey > b.rowKey ? 1 : 0));
+    for (const g of list) this.finalize(g, false);
+    const result = { changes: [...this.changes.values()], late: [], closed: this.closed };
+    ({ changes: this.changes, closed: this.closed } = saved);
+    return result;
   }
 
   apply(batch: SourceEvent[]): ApplyResult {
@@ -107,7 +149,10 @@ class QueryEngine implements Engine {
     const lateness = this.opts.latenessMs;
     const hooks = { dropped: (g: Group) => this.drop(g), rekeyed: (g: Group, old: string) => this.rekey(g, old) };
     const epoch = this.epoch;
-    if (batch.length > 0) this.sawEvents = true;
+    if (batch.length > 0) {
+      this.sawEvents = true;
+      this.idleNow = false;
+    }
     // Finds or creates the group for the current keys in one table; the single-key case skips the key array.
     const find = (table: KeyTable<Group>, k: unknown, start: number, end: number): Group => {
       if (single) return store.singleKeyGroup(table, k, start, end);
@@ -136,9 +181,10 @@ class QueryEngine implements Engine {
           this.maxTs = t;
           if (this.advance(t - lateness)) lastEnd = NaN;
         }
-        if (this.session ? t < this.wm : (assigner as WindowAssigner).firstEnd(t) <= this.wm) {
+        if (this.session ? t < this.wm : (assigner as WindowAssigner).firstEnd(t) <= this.closedTo) {
+          // Late for its earliest window; HOP and CUMULATE may still have later windows open.
           this.late.push(ev);
-          continue;
+          if (this.session || (assigner as WindowAssigner).lastEnd(t) <= this.closedTo) continue;
         }
       } else if (t > this.maxTs) this.maxTs = t;
       const data = ev.data;
@@ -159,9 +205,12 @@ class QueryEngine implements Engine {
         continue;
       }
       const n = (assigner as WindowAssigner).assign(t, starts, ends);
+      const closedTo = this.closedTo;
       for (let w = 0; w < n; w++) {
         const s = starts[w] as number;
         const e = ends[w] as number;
+        // A window the event missed: it counts only in those still open (as Flink's WindowOperator).
+        if (e <= closedTo) continue;
         if (e !== lastEnd || lastTable === undefined) {
           lastTable = store.windowTable(s, e);
           lastEnd = n === 1 ? e : NaN;
@@ -225,17 +274,17 @@ class QueryEngine implements Engine {
   private advance(candidate: number): boolean {
     if (candidate <= this.wm) return false;
     this.wm = candidate;
-    if (candidate < this.store.nextCloseAt) return false;
+    if (this.partial || candidate < this.store.nextCloseAt) return false;
     const closed = this.store.takeClosed(candidate);
     for (const g of closed) this.finalize(g);
     return true;
   }
 
-  private finalize(g: Group): void {
+  private finalize(g: Group, inState = true): void {
     const view = this.view(g);
     const row = this.rowOf(g, view);
     const pass = this.passes(g, view);
-    this.delta.set(g.rowKey, null);
+    if (inState) this.delta.set(g.rowKey, null);
     if (pass) this.closed.push({ key: g.rowKey, row });
     if (pass) this.changes.set(g.rowKey, { op: 'upsert', key: g.rowKey, row, final: true });
     else if (g.visible && this.opts.emit === 'changes') this.changes.set(g.rowKey, { op: 'delete', key: g.rowKey, row, final: true });
@@ -281,6 +330,7 @@ class QueryEngine implements Engine {
     }
     const idle = this.opts.idleTimeoutMs;
     const elapsed = processingTimeMs - this.lastActivity;
+    if (idle !== undefined && elapsed >= idle) this.idleNow = true;
     // While idle, event time is taken to move with processing time from the last event seen.
     try {
       if (idle !== undefined && elapsed >= idle && Number.isFinite(this.maxTs) && this.plan.window) {
@@ -354,7 +404,7 @@ class QueryEngine implements Engine {
   }
 
   private metaText(): string {
-    return encodeMeta({ maxTs: this.maxTs, wm: this.wm, lastActivity: this.lastActivity, sawEvents: this.sawEvents });
+    return encodeMeta({ maxTs: this.maxTs, wm: this.wm, lastActivity: this.lastActivity, sawEvents: this.sawEvents, idle: this.idleNow, sealed: this.sealedTo, finalized: this.finalized });
   }
 
   load(entries: Record<string, string>, meta: string): void {
@@ -372,7 +422,7 @@ class QueryEngine implements Engine {
         this.bytes += key.length + text.length;
       }
     }
-    ({ maxTs: this.maxTs, wm: this.wm, lastActivity: this.lastActivity, sawEvents: this.sawEvents } = m);
+    ({ maxTs: this.maxTs, wm: this.wm, lastActivity: this.lastActivity, sawEvents: this.sawEvents, idle: this.idleNow, sealed: this.sealedTo, finalized: this.finalized } = m);
   }
 
   snapshot(): string {

@@ -40,6 +40,12 @@ export interface EngineOptions {
   latenessMs: number;
   idleTimeoutMs?: number;
   limits?: EngineLimits;
+  /**
+   * One partition of a multi-partition query with fixed windows: windows do not close on this
+   * engine's own watermark but when `seal` is given the query's; their final rows are made by
+   * `finalRows` over the partitions' merged partials.
+   */
+  partial?: boolean;
 }
 
 /** A checkpoint delta: entries to set and delete in the state hash, plus the meta string. */
@@ -60,4 +66,14 @@ export interface Engine {
   restore(s: string): void;
   /** The current watermark (−Infinity before any event). */
   readonly watermark: number;
+  /** Idle past the idle timeout (recorded by advanceIdle, cleared by events). */
+  readonly idle: boolean;
+  /** Partial engines: closes the windows ending at or before `horizon` (the query's watermark), taking their groups out of the working state; returns them serialized by row key. */
+  seal(horizon: number): Record<string, string>;
+  /** Partial engines: the horizon sealed so far. */
+  readonly sealed: number;
+  /** The merging partition's record of the final rows emitted so far (part of the meta). */
+  finalized: number;
+  /** The final rows and changes of closed windows from their merged partial groups (serialized), in (end, key) order. */
+  finalRows(groups: Record<string, string>): ApplyResult;
 }

@@ -7,6 +7,8 @@ export interface WindowAssigner {
   assign(t: number, starts: number[], ends: number[]): number;
   /** The earliest end among the windows of `t`: when the watermark has passed it, `t` is late. */
   firstEnd(t: number): number;
+  /** The latest end among the windows of `t`: when the watermark has passed it, `t` counts nowhere. */
+  lastEnd(t: number): number;
 }
 
 const floorTo = (t: number, step: number): number => Math.floor(t / step) * step;
@@ -24,6 +26,7 @@ export function windowAssigner(w: Exclude<WindowSpec, { kind: 'session' }>): Win
           return 1;
         },
         firstEnd: (t) => floorTo(t, size) + size,
+        lastEnd: (t) => floorTo(t, size) + size,
       };
     }
     case 'hop': {
@@ -49,6 +52,7 @@ export function windowAssigner(w: Exclude<WindowSpec, { kind: 'session' }>): Win
           while (s + size <= t) s += slide;
           return s + size;
         },
+        lastEnd: (t) => floorTo(t, slide) + size,
       };
     }
     case 'cumulate': {
@@ -68,6 +72,7 @@ export function windowAssigner(w: Exclude<WindowSpec, { kind: 'session' }>): Win
           const base = floorTo(t, max);
           return floorTo(t - base, step) + step + base;
         },
+        lastEnd: (t) => floorTo(t, max) + max,
       };
     }
   }

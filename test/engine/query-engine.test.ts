@@ -1,7 +1,7 @@
 // Engine behaviour: emission modes, HAVING deletes, watermarks, lateness, idle advance, limits and null semantics.
 import t from 'tap';
 import { compileQuery } from '../../src/sql/compile.js';
-import { createEngine } from '../../src/engine/query-engine.js';
+import { createEngine, mergeStates } from '../../src/engine/query-engine.js';
 import { EngineConfigError, EngineLimitError } from '../../src/engine/errors.js';
 import type { EngineOptions, SourceEvent } from '../../src/engine/types.js';
 
@@ -207,5 +207,52 @@ void t.test('a value over the text limit is a ValueLimitError for that event (de
   const { ValueLimitError } = await import('../../src/sql/functions/limits.js');
   const e = engineFor("SELECT k, COUNT(*) AS n FROM s WHERE REPLACE(v, 'a', v) <> '' GROUP BY k");
   t.throws(() => e.apply([{ id: '1-0', ts: 1, data: { k: 'x', v: 'a'.repeat(8192) } }]), ValueLimitError);
+  t.end();
+});
+
+void t.test('HOP lateness is per window: an out-of-order event counts in every window still open', (t) => {
+  const e = engineFor("SELECT COUNT(*) AS n, window_start FROM s GROUP BY HOP(ts, INTERVAL '15' SECOND, INTERVAL '30' SECOND)");
+  e.apply([{ id: '1-0', ts: 0, data: {} }, { id: '1-1', ts: 20_000, data: {} }]);
+  const res = e.apply([{ id: '1-2', ts: 10_000, data: {} }]);
+  t.equal(res.late.length, 1, 'reported late: it missed [-15 s, 15 s)');
+  const rows = new Map(e.rows().map((r) => [r.row.window_start, r.row.n]));
+  t.equal(rows.get(new Date(0).toISOString()), 3, 'window [0, 30 s) counts all three events');
+  t.equal(rows.get(new Date(15_000).toISOString()), 1);
+  t.end();
+});
+
+void t.test('CUMULATE lateness is per window: a late event still counts in the larger open windows', (t) => {
+  const e = engineFor("SELECT COUNT(*) AS n, window_end FROM s GROUP BY CUMULATE(ts, INTERVAL '10' SECOND, INTERVAL '30' SECOND)");
+  e.apply([{ id: '1-0', ts: 1_000, data: {} }, { id: '1-1', ts: 12_000, data: {} }]);
+  const res = e.apply([{ id: '1-2', ts: 5_000, data: {} }]);
+  t.equal(res.late.length, 1, 'it missed [0, 10 s)');
+  const rows = new Map(e.rows().map((r) => [r.row.window_end, r.row.n]));
+  t.equal(rows.get(new Date(20_000).toISOString()), 3);
+  t.equal(rows.get(new Date(30_000).toISOString()), 3);
+  t.end();
+});
+
+void t.test('partial engines close windows only when sealed; merged partials give the single-engine rows', (t) => {
+  const sql = "SELECT k, COUNT(*) AS n, SUM(v) AS total, window_start FROM s GROUP BY k, TUMBLE(ts, INTERVAL '10' SECOND) HAVING COUNT(*) > 1";
+  const whole = engineFor(sql);
+  const parts = [engineFor(sql, { partial: true }), engineFor(sql, { partial: true })];
+  const events = Array.from({ length: 40 }, (_, i) => ({ id: `1-${i}`, ts: i * 700, data: { k: `k${i % 3}`, v: i } }));
+  const closedWhole = events.flatMap((ev) => whole.apply([ev]).closed);
+  closedWhole.push(...whole.advanceIdle(0).closed);
+  events.forEach((ev, i) => parts[i % 2]!.apply([ev]));
+  t.same(parts.flatMap((p) => p.apply([]).closed), [], 'no partial engine closes a window on its own');
+  // The query's watermark is the slower partition's; sealing hands each window's groups over once.
+  const horizon = Math.min(...parts.map((p) => p.watermark));
+  const sealed = parts.map((p) => p.seal(horizon));
+  t.same(parts.map((p) => p.seal(horizon)), [{}, {}], 'sealing again hands nothing over');
+  const merged: Record<string, string> = {};
+  for (const s of sealed) for (const [k, v] of Object.entries(s)) merged[k] = merged[k] === undefined ? v : mergeStates(compileQuery(sql).plan, merged[k], v);
+  const final = parts[0]!.finalRows(merged);
+  const expected = closedWhole.filter((c) => Date.parse(c.row.window_start as string) + 10_000 <= horizon);
+  t.same(final.closed, expected, 'final rows equal the single engine, in (end, key) order');
+  t.ok(final.changes.every((c) => c.final), 'every final change is final');
+  t.ok(parts.every((p) => p.sealed === horizon));
+  const late = parts[0]!.apply([{ id: '2-0', ts: 0, data: { k: 'k0', v: 1 } }]);
+  t.equal(late.late.length, 1, 'an event for a sealed window is late');
   t.end();
 });
