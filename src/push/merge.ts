@@ -28,21 +28,25 @@ export class PartitionMerger {
     const reads = await Promise.all(
       Array.from({ length: this.def.partitions }, (_, p) => {
         const k = keys.task(this.def.stream, p, this.def.id);
-        return Promise.all([this.redis.hmGet(k.state, rowKeys), this.redis.hmGet(k.results, rowKeys)]);
+        return Promise.all([this.redis.hmGet(k.state, rowKeys), this.redis.hmGet(k.sealed, rowKeys), this.redis.hmGet(k.results, rowKeys)]);
       }),
     );
     const current = rowsFromPartitions(
       this.compiled,
       this.def,
-      reads.map(([states, rows]) => ({
+      reads.map(([states, sealed, rows]) => ({
         state: Object.fromEntries(rowKeys.map((key, i) => [key, states[i]])),
+        sealed: Object.fromEntries(rowKeys.map((key, i) => [key, sealed[i]])),
         results: Object.fromEntries(rowKeys.map((key, i) => [key, rows[i]])),
       })),
     );
+    // A key with a stored final row is closed, whichever partition's change brought it here.
+    const closed = new Set(rowKeys.filter((_, i) => reads.some(([, , rows]) => rows[i])));
     return entries.map((e) => {
       const c = e.change;
       const row = current.get(c.key);
-      const out: Change = row ? { op: 'upsert', key: c.key, row, final: c.final } : { op: 'delete', key: c.key, row: c.row, final: c.final };
+      const final = c.final || closed.has(c.key);
+      const out: Change = row ? { op: 'upsert', key: c.key, row, final } : { op: 'delete', key: c.key, row: c.row, final };
       return new ChangeEntry(e.partition, e.id, JSON.stringify(out));
     });
   }

@@ -43,6 +43,8 @@ export const keys = {
       resultsExpiry: `${base}:results:exp`,
       late: `${base}:late`,
       deadLetter: `${base}:dlq`,
+      /** Hash: row key → this partition's partial group of a sealed window, until the merging partition has emitted its final row. */
+      sealed: `${base}:sealed`,
     };
   },
   /** Pattern matching every key of one task (for deletion). */

@@ -41,6 +41,8 @@ export interface CommitInput {
   traceparent?: string | undefined;
   /** Arrival time (ms) of the batch's newest entry, stored with each change for push latency. */
   arrivalMs?: number | undefined;
+  /** Partial groups of windows this partition sealed (row key → serialized group), for the merging partition. */
+  sealed?: Record<string, string> | undefined;
 }
 
 export async function loadCheckpoint(redis: Redis, k: TaskKeys): Promise<Checkpoint> {
@@ -60,11 +62,12 @@ export async function loadCheckpoint(redis: Redis, k: TaskKeys): Promise<Checkpo
 export async function commitBatch(redis: Redis, k: TaskKeys, source: string, c: CommitInput): Promise<string> {
   const { delta, result } = c;
   const setPairs = Object.entries(delta.set);
+  const sealedPairs = Object.entries(c.sealed ?? {});
   const args: string[] = [
     c.owner, String(c.epoch), c.group, c.offset ?? '', delta.meta, String(c.processed),
     String(c.nowMs), String(c.resultRetentionMs), String(c.changesMaxLength), c.traceparent ?? '', c.arrivalMs === undefined ? '' : String(c.arrivalMs),
     String(setPairs.length), String(delta.del.length), String(c.ack.length), String(result.changes.length),
-    String(result.closed.length), String(result.late.length), String(c.dead.length),
+    String(result.closed.length), String(result.late.length), String(c.dead.length), String(sealedPairs.length),
   ];
   for (const [key, value] of setPairs) args.push(key, value);
   for (const key of delta.del) args.push(key);
@@ -74,7 +77,8 @@ export async function commitBatch(redis: Redis, k: TaskKeys, source: string, c: 
   const wm = Number.isFinite(c.watermark) ? String(c.watermark) : '';
   for (const ev of result.late) args.push(ev.id, JSON.stringify(ev.data), wm);
   for (const d of c.dead) args.push(d.id, d.entry, d.error);
-  const fnKeys = [k.lease, k.checkpoint, k.state, source, k.changes, k.results, k.resultsExpiry, k.late, k.deadLetter];
+  for (const [key, value] of sealedPairs) args.push(key, value);
+  const fnKeys = [k.lease, k.checkpoint, k.state, source, k.changes, k.results, k.resultsExpiry, k.late, k.deadLetter, k.sealed];
   try {
     const reply = (await callFunction(redis, 'commit_batch', fnKeys, args)) as [string, number];
     return reply[0];

@@ -1,5 +1,5 @@
 // A query's current rows from what its partitions hold in Redis: open groups rebuilt from the
-// partial states (merged by row key across partitions) plus closed windows' stored rows.
+// partial states (merged by row key across partitions) plus closed windows' stored final rows.
 // Pull results, WebSocket snapshots and multi-partition pushes all read rows this way.
 import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
@@ -9,27 +9,34 @@ import type { Row } from '../engine/types.js';
 import type { CompiledQuery } from '../sql/compile.js';
 import { engineOptions, type QueryDefinition } from './query-definition.js';
 
-/** What one partition holds for some row keys: serialized states and closed rows (JSON). */
+/** What one partition holds for some row keys: serialized states, sealed partials and closed rows (JSON). */
 export interface PartitionRows {
   state: Record<string, string | null | undefined>;
+  sealed: Record<string, string | null | undefined>;
   results: Record<string, string | null | undefined>;
 }
 
 /**
- * Rows by key: closed rows, overlaid by the open groups' rows. `meta` is the engine meta to load
- * (one partition's own); partitions keep their own watermarks and rows need only the states, so
- * for several partitions any valid meta will do.
+ * Rows by key: the open groups (working and sealed partials merged over the partitions), overlaid
+ * by closed windows' final rows, which win: a partition drops its partial of a closed window only in
+ * its own next commit. `emit: final` queries show closed windows only. `meta` is the engine meta to
+ * load (one partition's own); rows need only the states, so for several partitions any valid meta
+ * will do.
  */
 export function rowsFromPartitions(compiled: CompiledQuery, def: QueryDefinition, parts: PartitionRows[], meta?: string): Map<string, Row> {
   const merged: Record<string, string> = {};
   const rows = new Map<string, Row>();
-  for (const part of parts) {
-    for (const [key, s] of Object.entries(part.state)) if (s) merged[key] = merged[key] === undefined ? s : mergeStates(compiled.plan, merged[key], s);
-    for (const [key, r] of Object.entries(part.results)) if (r) rows.set(key, JSON.parse(r) as Row);
+  if (def.emit !== 'final') {
+    for (const part of parts) {
+      for (const source of [part.state, part.sealed]) {
+        for (const [key, s] of Object.entries(source)) if (s) merged[key] = merged[key] === undefined ? s : mergeStates(compiled.plan, merged[key], s);
+      }
+    }
+    const engine = createEngine(compiled.plan, engineOptions(def));
+    engine.load(merged, meta || engine.takeDelta().meta);
+    for (const r of engine.rows()) rows.set(r.key, r.row);
   }
-  const engine = createEngine(compiled.plan, engineOptions(def));
-  engine.load(merged, meta || engine.takeDelta().meta);
-  for (const r of engine.rows()) rows.set(r.key, r.row);
+  for (const part of parts) for (const [key, r] of Object.entries(part.results)) if (r) rows.set(key, JSON.parse(r) as Row);
   return rows;
 }
 
@@ -51,16 +58,17 @@ export async function readCurrentRows(redis: Redis, def: QueryDefinition, compil
   let meta: string | undefined;
   for (let p = 0; p < def.partitions; p++) {
     const k = keys.task(def.stream, p, def.id);
-    const [state, ckpt, results, last] = (await redis
+    const [state, ckpt, results, sealed, last] = (await redis
       .multi()
       .hGetAll(k.state)
       .hGetAll(k.checkpoint)
       .hGetAll(k.results)
+      .hGetAll(k.sealed)
       .xRevRange(k.changes, '+', '-', { COUNT: 1 })
-      .exec()) as unknown as [Record<string, string>, Record<string, string>, Record<string, string>, { id: string }[]];
+      .exec()) as unknown as [Record<string, string>, Record<string, string>, Record<string, string>, Record<string, string>, { id: string }[]];
     ids.push(last[0]?.id ?? '0-0');
     if (def.partitions === 1) meta = ckpt.meta;
-    parts.push({ state, results });
+    parts.push({ state, sealed, results });
   }
   const rows = [...rowsFromPartitions(compiled, def, parts, meta)]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

@@ -16,6 +16,10 @@ import { telemetry } from '../telemetry/metrics.js';
 import { recordEndToEnd } from '../telemetry/e2e.js';
 import { context, trace, type Span } from '@opentelemetry/api';
 import { sleep } from '../util/sleep.js';
+import { collectSealed, partitionTimes, queryWatermark, removeSealed, sealedEverywhere } from './query-time.js';
+
+// How often a partition of a multi-partition query reads the others' watermarks.
+const QUERY_TIME_EVERY_MS = 100;
 
 export interface RunnerSettings {
   owner: string;
@@ -80,6 +84,12 @@ export class TaskRunner {
    * an `applying` mark, so a second death inside apply counts toward quarantine (lease-acquire.lua).
    */
   private guarded: boolean;
+  /** One partition of several with fixed windows: windows close on the query's watermark (query-time.ts). */
+  private readonly partial: boolean;
+  private lastQueryTime = 0;
+  /** Groups sealed since the last commit, and (partition 0) final rows to emit, with the partials they consumed. */
+  private sealedOut: Record<string, string> = {};
+  private finalOut: { result: ApplyResult; done: string[][] } | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -97,6 +107,8 @@ export class TaskRunner {
     this.k = keys.task(def.stream, partition, def.id);
     this.source = keys.events(def.stream, partition);
     this.guarded = takeovers > 0;
+    const w = compiled.plan.window;
+    this.partial = def.partitions > 1 && w !== undefined && w.kind !== 'session';
   }
 
   start(): void {
@@ -147,7 +159,10 @@ export class TaskRunner {
   /** Rebuilds the engine from the checkpoint: the in-memory state must equal what Redis holds. */
   private async recover(): Promise<void> {
     const ckpt = await loadCheckpoint(this.redis, this.k);
-    const engine = createEngine(this.compiled.plan, engineOptions(this.def));
+    const engine = createEngine(this.compiled.plan, { ...engineOptions(this.def), partial: this.partial });
+    this.sealedOut = {};
+    this.finalOut = undefined;
+    this.lastQueryTime = 0;
     // A task that never committed has no meta yet: it starts from a fresh engine.
     if (ckpt.meta !== '') engine.load(ckpt.state, ckpt.meta);
     this.engine = engine;
@@ -220,11 +235,11 @@ export class TaskRunner {
     const entries = await this.nextBatch();
     if (this.stopped) return;
     const engine = this.engine!;
+    await this.followQueryTime(engine);
     if (entries.length === 0) {
-      if (this.def.idleTimeoutMs === undefined) return;
-      const result = engine.advanceIdle(Date.now());
+      const result = this.def.idleTimeoutMs === undefined ? EMPTY : engine.advanceIdle(Date.now());
       const delta = engine.takeDelta();
-      if (result.changes.length || result.closed.length || delta.meta !== this.committedMeta || Object.keys(delta.set).length || delta.del.length) {
+      if (result.changes.length || result.closed.length || delta.meta !== this.committedMeta || Object.keys(delta.set).length || delta.del.length || this.finalOut) {
         await this.commit(undefined, 0, [], result, [], delta);
       }
       return;
@@ -253,6 +268,31 @@ export class TaskRunner {
     } finally {
       span.end();
     }
+  }
+
+  /**
+   * Partitions of a multi-partition query: seal the windows the query's watermark has passed (their
+   * partials go to this partition's sealed hash in the next commit), and on partition 0 turn the
+   * partials every partition has sealed into final rows, emitted by the next commit with the new
+   * `finalized` horizon in the same meta: exactly once, whoever dies when.
+   */
+  private async followQueryTime(engine: Engine): Promise<void> {
+    if (!this.partial) return;
+    const now = Date.now();
+    if (now - this.lastQueryTime < QUERY_TIME_EVERY_MS) return;
+    this.lastQueryTime = now;
+    const committed = await partitionTimes(this.redis, this.def);
+    const times = committed.slice();
+    // Our own time as it will be committed with this step.
+    times[this.partition] = { wm: engine.watermark, idle: engine.idle, sealed: engine.sealed };
+    Object.assign(this.sealedOut, engine.seal(queryWatermark(times)));
+    if (this.partition !== 0 || this.finalOut) return;
+    // Only what every partition has committed as sealed: those partials can no longer change.
+    const upTo = sealedEverywhere(committed);
+    if (!(upTo > engine.finalized)) return;
+    const { groups, done } = await collectSealed(this.redis, this.def, this.compiled.plan, engine.finalized, upTo);
+    this.finalOut = { result: engine.finalRows(groups), done };
+    engine.finalized = upTo;
   }
 
   /** Ingest (arrival in Redis) to commit, per entry: the commit stage of end-to-end latency. */
@@ -293,6 +333,9 @@ export class TaskRunner {
     const span = parent ? startChildSpan(SPANS.commit(this.def.id), parent) : undefined;
     span?.setAttributes({ 'streamgate.changes': result.changes.length, 'streamgate.acked': ack.length, 'streamgate.late': result.late.length });
     const started = performance.now();
+    const sealed = this.sealedOut;
+    const final = this.finalOut;
+    if (final) result = { changes: [...final.result.changes, ...result.changes], late: result.late, closed: [...final.result.closed, ...result.closed] };
     try {
       const input = {
         owner: this.s.owner,
@@ -310,6 +353,7 @@ export class TaskRunner {
         watermark: this.engine!.watermark,
         traceparent: traceparentOf(parent),
         arrivalMs,
+        sealed,
       };
       // Inside the commit span's context, so the Redis FCALL span is its child.
       await (span ? context.with(trace.setSpan(context.active(), span), () => commitBatch(this.redis, this.k, this.source, input)) : commitBatch(this.redis, this.k, this.source, input));
@@ -321,6 +365,14 @@ export class TaskRunner {
       throw err;
     } finally {
       span?.end();
+    }
+    this.sealedOut = {};
+    this.finalOut = undefined;
+    if (final) {
+      removeSealed(this.redis, this.def, final.done).catch((err: unknown) => {
+        // Left for the next pass: collectSealed skips and removes partials already emitted.
+        this.log.debug({ task: this.name, err: (err as Error).message }, 'could not remove merged partials');
+      });
     }
     const t = telemetry();
     const attrs = { query: this.def.id };

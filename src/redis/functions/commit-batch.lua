@@ -8,7 +8,8 @@ KEYS[1]  the task's lease                  KEYS[2]  checkpoint hash (offset, met
 KEYS[3]  state hash (row key -> state)     KEYS[4]  source stream partition
 KEYS[5]  changes stream                    KEYS[6]  results hash (closed rows)
 KEYS[7]  results expiry (zset)             KEYS[8]  late-events stream
-KEYS[9]  dead-letter stream
+KEYS[9]  dead-letter stream                KEYS[10] sealed hash (row key -> partial group of a
+                                                    window closed for the whole query)
 
 ARGV[1]  owner        ARGV[2]  epoch        ARGV[3]  consumer group (the query id)
 ARGV[4]  new offset (last entry id of the batch; '' = unchanged)
@@ -18,10 +19,10 @@ ARGV[10] traceparent of the batch's process span ('' = none), stored with each c
          push span can link to it
 ARGV[11] arrival time (ms) of the batch's newest entry ('' = none): the push stage measures
          end-to-end latency from it
-ARGV[12..18]  counts: nSet, nDel, nAck, nChanges, nClosed, nLate, nDead; then, in order:
+ARGV[12..19]  counts: nSet, nDel, nAck, nChanges, nClosed, nLate, nDead, nSealed; then, in order:
          nSet pairs (row key, state) · nDel row keys · nAck entry ids · nChanges change JSONs ·
          nClosed pairs (row key, row JSON) · nLate triples (entry id, event JSON, watermark) ·
-         nDead triples (entry id, entry JSON, error)
+         nDead triples (entry id, entry JSON, error) · nSealed pairs (row key, partial group)
 
 Returns  { last change id or '', number of changes written }
 Errors   "FENCED"  the lease is not this owner's at this epoch: nothing is written
@@ -39,8 +40,8 @@ local function commit_batch(keys, args)
   local traceparent, arrival = args[10], args[11]
   local n_set, n_del, n_ack = tonumber(args[12]), tonumber(args[13]), tonumber(args[14])
   local n_changes, n_closed = tonumber(args[15]), tonumber(args[16])
-  local n_late, n_dead = tonumber(args[17]), tonumber(args[18])
-  local pos = 19
+  local n_late, n_dead, n_sealed = tonumber(args[17]), tonumber(args[18]), tonumber(args[19])
+  local pos = 20
 
   local i = 0
   while i < n_set do
@@ -102,6 +103,19 @@ local function commit_batch(keys, args)
     local b = pos + 3 * j
     redis.call('XADD', keys[9], 'MAXLEN', '~', maxlen, '*', 'id', args[b], 'entry', args[b + 1], 'error', args[b + 2])
     redis.call('XACK', keys[4], group, args[b])
+  end
+  pos = pos + 3 * n_dead
+
+  i = 0
+  while i < n_sealed do
+    local batch = {}
+    local upto = math.min(n_sealed, i + CHUNK)
+    for j = i, upto - 1 do
+      batch[#batch + 1] = args[pos + 2 * j]
+      batch[#batch + 1] = args[pos + 2 * j + 1]
+    end
+    redis.call('HSET', keys[10], unpack(batch))
+    i = upto
   end
 
   if offset ~= '' then redis.call('HSET', keys[2], 'offset', offset) end
