@@ -58,6 +58,7 @@ export class GroupStore {
       visible: false,
       removed: false,
       mark: -1,
+      fresh: true,
     };
   }
 
@@ -158,6 +159,7 @@ export class GroupStore {
       target.start = t;
       tree.set(t, target);
       target.rowKey = rowKeyOf(target.keys, t, target.end, true);
+      target.fresh = true;
       hooks.rekeyed(target, oldKey);
     }
     return target;

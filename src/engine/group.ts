@@ -18,6 +18,8 @@ export interface Group {
   removed: boolean;
   /** The apply() call that last marked this group changed; avoids a Set per event. */
   mark: number;
+  /** Its row key is not in the checkpoint yet (new group, or a session whose start moved): the result index must learn it. */
+  fresh: boolean;
 }
 
 /** An aggregate ready to run: DISTINCT applied, parameters bound. */
@@ -89,6 +91,7 @@ export function deserializeGroup(text: string, aggs: BoundAggregate[], session: 
     visible: stored.v === true,
     removed: false,
     mark: -1,
+    fresh: false,
   };
 }
 

@@ -395,12 +395,25 @@ class QueryEngine implements Engine {
   takeDelta(): StateDelta {
     const set: Record<string, string> = {};
     const del: string[] = [];
+    const added: string[] = [];
     for (const [key, g] of this.delta) {
       if (g === null || g.removed || g.rowKey !== key) del.push(key);
-      else set[key] = serializeGroup(g, this.aggs);
+      else {
+        set[key] = serializeGroup(g, this.aggs);
+        if (g.fresh) {
+          added.push(key);
+          g.fresh = false;
+        }
+      }
     }
     this.delta.clear();
-    return { set, del, meta: this.metaText() };
+    return { set, del, meta: this.metaText(), added };
+  }
+
+  renderRow(group: string): { row: Row; passes: boolean } {
+    const g = deserializeGroup(group, this.aggs, this.session);
+    const view = this.view(g);
+    return { row: this.rowOf(g, view), passes: this.passes(g, view) };
   }
 
   private metaText(): string {

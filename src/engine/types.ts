@@ -53,6 +53,8 @@ export interface StateDelta {
   set: Record<string, string>;
   del: string[];
   meta: string;
+  /** Keys of `set` that are new to the checkpoint (for the result index). */
+  added: string[];
 }
 
 /** An incremental aggregation over one query plan. Deterministic: results depend only on state and input. */
@@ -76,4 +78,6 @@ export interface Engine {
   finalized: number;
   /** The final rows and changes of closed windows from their merged partial groups (serialized), in (end, key) order. */
   finalRows(groups: Record<string, string>): ApplyResult;
+  /** One serialized group's row and whether it passes HAVING, without touching the working state. */
+  renderRow(group: string): { row: Row; passes: boolean };
 }

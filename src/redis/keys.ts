@@ -45,6 +45,8 @@ export const keys = {
       deadLetter: `${base}:dlq`,
       /** Hash: row key → this partition's partial group of a sealed window, until the merging partition has emitted its final row. */
       sealed: `${base}:sealed`,
+      /** Sorted set (score 0) of every row key in `state`, `sealed` and `results`: reads page and look up by key range. */
+      index: `${base}:index`,
     };
   },
   /** Pattern matching every key of one task (for deletion). */

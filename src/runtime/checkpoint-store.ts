@@ -58,6 +58,17 @@ export async function loadCheckpoint(redis: Redis, k: TaskKeys): Promise<Checkpo
   };
 }
 
+/**
+ * Checkpoints written before the result index existed have none: the owner builds it from the
+ * hashes before its first commit (while it holds the lease, so no commit runs beside it).
+ */
+export async function ensureResultIndex(redis: Redis, k: TaskKeys): Promise<void> {
+  if ((await redis.exists(k.index)) === 1) return;
+  const [state, sealed, results] = await Promise.all([redis.hKeys(k.state), redis.hKeys(k.sealed), redis.hKeys(k.results)]);
+  const all = [...state, ...sealed, ...results];
+  for (let i = 0; i < all.length; i += 1000) await redis.zAdd(k.index, all.slice(i, i + 1000).map((value) => ({ score: 0, value })));
+}
+
 /** One atomic commit; throws FencedError when the lease check fails. Returns the last change id. */
 export async function commitBatch(redis: Redis, k: TaskKeys, source: string, c: CommitInput): Promise<string> {
   const { delta, result } = c;
@@ -67,7 +78,7 @@ export async function commitBatch(redis: Redis, k: TaskKeys, source: string, c: 
     c.owner, String(c.epoch), c.group, c.offset ?? '', delta.meta, String(c.processed),
     String(c.nowMs), String(c.resultRetentionMs), String(c.changesMaxLength), c.traceparent ?? '', c.arrivalMs === undefined ? '' : String(c.arrivalMs),
     String(setPairs.length), String(delta.del.length), String(c.ack.length), String(result.changes.length),
-    String(result.closed.length), String(result.late.length), String(c.dead.length), String(sealedPairs.length),
+    String(result.closed.length), String(result.late.length), String(c.dead.length), String(sealedPairs.length), String(delta.added.length),
   ];
   for (const [key, value] of setPairs) args.push(key, value);
   for (const key of delta.del) args.push(key);
@@ -78,7 +89,8 @@ export async function commitBatch(redis: Redis, k: TaskKeys, source: string, c: 
   for (const ev of result.late) args.push(ev.id, JSON.stringify(ev.data), wm);
   for (const d of c.dead) args.push(d.id, d.entry, d.error);
   for (const [key, value] of sealedPairs) args.push(key, value);
-  const fnKeys = [k.lease, k.checkpoint, k.state, source, k.changes, k.results, k.resultsExpiry, k.late, k.deadLetter, k.sealed];
+  for (const key of delta.added) args.push(key);
+  const fnKeys = [k.lease, k.checkpoint, k.state, source, k.changes, k.results, k.resultsExpiry, k.late, k.deadLetter, k.sealed, k.index];
   try {
     const reply = (await callFunction(redis, 'commit_batch', fnKeys, args)) as [string, number];
     return reply[0];

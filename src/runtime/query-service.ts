@@ -8,7 +8,7 @@ import { buildDefinition, type QueryDefinition, type QueryInput } from './query-
 import type { SampleRunner } from './sample-runner.js';
 import type { QueryRegistry } from './query-registry.js';
 import type { FunctionRegistry } from '../sql/functions/registry.js';
-import { readCurrentRows } from './current-rows.js';
+import { ResultReader, type ResultFilter } from './result-reader.js';
 import { compiledQuery } from './compiled-queries.js';
 import { streamGroups } from '../redis/stream-groups.js';
 import { sleep } from '../util/sleep.js';
@@ -217,19 +217,12 @@ export class QueryService {
     await this.registry.remove(id);
   }
 
-  /** Current rows (open groups and closed windows within retention), filtered and paged by row key. */
-  async results(id: string, filter: { where?: Record<string, string>; from?: string; to?: string; limit: number; cursor?: string }) {
+  /**
+   * Current rows (open groups and closed windows within retention), filtered and paged by row key
+   * (UTF-8 byte order). Reads only what the page scans: see result-reader.ts.
+   */
+  async results(id: string, filter: ResultFilter) {
     const def = await this.require(id);
-    let rows = (await readCurrentRows(this.redis, def, compiledQuery(def, this.opts.functions))).rows.map(({ key, row }) => [key, row] as const);
-    if (filter.where) {
-      const where = Object.entries(filter.where);
-      rows = rows.filter(([, row]) => where.every(([col, v]) => row[col] !== undefined && (typeof row[col] === 'object' ? JSON.stringify(row[col]) : String(row[col] as string | number | boolean)) === v));
-    }
-    if (filter.from) rows = rows.filter(([, row]) => typeof row.window_start === 'string' && row.window_start >= filter.from!);
-    if (filter.to) rows = rows.filter(([, row]) => typeof row.window_end === 'string' && row.window_end <= filter.to!);
-    if (filter.cursor) rows = rows.filter(([key]) => key > filter.cursor!);
-    const page = rows.slice(0, filter.limit);
-    const next = rows.length > filter.limit ? page[page.length - 1]![0] : undefined;
-    return { rows: page.map(([, row]) => row), ...(next ? { next } : {}) };
+    return new ResultReader(this.redis, def, compiledQuery(def, this.opts.functions)).page(filter);
   }
 }

@@ -68,7 +68,19 @@ export async function collectSealed(redis: Redis, def: Pick<QueryDefinition, 'st
   return { groups, done };
 }
 
-/** Removes partials whose final rows are committed (idempotent; a failure leaves them for the next pass). */
-export async function removeSealed(redis: Redis, def: Pick<QueryDefinition, 'stream' | 'id' | 'partitions'>, done: string[][]): Promise<void> {
-  await Promise.all(done.map(async (rowKeys, p) => (rowKeys.length ? redis.hDel(keys.task(def.stream, p, def.id).sealed, rowKeys) : 0)));
+/**
+ * Removes partials whose final rows are committed (idempotent; a failure leaves them for the next
+ * pass), and their keys from the result index wherever no state or final row holds them any more
+ * (a sealed window never reopens; partition 0 keeps the keys of the final rows it stored).
+ */
+export async function removeSealed(redis: Redis, def: Pick<QueryDefinition, 'stream' | 'id' | 'partitions'>, done: string[][], finalKeys: Set<string>): Promise<void> {
+  await Promise.all(
+    done.map(async (rowKeys, p) => {
+      if (rowKeys.length === 0) return;
+      const k = keys.task(def.stream, p, def.id);
+      await redis.hDel(k.sealed, rowKeys);
+      const unindexed = p === 0 ? rowKeys.filter((key) => !finalKeys.has(key)) : rowKeys;
+      if (unindexed.length) await redis.zRem(k.index, unindexed);
+    }),
+  );
 }

@@ -9,7 +9,7 @@ import type { Engine, SourceEvent, ApplyResult } from '../engine/types.js';
 import type { CompiledQuery } from '../sql/compile.js';
 import type { Log } from '../util/logger.js';
 import { engineOptions, type QueryDefinition } from './query-definition.js';
-import { commitBatch, FencedError, loadCheckpoint, type TaskKeys } from './checkpoint-store.js';
+import { commitBatch, ensureResultIndex, FencedError, loadCheckpoint, type TaskKeys } from './checkpoint-store.js';
 import { failSpan, startChildSpan, startProcessSpan, traceparentOf } from '../telemetry/tracing.js';
 import { SPANS } from '../telemetry/names.js';
 import { telemetry } from '../telemetry/metrics.js';
@@ -159,6 +159,7 @@ export class TaskRunner {
   /** Rebuilds the engine from the checkpoint: the in-memory state must equal what Redis holds. */
   private async recover(): Promise<void> {
     const ckpt = await loadCheckpoint(this.redis, this.k);
+    await ensureResultIndex(this.redis, this.k);
     const engine = createEngine(this.compiled.plan, { ...engineOptions(this.def), partial: this.partial });
     this.sealedOut = {};
     this.finalOut = undefined;
@@ -369,7 +370,7 @@ export class TaskRunner {
     this.sealedOut = {};
     this.finalOut = undefined;
     if (final) {
-      removeSealed(this.redis, this.def, final.done).catch((err: unknown) => {
+      removeSealed(this.redis, this.def, final.done, new Set(final.result.closed.map((c) => c.key))).catch((err: unknown) => {
         // Left for the next pass: collectSealed skips and removes partials already emitted.
         this.log.debug({ task: this.name, err: (err as Error).message }, 'could not remove merged partials');
       });

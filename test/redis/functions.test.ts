@@ -97,7 +97,7 @@ t.test('lease_acquire counts takeovers from an owner that died mid-batch; a comm
   t.same(c.takeovers, 3, 'and again: 3');
   t.equal(await r.client.hGet(k.checkpoint, 'applying'), null, 'the mark is cleared for the new owner');
   t.same(await acquireLease(redis, k, source, 'q1', 'c', 10_000), c, 'the holder re-acquiring changes nothing');
-  const empty = { set: {}, del: [], meta: '{}' };
+  const empty = { set: {}, del: [], meta: '{}', added: [] };
   await commitBatch(redis, k, source, { owner: 'c', epoch: c.epoch, group: 'q1', offset: undefined, processed: 0, delta: empty, ack: [], result: { changes: [], late: [], closed: [] }, dead: [], nowMs: Date.now(), resultRetentionMs: 1000, changesMaxLength: 100, watermark: -Infinity, traceparent: undefined, arrivalMs: undefined });
   t.equal(await r.client.hGet(k.checkpoint, 'takeovers'), null, 'a commit resets the count');
   await r.client.hSet(k.checkpoint, 'applying', 'c');

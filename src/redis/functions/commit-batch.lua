@@ -10,6 +10,8 @@ KEYS[5]  changes stream                    KEYS[6]  results hash (closed rows)
 KEYS[7]  results expiry (zset)             KEYS[8]  late-events stream
 KEYS[9]  dead-letter stream                KEYS[10] sealed hash (row key -> partial group of a
                                                     window closed for the whole query)
+KEYS[11] result index (sorted set, score 0, of every row key in the state, sealed and results
+         hashes: reads page and look up by key range without loading the hashes)
 
 ARGV[1]  owner        ARGV[2]  epoch        ARGV[3]  consumer group (the query id)
 ARGV[4]  new offset (last entry id of the batch; '' = unchanged)
@@ -19,10 +21,11 @@ ARGV[10] traceparent of the batch's process span ('' = none), stored with each c
          push span can link to it
 ARGV[11] arrival time (ms) of the batch's newest entry ('' = none): the push stage measures
          end-to-end latency from it
-ARGV[12..19]  counts: nSet, nDel, nAck, nChanges, nClosed, nLate, nDead, nSealed; then, in order:
-         nSet pairs (row key, state) · nDel row keys · nAck entry ids · nChanges change JSONs ·
-         nClosed pairs (row key, row JSON) · nLate triples (entry id, event JSON, watermark) ·
-         nDead triples (entry id, entry JSON, error) · nSealed pairs (row key, partial group)
+ARGV[12..20]  counts: nSet, nDel, nAck, nChanges, nClosed, nLate, nDead, nSealed, nAdded; then, in
+         order: nSet pairs (row key, state) · nDel row keys · nAck entry ids · nChanges change
+         JSONs · nClosed pairs (row key, row JSON) · nLate triples (entry id, event JSON,
+         watermark) · nDead triples (entry id, entry JSON, error) · nSealed pairs (row key,
+         partial group) · nAdded row keys (of nSet, new to the state)
 
 Returns  { last change id or '', number of changes written }
 Errors   "FENCED"  the lease is not this owner's at this epoch: nothing is written
@@ -41,7 +44,8 @@ local function commit_batch(keys, args)
   local n_set, n_del, n_ack = tonumber(args[12]), tonumber(args[13]), tonumber(args[14])
   local n_changes, n_closed = tonumber(args[15]), tonumber(args[16])
   local n_late, n_dead, n_sealed = tonumber(args[17]), tonumber(args[18]), tonumber(args[19])
-  local pos = 20
+  local n_added = tonumber(args[20])
+  local pos = 21
 
   local i = 0
   while i < n_set do
@@ -60,6 +64,7 @@ local function commit_batch(keys, args)
   while i < n_del do
     local upto = math.min(n_del, i + CHUNK)
     redis.call('HDEL', keys[3], unpack(args, pos + i, pos + upto - 1))
+    redis.call('ZREM', keys[11], unpack(args, pos + i, pos + upto - 1))
     i = upto
   end
   pos = pos + n_del
@@ -85,12 +90,14 @@ local function commit_batch(keys, args)
     local key = args[pos + 2 * j]
     redis.call('HSET', keys[6], key, args[pos + 2 * j + 1])
     redis.call('ZADD', keys[7], now + retention, key)
+    redis.call('ZADD', keys[11], 0, key)
   end
   pos = pos + 2 * n_closed
   local expired = redis.call('ZRANGEBYSCORE', keys[7], '-inf', now, 'LIMIT', 0, 1000)
   if #expired > 0 then
     redis.call('HDEL', keys[6], unpack(expired))
     redis.call('ZREM', keys[7], unpack(expired))
+    redis.call('ZREM', keys[11], unpack(expired))
   end
 
   for j = 0, n_late - 1 do
@@ -115,6 +122,22 @@ local function commit_batch(keys, args)
       batch[#batch + 1] = args[pos + 2 * j + 1]
     end
     redis.call('HSET', keys[10], unpack(batch))
+    i = upto
+  end
+  for j = 0, n_sealed - 1 do
+    redis.call('ZADD', keys[11], 0, args[pos + 2 * j])
+  end
+  pos = pos + 2 * n_sealed
+
+  i = 0
+  while i < n_added do
+    local batch = {}
+    local upto = math.min(n_added, i + CHUNK)
+    for j = i, upto - 1 do
+      batch[#batch + 1] = 0
+      batch[#batch + 1] = args[pos + j]
+    end
+    redis.call('ZADD', keys[11], unpack(batch))
     i = upto
   end
 

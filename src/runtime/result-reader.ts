@@ -1,0 +1,185 @@
+// Pull results that cost what they return: row keys come from each partition's result index (a
+// sorted set of row keys) by range, rows from the hashes for those keys only, merged over the
+// partitions and rendered by a renderer cached with the compiled plan. Nothing loads a whole state.
+import type { Redis } from '../redis/client.js';
+import { keys } from '../redis/keys.js';
+import { createEngine, mergeStates } from '../engine/query-engine.js';
+import type { Engine, Row } from '../engine/types.js';
+import type { CompiledQuery } from '../sql/compile.js';
+import { engineOptions, type QueryDefinition } from './query-definition.js';
+
+export interface ResultFilter {
+  /** Output column → value as text (a row matches when its value prints as that text). */
+  where?: Record<string, string>;
+  from?: string;
+  to?: string;
+  limit: number;
+  /** Exclusive: the row key after which the page starts (the previous page's `next`). */
+  cursor?: string;
+}
+
+export interface ResultPage {
+  rows: Row[];
+  next?: string;
+}
+
+// Row keys sort in the index by their UTF-8 bytes (ZRANGEBYLEX); the merge must use the same order.
+const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
+const byteOrder = (a: string, b: string): number => Buffer.compare(bytes(a), bytes(b));
+
+/** A key range of the index: `lo` inclusive (undefined: from the start), `hi` a prefix bound. */
+interface KeyRange {
+  lo: string | undefined;
+  /** Exact key (a point lookup) or every key starting with `prefix`; undefined: to the end. */
+  exact?: string;
+  prefix?: string;
+}
+
+const renderers = new WeakMap<CompiledQuery, Map<string, Engine>>();
+
+// The renderer needs only the plan and the emit mode; one per compiled plan serves every read.
+function rendererFor(compiled: CompiledQuery, def: QueryDefinition): Engine {
+  let byEmit = renderers.get(compiled);
+  if (!byEmit) renderers.set(compiled, (byEmit = new Map<string, Engine>()));
+  let r = byEmit.get(def.emit);
+  if (!r) byEmit.set(def.emit, (r = createEngine(compiled.plan, engineOptions(def))));
+  return r;
+}
+
+// The typed values a where text may stand for in a row key (JSON of the group values).
+function candidates(text: string): unknown[] {
+  const out: unknown[] = [text];
+  const n = Number(text);
+  if (text.trim() !== '' && String(n) === text) out.push(n);
+  if (text === 'true') out.push(true);
+  if (text === 'false') out.push(false);
+  if (text === 'null') out.push(null);
+  return out;
+}
+
+/**
+ * The index ranges a where on the leading group-key columns narrows a read to (a row key is the
+ * JSON of the group values, then the window bounds); undefined when the where does not narrow it.
+ */
+export function keyRanges(compiled: CompiledQuery, where: Record<string, string> | undefined): KeyRange[] | undefined {
+  if (!where) return undefined;
+  const plan = compiled.plan;
+  const keyColumn = new Map<number, string>();
+  for (const o of plan.outputs) {
+    // Times print as ISO text, big integers as strings: only plain values narrow by key.
+    if (o.expr.k === 'key' && o.type !== 'timestamp' && where[o.name] !== undefined && !keyColumn.has(o.expr.index)) keyColumn.set(o.expr.index, o.name);
+  }
+  let fixed = 0;
+  while (keyColumn.has(fixed)) fixed++;
+  if (fixed === 0) return undefined;
+  let combos: unknown[][] = [[]];
+  for (let i = 0; i < fixed; i++) {
+    const values = candidates(where[keyColumn.get(i)!]!);
+    combos = combos.flatMap((c) => values.map((v) => [...c, v]));
+  }
+  const exact = fixed === plan.keys.length && plan.window === undefined;
+  return combos
+    .map((c) => {
+      const json = JSON.stringify(c);
+      return exact ? { lo: json, exact: json } : { lo: json.slice(0, -1) + ',', prefix: json.slice(0, -1) + ',' };
+    })
+    .sort((a, b) => byteOrder(a.lo, b.lo));
+}
+
+// How a where compares a row value: as its text, objects and arrays as JSON.
+const printed = (x: unknown): string => (typeof x === 'string' ? x : typeof x === 'number' || typeof x === 'boolean' || typeof x === 'bigint' ? String(x) : JSON.stringify(x));
+
+function matches(row: Row, f: ResultFilter): boolean {
+  if (f.where) {
+    for (const [col, v] of Object.entries(f.where)) {
+      const x = row[col];
+      if (x === undefined || printed(x) !== v) return false;
+    }
+  }
+  if (f.from && !(typeof row.window_start === 'string' && row.window_start >= f.from)) return false;
+  if (f.to && !(typeof row.window_end === 'string' && row.window_end <= f.to)) return false;
+  return true;
+}
+
+export class ResultReader {
+  private readonly renderer: Engine;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly def: QueryDefinition,
+    private readonly compiled: CompiledQuery,
+  ) {
+    this.renderer = rendererFor(compiled, def);
+  }
+
+  /** One page of rows in row-key order: reads only the keys it scans and the rows for them. */
+  async page(f: ResultFilter): Promise<ResultPage> {
+    const ranges: KeyRange[] = keyRanges(this.compiled, f.where) ?? [{ lo: undefined }];
+    const found: { key: string; row: Row }[] = [];
+    const batch = Math.min(1_000, Math.max(f.limit + 1, 100));
+    for (const range of ranges) {
+      let after = f.cursor;
+      for (;;) {
+        const { keys: rowKeys, exhausted } = await this.nextKeys(range, after, batch);
+        if (rowKeys.length === 0) break;
+        const rows = await this.rowsFor(rowKeys);
+        for (const key of rowKeys) {
+          const row = rows.get(key);
+          if (row === undefined || !matches(row, f)) continue;
+          found.push({ key, row });
+          if (found.length > f.limit) return { rows: found.slice(0, f.limit).map((r) => r.row), next: found[f.limit - 1]!.key };
+        }
+        after = rowKeys[rowKeys.length - 1];
+        if (exhausted) break;
+      }
+    }
+    return { rows: found.map((r) => r.row) };
+  }
+
+  /**
+   * The next keys of `range` after `after`, over every partition's index: each partition gives its
+   * first `n`, so the merged keys up to the least last key of a full answer are the next ones.
+   */
+  private async nextKeys(range: KeyRange, after: string | undefined, n: number): Promise<{ keys: string[]; exhausted: boolean }> {
+    const fromAfter = after !== undefined && (range.lo === undefined || byteOrder(after, range.lo) >= 0);
+    const min: string | Buffer = fromAfter ? `(${after}` : range.lo !== undefined ? `[${range.lo}` : '-';
+    const max: string | Buffer = range.exact !== undefined ? `[${range.exact}` : range.prefix !== undefined ? Buffer.concat([bytes(`[${range.prefix}`), Buffer.from([0xff])]) : '+';
+    if (range.exact !== undefined && fromAfter) return { keys: [], exhausted: true };
+    const lists = await Promise.all(
+      Array.from({ length: this.def.partitions }, (_, p) => this.redis.zRangeByLex(keys.task(this.def.stream, p, this.def.id).index, min, max, { LIMIT: { offset: 0, count: n } })),
+    );
+    let bound: string | undefined;
+    for (const list of lists) {
+      const last = list[list.length - 1];
+      if (list.length === n && last !== undefined && (bound === undefined || byteOrder(last, bound) < 0)) bound = last;
+    }
+    const merged = [...new Set(lists.flat())].sort(byteOrder);
+    return { keys: bound === undefined ? merged : merged.filter((k) => byteOrder(k, bound) <= 0), exhausted: bound === undefined };
+  }
+
+  /** Rows for `rowKeys`: a stored final row wins; else partials merged over partitions, if they pass HAVING. */
+  private async rowsFor(rowKeys: string[]): Promise<Map<string, Row>> {
+    const reads = await Promise.all(
+      Array.from({ length: this.def.partitions }, (_, p) => {
+        const k = keys.task(this.def.stream, p, this.def.id);
+        return Promise.all([this.redis.hmGet(k.results, rowKeys), this.def.emit === 'final' ? [] : this.redis.hmGet(k.state, rowKeys), this.def.emit === 'final' ? [] : this.redis.hmGet(k.sealed, rowKeys)]);
+      }),
+    );
+    const rows = new Map<string, Row>();
+    rowKeys.forEach((key, i) => {
+      let partial: string | undefined;
+      for (const [results, state, sealed] of reads) {
+        const final = results[i];
+        if (final) {
+          rows.set(key, JSON.parse(final) as Row);
+          return;
+        }
+        for (const s of [state[i], sealed[i]]) if (s) partial = partial === undefined ? s : mergeStates(this.compiled.plan, partial, s);
+      }
+      if (partial === undefined) return;
+      const r = this.renderer.renderRow(partial);
+      if (r.passes) rows.set(key, r.row);
+    });
+    return rows;
+  }
+}
