@@ -144,7 +144,8 @@ export class ResultReader {
     const fromAfter = after !== undefined && (range.lo === undefined || byteOrder(after, range.lo) >= 0);
     const min: string | Buffer = fromAfter ? `(${after}` : range.lo !== undefined ? `[${range.lo}` : '-';
     const max: string | Buffer = range.exact !== undefined ? `[${range.exact}` : range.prefix !== undefined ? Buffer.concat([bytes(`[${range.prefix}`), Buffer.from([0xff])]) : '+';
-    if (range.exact !== undefined && fromAfter) return { keys: [], exhausted: true };
+    // A point lookup needs no index read: the hashes answer for the key itself.
+    if (range.exact !== undefined) return { keys: fromAfter ? [] : [range.exact], exhausted: true };
     const lists = await Promise.all(
       Array.from({ length: this.def.partitions }, (_, p) => this.redis.zRangeByLex(keys.task(this.def.stream, p, this.def.id).index, min, max, { LIMIT: { offset: 0, count: n } })),
     );
