@@ -91,32 +91,6 @@ export class GroupStore {
     return g ?? this.createIn(table, [k], start, end);
   }
 
-  /** The group of an unwindowed query, created on first use. */
-  flatGroup(keys: unknown[]): Group {
-    let g = this.flat.get(keys);
-    if (g === undefined) {
-      g = this.create(keys, NaN, NaN);
-      this.flat.set(keys, g);
-    }
-    return g;
-  }
-
-  /** The group of a fixed window, created on first use. */
-  windowGroup(keys: unknown[], start: number, end: number): Group {
-    let slot = this.windows.get(end);
-    if (slot === undefined) {
-      slot = { start, end, table: new KeyTable(this.depth) };
-      this.windows.set(end, slot);
-      if (end < this.nextCloseAt) this.nextCloseAt = end;
-    }
-    let g = slot.table.get(keys);
-    if (g === undefined) {
-      g = this.create(keys, start, end);
-      slot.table.set(keys, g);
-    }
-    return g;
-  }
-
   /**
    * The session an event at `t` belongs to. Sessions are [first event, last event + gap); an event
    * joins every session its own [t, t + gap) overlaps, merging them into the earliest one.

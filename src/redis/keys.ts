@@ -54,3 +54,6 @@ export const keys = {
   /** Pattern matching every key of one partition (for deletion). */
   partitionPattern: (stream: string, partition: number) => `${PREFIX}:${partitionTag(stream, partition)}:*`,
 } as const;
+
+/** Every key of one task (query × partition). */
+export type TaskKeys = ReturnType<typeof keys.task>;

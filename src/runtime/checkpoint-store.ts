@@ -1,10 +1,10 @@
-// Loads a task's checkpoint and writes each batch with the one atomic commit (commit-batch.lua).
+// Loads a task's checkpoint (and builds its result index when an older checkpoint has none); each
+// batch is written by the one atomic commit in src/redis/functions/commit-batch.ts.
 import type { Redis } from '../redis/client.js';
-import { callFunction } from '../redis/functions.js';
-import { keys } from '../redis/keys.js';
-import type { ApplyResult, StateDelta } from '../engine/types.js';
+import type { TaskKeys } from '../redis/keys.js';
 
-export type TaskKeys = ReturnType<typeof keys.task>;
+export type { TaskKeys } from '../redis/keys.js';
+export { commitBatch, FencedError, type CommitInput } from '../redis/functions/commit-batch.js';
 
 export interface Checkpoint {
   state: Record<string, string>;
@@ -14,35 +14,6 @@ export interface Checkpoint {
   late: number;
   dead: number;
   updatedAt: number | undefined;
-}
-
-/** The commit was refused: this process no longer holds the task's lease. Nothing was written. */
-export class FencedError extends Error {
-  constructor(task: string) {
-    super(`commit refused for ${task}: the lease is held by another owner or expired (FENCED)`);
-  }
-}
-
-export interface CommitInput {
-  owner: string;
-  epoch: number;
-  group: string;
-  offset: string | undefined;
-  processed: number;
-  delta: StateDelta;
-  ack: string[];
-  result: ApplyResult;
-  dead: { id: string; entry: string; error: string }[];
-  nowMs: number;
-  resultRetentionMs: number;
-  changesMaxLength: number;
-  watermark: number;
-  /** The batch's process span, stored with each change for the push span's link. */
-  traceparent?: string | undefined;
-  /** Arrival time (ms) of the batch's newest entry, stored with each change for push latency. */
-  arrivalMs?: number | undefined;
-  /** Partial groups of windows this partition sealed (row key → serialized group), for the merging partition. */
-  sealed?: Record<string, string> | undefined;
 }
 
 export async function loadCheckpoint(redis: Redis, k: TaskKeys): Promise<Checkpoint> {
@@ -69,33 +40,3 @@ export async function ensureResultIndex(redis: Redis, k: TaskKeys): Promise<void
   for (let i = 0; i < all.length; i += 1000) await redis.zAdd(k.index, all.slice(i, i + 1000).map((value) => ({ score: 0, value })));
 }
 
-/** One atomic commit; throws FencedError when the lease check fails. Returns the last change id. */
-export async function commitBatch(redis: Redis, k: TaskKeys, source: string, c: CommitInput): Promise<string> {
-  const { delta, result } = c;
-  const setPairs = Object.entries(delta.set);
-  const sealedPairs = Object.entries(c.sealed ?? {});
-  const args: string[] = [
-    c.owner, String(c.epoch), c.group, c.offset ?? '', delta.meta, String(c.processed),
-    String(c.nowMs), String(c.resultRetentionMs), String(c.changesMaxLength), c.traceparent ?? '', c.arrivalMs === undefined ? '' : String(c.arrivalMs),
-    String(setPairs.length), String(delta.del.length), String(c.ack.length), String(result.changes.length),
-    String(result.closed.length), String(result.late.length), String(c.dead.length), String(sealedPairs.length), String(delta.added.length),
-  ];
-  for (const [key, value] of setPairs) args.push(key, value);
-  for (const key of delta.del) args.push(key);
-  for (const id of c.ack) args.push(id);
-  for (const ch of result.changes) args.push(JSON.stringify(ch));
-  for (const cl of result.closed) args.push(cl.key, JSON.stringify(cl.row));
-  const wm = Number.isFinite(c.watermark) ? String(c.watermark) : '';
-  for (const ev of result.late) args.push(ev.id, JSON.stringify(ev.data), wm);
-  for (const d of c.dead) args.push(d.id, d.entry, d.error);
-  for (const [key, value] of sealedPairs) args.push(key, value);
-  for (const key of delta.added) args.push(key);
-  const fnKeys = [k.lease, k.checkpoint, k.state, source, k.changes, k.results, k.resultsExpiry, k.late, k.deadLetter, k.sealed, k.index];
-  try {
-    const reply = (await callFunction(redis, 'commit_batch', fnKeys, args)) as [string, number];
-    return reply[0];
-  } catch (err) {
-    if (err instanceof Error && /\bFENCED\b/.test(err.message)) throw new FencedError(k.lease);
-    throw err;
-  }
-}

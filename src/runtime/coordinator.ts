@@ -59,10 +59,6 @@ export class Coordinator {
     return [...this.owned.keys()];
   }
 
-  runner(queryId: string, partition: number): TaskRunner | undefined {
-    return this.owned.get(taskId(queryId, partition))?.runner;
-  }
-
   /** Graceful stop: finish current batches and hand every lease over at once. */
   async close(): Promise<void> {
     this.closed = true;
@@ -164,7 +160,6 @@ export class Coordinator {
     }
     const runner = new TaskRunner(this.redis, reader, def, partition, epoch, takeovers, compiled, { ...this.s, owner: this.owner }, {
       onQueryFailed: (queryId, error) => void this.failQuery(queryId, error),
-      onExit: () => {},
     }, this.log);
     this.owned.set(id, { runner, reader: reader });
     this.log.info({ task: id, epoch }, 'task acquired');

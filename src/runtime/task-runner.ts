@@ -35,8 +35,6 @@ export interface RunnerSettings {
 export interface RunnerHooks {
   /** The query itself cannot go on (a plugin threw, a limit was hit): fail it everywhere. */
   onQueryFailed: (queryId: string, error: Error) => void;
-  /** The runner stopped for good (fenced, stopped, or failed). */
-  onExit: (reason: string) => void;
 }
 
 interface Entry {
@@ -78,7 +76,6 @@ export class TaskRunner {
   /** The next batch of new entries, read while the previous batch's commit runs. */
   private prefetched: Promise<Entry[]> | undefined;
   private lastOrphanCheck = 0;
-  processedSinceStart = 0;
   /**
    * The previous owner died mid-batch: while the entries it left pending are applied, Redis holds
    * an `applying` mark, so a second death inside apply counts toward quarantine (lease-acquire.lua).
@@ -127,7 +124,6 @@ export class TaskRunner {
 
   private async run(): Promise<void> {
     let failures = 0;
-    let reason = 'stopped';
     while (!this.stopped) {
       try {
         await this.recover();
@@ -135,12 +131,10 @@ export class TaskRunner {
         while (!this.stopped) await this.step();
       } catch (err) {
         if (err instanceof FencedError) {
-          reason = 'fenced';
           this.log.warn({ task: this.name, epoch: this.epoch }, 'lease lost: commit refused (FENCED); stopping this task');
           break;
         }
         if (err instanceof FunctionError || err instanceof EngineLimitError) {
-          reason = 'query failed';
           this.hooks.onQueryFailed(this.def.id, err);
           break;
         }
@@ -153,7 +147,6 @@ export class TaskRunner {
     }
     this.stopped = true;
     this.engine = undefined;
-    this.hooks.onExit(reason);
   }
 
   /** Rebuilds the engine from the checkpoint: the in-memory state must equal what Redis holds. */
@@ -385,7 +378,6 @@ export class TaskRunner {
     if (result.late.length) t.eventsLate.add(result.late.length, attrs);
     if (dead.length) t.eventsDeadLettered.add(dead.length, attrs);
     this.committedMeta = delta.meta;
-    this.processedSinceStart += processed;
     this.recordRate(processed);
   }
 

@@ -13,7 +13,6 @@ export interface CompiledQuery {
   source: string;
   columns: { name: string; type: string }[];
   explain: string;
-  windowed: boolean;
 }
 
 export interface CompileOptions {
@@ -34,7 +33,6 @@ export function compileQuery(sql: string, opts: CompileOptions = {}): CompiledQu
     source: plan.source,
     columns: plan.outputs.map((o) => ({ name: o.name, type: o.type })),
     explain: explainPlan(plan),
-    windowed: plan.window !== undefined,
   };
 }
 

@@ -22,12 +22,12 @@ void t.test('columns are named by alias, else by the expression text', (t) => {
     { name: 'window_start', type: 'timestamp' },
   ]);
   t.equal(c.source, 'orders');
-  t.equal(c.windowed, true);
+  t.ok(c.plan.window !== undefined);
   t.end();
 });
 
 void t.test('an unwindowed query is reported as not windowed', (t) => {
-  t.equal(compileQuery('SELECT COUNT(*) FROM s').windowed, false);
+  t.equal(compileQuery('SELECT COUNT(*) FROM s').plan.window, undefined);
   t.end();
 });
 
