@@ -7,7 +7,12 @@ import { keys } from '../redis/keys.js';
 import { decodeMeta } from '../engine/checkpoint.js';
 import { mergeStates } from '../engine/query-engine.js';
 import type { QueryPlan } from '../sql/compile.js';
+import type { ApplyResult, Engine } from '../engine/types.js';
 import type { QueryDefinition } from './query-definition.js';
+import type { Log } from '../util/logger.js';
+
+// How often a partition of a multi-partition query reads the others' watermarks.
+const FOLLOW_EVERY_MS = 100;
 
 export interface PartitionTime {
   wm: number;
@@ -83,4 +88,63 @@ export async function removeSealed(redis: Redis, def: Pick<QueryDefinition, 'str
       if (unindexed.length) await redis.zRem(k.index, unindexed);
     }),
   );
+}
+
+/**
+ * One partition task's part in the query's event time: it seals the windows the query's watermark
+ * has passed (their partials go to the partition's sealed hash in the task's next commit), and on
+ * partition 0 turns the partials every partition has sealed into final rows, emitted by the next
+ * commit with the new `finalized` horizon in the same meta: exactly once, whoever dies when.
+ */
+export class QueryTimeFollower {
+  private last = 0;
+  /** Groups sealed since the last commit (row key → partial group). */
+  sealed: Record<string, string> = {};
+  /** Partition 0: final rows for the next commit, and the partials they consumed. */
+  final: { result: ApplyResult; done: string[][] } | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly def: Pick<QueryDefinition, 'stream' | 'id' | 'partitions'>,
+    private readonly plan: QueryPlan,
+    private readonly partition: number,
+    private readonly log: Log,
+  ) {}
+
+  /** The engine was rebuilt from the checkpoint: what was sealed or merged since is gone with it. */
+  reset(): void {
+    this.sealed = {};
+    this.final = undefined;
+    this.last = 0;
+  }
+
+  async follow(engine: Engine): Promise<void> {
+    const now = Date.now();
+    if (now - this.last < FOLLOW_EVERY_MS) return;
+    this.last = now;
+    const committed = await partitionTimes(this.redis, this.def);
+    const times = committed.slice();
+    // Our own time as it will be committed with this step.
+    times[this.partition] = { wm: engine.watermark, idle: engine.idle, sealed: engine.sealed };
+    Object.assign(this.sealed, engine.seal(queryWatermark(times)));
+    if (this.partition !== 0 || this.final) return;
+    // Only what every partition has committed as sealed: those partials can no longer change.
+    const upTo = sealedEverywhere(committed);
+    if (!(upTo > engine.finalized)) return;
+    const { groups, done } = await collectSealed(this.redis, this.def, this.plan, engine.finalized, upTo);
+    this.final = { result: engine.finalRows(groups), done };
+    engine.finalized = upTo;
+  }
+
+  /** The commit that carried `sealed` and `final` succeeded: clear them, then remove the merged partials. */
+  committed(): void {
+    const final = this.final;
+    this.sealed = {};
+    this.final = undefined;
+    if (!final) return;
+    removeSealed(this.redis, this.def, final.done, new Set(final.result.closed.map((c) => c.key))).catch((err: unknown) => {
+      // Left for the next pass: collectSealed skips and removes partials already emitted.
+      this.log.debug({ query: this.def.id, err: (err as Error).message }, 'could not remove merged partials');
+    });
+  }
 }

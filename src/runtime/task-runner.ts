@@ -5,7 +5,7 @@ import { keys } from '../redis/keys.js';
 import { createEngine } from '../engine/query-engine.js';
 import { EngineLimitError } from '../engine/errors.js';
 import { FunctionError } from '../sql/errors.js';
-import type { Engine, SourceEvent, ApplyResult } from '../engine/types.js';
+import type { Engine, SourceEvent, ApplyResult, StateDelta } from '../engine/types.js';
 import type { CompiledQuery } from '../sql/compile.js';
 import type { Log } from '../util/logger.js';
 import { engineOptions, type QueryDefinition } from './query-definition.js';
@@ -16,10 +16,8 @@ import { telemetry } from '../telemetry/metrics.js';
 import { recordEndToEnd } from '../telemetry/e2e.js';
 import { context, trace, type Span } from '@opentelemetry/api';
 import { sleep } from '../util/sleep.js';
-import { collectSealed, partitionTimes, queryWatermark, removeSealed, sealedEverywhere } from './query-time.js';
-
-// How often a partition of a multi-partition query reads the others' watermarks.
-const QUERY_TIME_EVERY_MS = 100;
+import { BatchReader, type Entry } from './batch-reader.js';
+import { QueryTimeFollower } from './query-time.js';
 
 export interface RunnerSettings {
   owner: string;
@@ -37,10 +35,6 @@ export interface RunnerHooks {
   onQueryFailed: (queryId: string, error: Error) => void;
 }
 
-interface Entry {
-  id: string;
-  message: Record<string, string>;
-}
 
 /** The largest arrival time in a batch (entries carry it as `a`, Redis's clock at ingest). */
 function newestArrival(entries: Entry[]): number | undefined {
@@ -53,6 +47,15 @@ function newestArrival(entries: Entry[]): number | undefined {
 }
 
 const EMPTY: ApplyResult = { changes: [], late: [], closed: [] };
+
+/** One commit: the entries it covers (none for an idle step or a dead-letter), what applying them gave. */
+interface CommitStep {
+  batch?: Entry[];
+  result: ApplyResult;
+  delta: StateDelta;
+  dead?: { id: string; entry: string; error: string }[];
+  parent?: Span;
+}
 
 /** Turns a stream entry into an engine event; throws on an entry not written by our ingest. */
 function toEvent(e: Entry): SourceEvent {
@@ -71,11 +74,7 @@ export class TaskRunner {
   private loop: Promise<void> | undefined;
   private engine: Engine | undefined;
   private committedMeta = '';
-  /** Re-read this consumer's pending list before new entries (after recovery or a takeover). */
-  private readPending = true;
-  /** The next batch of new entries, read while the previous batch's commit runs. */
-  private prefetched: Promise<Entry[]> | undefined;
-  private lastOrphanCheck = 0;
+  private readonly batches: BatchReader;
   /**
    * The previous owner died mid-batch: while the entries it left pending are applied, Redis holds
    * an `applying` mark, so a second death inside apply counts toward quarantine (lease-acquire.lua).
@@ -83,14 +82,11 @@ export class TaskRunner {
   private guarded: boolean;
   /** One partition of several with fixed windows: windows close on the query's watermark (query-time.ts). */
   private readonly partial: boolean;
-  private lastQueryTime = 0;
-  /** Groups sealed since the last commit, and (partition 0) final rows to emit, with the partials they consumed. */
-  private sealedOut: Record<string, string> = {};
-  private finalOut: { result: ApplyResult; done: string[][] } | undefined;
+  private readonly time: QueryTimeFollower | undefined;
 
   constructor(
     private readonly redis: Redis,
-    private readonly reader: Redis,
+    reader: Redis,
     readonly def: QueryDefinition,
     readonly partition: number,
     readonly epoch: number,
@@ -104,8 +100,10 @@ export class TaskRunner {
     this.k = keys.task(def.stream, partition, def.id);
     this.source = keys.events(def.stream, partition);
     this.guarded = takeovers > 0;
+    this.batches = new BatchReader(redis, reader, this.source, { group: def.id, owner: s.owner, batchSize: s.batchSize, blockMs: s.blockMs }, () => (this.guarded = false));
     const w = compiled.plan.window;
     this.partial = def.partitions > 1 && w !== undefined && w.kind !== 'session';
+    this.time = this.partial ? new QueryTimeFollower(redis, def, compiled.plan, partition, log) : undefined;
   }
 
   start(): void {
@@ -154,87 +152,25 @@ export class TaskRunner {
     const ckpt = await loadCheckpoint(this.redis, this.k);
     await ensureResultIndex(this.redis, this.k);
     const engine = createEngine(this.compiled.plan, { ...engineOptions(this.def), partial: this.partial });
-    this.sealedOut = {};
-    this.finalOut = undefined;
-    this.lastQueryTime = 0;
+    this.time?.reset();
     // A task that never committed has no meta yet: it starts from a fresh engine.
     if (ckpt.meta !== '') engine.load(ckpt.state, ckpt.meta);
     this.engine = engine;
     this.committedMeta = ckpt.meta;
-    this.readPending = true;
-    // A batch read before a failure stays in our pending list, which is read next, in id order.
-    this.prefetched = undefined;
-    await this.claimOrphans(true);
-  }
-
-  /**
-   * Entries pending for another consumer were delivered to an owner that lost its lease; they
-   * were never committed (the commit acks atomically), so they are ours to process.
-   */
-  private async claimOrphans(force: boolean): Promise<void> {
-    const now = Date.now();
-    if (!force && now - this.lastOrphanCheck < 1_000) return;
-    this.lastOrphanCheck = now;
-    const summary = await this.redis.xPending(this.source, this.def.id);
-    const others = (summary.consumers ?? []).filter((c) => String(c.name) !== this.s.owner);
-    if (others.length === 0) return;
-    let cursor = '0-0';
-    do {
-      const r = await this.redis.xAutoClaimJustId(this.source, this.def.id, this.s.owner, 0, cursor, { COUNT: 1000 });
-      cursor = String(r.nextId);
-    } while (cursor !== '0-0');
-    this.readPending = true;
-  }
-
-  private async read(): Promise<Entry[]> {
-    if (this.readPending) {
-      const r = await this.reader.xReadGroup(this.def.id, this.s.owner, { key: this.source, id: '0' }, { COUNT: this.s.batchSize });
-      const msgs = (r?.[0]?.messages ?? []) as Entry[];
-      if (msgs.length > 0) return msgs;
-      this.readPending = false;
-      this.guarded = false;
-    }
-    return this.readNew();
-  }
-
-  private async readNew(): Promise<Entry[]> {
-    const r = await this.reader.xReadGroup(this.def.id, this.s.owner, { key: this.source, id: '>' }, { COUNT: this.s.batchSize, BLOCK: this.s.blockMs });
-    return (r?.[0]?.messages ?? []) as Entry[];
-  }
-
-  /**
-   * Starts reading the next new entries while this batch commits (on the runner's own connection).
-   * Only when reading new entries: the pending list still holds this batch until its commit acks it.
-   */
-  private prefetch(): void {
-    if (this.readPending) return;
-    const next = this.readNew();
-    next.catch(() => undefined); // awaited by the next step, or dropped with a failed commit
-    this.prefetched = next;
-  }
-
-  private async nextBatch(): Promise<Entry[]> {
-    const prefetched = this.prefetched;
-    this.prefetched = undefined;
-    if (prefetched) {
-      const entries = await prefetched;
-      if (!this.readPending) return entries;
-      // Orphans were claimed meanwhile: the pending list holds them and these, read in id order.
-    }
-    return this.read();
+    await this.batches.restart();
   }
 
   private async step(): Promise<void> {
-    await this.claimOrphans(false);
-    const entries = await this.nextBatch();
+    await this.batches.claimOrphans(false);
+    const entries = await this.batches.next();
     if (this.stopped) return;
     const engine = this.engine!;
-    await this.followQueryTime(engine);
+    await this.time?.follow(engine);
     if (entries.length === 0) {
       const result = this.def.idleTimeoutMs === undefined ? EMPTY : engine.advanceIdle(Date.now());
       const delta = engine.takeDelta();
-      if (result.changes.length || result.closed.length || delta.meta !== this.committedMeta || Object.keys(delta.set).length || delta.del.length || this.finalOut) {
-        await this.commit(undefined, 0, [], result, [], delta);
+      if (result.changes.length || result.closed.length || delta.meta !== this.committedMeta || Object.keys(delta.set).length || delta.del.length || this.time?.final) {
+        await this.commit({ result, delta });
       }
       return;
     }
@@ -253,8 +189,8 @@ export class TaskRunner {
         await this.processCarefully(entries, span);
         return;
       }
-      this.prefetch();
-      await this.commit(entries[entries.length - 1]!.id, entries.length, entries.map((e) => e.id), result, [], engine.takeDelta(), span, newestArrival(entries));
+      this.batches.prefetch();
+      await this.commit({ batch: entries, result, delta: engine.takeDelta(), parent: span });
       this.observeLatency(entries);
     } catch (err) {
       failSpan(span, err);
@@ -262,31 +198,6 @@ export class TaskRunner {
     } finally {
       span.end();
     }
-  }
-
-  /**
-   * Partitions of a multi-partition query: seal the windows the query's watermark has passed (their
-   * partials go to this partition's sealed hash in the next commit), and on partition 0 turn the
-   * partials every partition has sealed into final rows, emitted by the next commit with the new
-   * `finalized` horizon in the same meta: exactly once, whoever dies when.
-   */
-  private async followQueryTime(engine: Engine): Promise<void> {
-    if (!this.partial) return;
-    const now = Date.now();
-    if (now - this.lastQueryTime < QUERY_TIME_EVERY_MS) return;
-    this.lastQueryTime = now;
-    const committed = await partitionTimes(this.redis, this.def);
-    const times = committed.slice();
-    // Our own time as it will be committed with this step.
-    times[this.partition] = { wm: engine.watermark, idle: engine.idle, sealed: engine.sealed };
-    Object.assign(this.sealedOut, engine.seal(queryWatermark(times)));
-    if (this.partition !== 0 || this.finalOut) return;
-    // Only what every partition has committed as sealed: those partials can no longer change.
-    const upTo = sealedEverywhere(committed);
-    if (!(upTo > engine.finalized)) return;
-    const { groups, done } = await collectSealed(this.redis, this.def, this.compiled.plan, engine.finalized, upTo);
-    this.finalOut = { result: engine.finalRows(groups), done };
-    engine.finalized = upTo;
   }
 
   /** Ingest (arrival in Redis) to commit, per entry: the commit stage of end-to-end latency. */
@@ -309,7 +220,7 @@ export class TaskRunner {
       const engine = this.engine!;
       try {
         const result = engine.apply([toEvent(e)]);
-        await this.commit(e.id, 1, [e.id], result, [], engine.takeDelta(), span);
+        await this.commit({ batch: [e], result, delta: engine.takeDelta(), parent: span });
       } catch (err) {
         if (err instanceof FunctionError || err instanceof EngineLimitError || err instanceof FencedError) throw err;
         const [info] = await this.redis.xPendingRange(this.source, this.def.id, e.id, e.id, 1);
@@ -317,18 +228,27 @@ export class TaskRunner {
         if (deliveries < this.s.maxDeliveries) throw err;
         this.log.warn({ task: this.name, entry: e.id, deliveries, err: (err as Error).message }, 'poison entry moved to the dead-letter stream');
         await this.recover();
-        await this.commit(undefined, 0, [], EMPTY, [{ id: e.id, entry: JSON.stringify(e.message), error: (err as Error).message }], this.engine!.takeDelta(), span);
+        await this.commit({ result: EMPTY, dead: [{ id: e.id, entry: JSON.stringify(e.message), error: (err as Error).message }], delta: this.engine!.takeDelta(), parent: span });
       }
     }
   }
 
-  private async commit(offset: string | undefined, processed: number, ack: string[], result: ApplyResult, dead: { id: string; entry: string; error: string }[], delta: ReturnType<Engine['takeDelta']>, parent?: Span, arrivalMs?: number): Promise<void> {
+  /** Commits `batch` (processed, acked, the offset moved past it) with its result and delta, atomically. */
+  private async commit(c: CommitStep): Promise<void> {
+    const { delta, parent } = c;
+    let { result } = c;
+    const dead = c.dead ?? [];
+    const batch = c.batch ?? [];
+    const ack = batch.map((e) => e.id);
+    const processed = batch.length;
+    const offset = batch[batch.length - 1]?.id;
+    const arrivalMs = newestArrival(batch);
     if (this.s.testCommitDelayMs > 0) await sleep(Math.random() * this.s.testCommitDelayMs);
     const span = parent ? startChildSpan(SPANS.commit(this.def.id), parent) : undefined;
     span?.setAttributes({ 'streamgate.changes': result.changes.length, 'streamgate.acked': ack.length, 'streamgate.late': result.late.length });
     const started = performance.now();
-    const sealed = this.sealedOut;
-    const final = this.finalOut;
+    const sealed = this.time?.sealed;
+    const final = this.time?.final;
     if (final) result = { changes: [...final.result.changes, ...result.changes], late: result.late, closed: [...final.result.closed, ...result.closed] };
     try {
       const input = {
@@ -360,14 +280,7 @@ export class TaskRunner {
     } finally {
       span?.end();
     }
-    this.sealedOut = {};
-    this.finalOut = undefined;
-    if (final) {
-      removeSealed(this.redis, this.def, final.done, new Set(final.result.closed.map((c) => c.key))).catch((err: unknown) => {
-        // Left for the next pass: collectSealed skips and removes partials already emitted.
-        this.log.debug({ task: this.name, err: (err as Error).message }, 'could not remove merged partials');
-      });
-    }
+    this.time?.committed();
     const t = telemetry();
     const attrs = { query: this.def.id };
     t.commitDuration.record(performance.now() - started, attrs);
