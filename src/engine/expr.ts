@@ -1,7 +1,7 @@
 // PlanExpr → closures. No code is generated from user text: each node becomes a small pre-built function.
 import type { FieldStep, PlanExpr } from '../sql/plan.js';
 import { FunctionError } from '../sql/errors.js';
-import { toEpochMs } from '../sql/values.js';
+import { compareText, toEpochMs } from '../sql/values.js';
 import { castValue } from './cast.js';
 import { likeMatch } from './like.js';
 import { checkTextLength, ValueLimitError } from '../sql/functions/limits.js';
@@ -62,7 +62,9 @@ function fieldFn(path: FieldStep[]): Fn<EventData> {
   };
 }
 
-const truth = (v: unknown): boolean | null => (v === null || v === undefined ? null : v === true);
+// SQL three-valued logic over untyped fields: a value that is not a boolean is unknown (NULL), as
+// for every other operator on a value of the wrong kind.
+const truth = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null);
 
 function compare(a: unknown, b: unknown, time: boolean): number | null {
   if (a === null || b === null || a === undefined || b === undefined) return null;
@@ -73,7 +75,8 @@ function compare(a: unknown, b: unknown, time: boolean): number | null {
   }
   const ta = typeof a;
   if (ta !== typeof b) return null;
-  if (ta === 'number' || ta === 'string' || ta === 'boolean') return a < b ? -1 : a > b ? 1 : 0;
+  if (ta === 'string') return compareText(a as string, b as string);
+  if (ta === 'number' || ta === 'boolean') return a < b ? -1 : a > b ? 1 : 0;
   const ja = JSON.stringify(a);
   const jb = JSON.stringify(b);
   return ja < jb ? -1 : ja > jb ? 1 : 0;

@@ -161,6 +161,13 @@ export class ExprBinder {
     });
     const otherwise = e.otherwise ? b(e.otherwise) : undefined;
     const types = [...whens.map((w) => w.then.type), ...(otherwise ? [otherwise.type] : [])].filter((t) => t !== 'null');
+    // As PostgreSQL and Flink: branches of known, different kinds have no common type.
+    const family = (t: SqlType) => (isNumeric(t) ? 'number' : t === 'varchar' || t === 'boolean' ? t : undefined);
+    const kinds = [...new Set(types.map(family).filter((f) => f !== undefined))];
+    if (kinds.length > 1) {
+      const shown = [...new Set(types.filter((t) => family(t) !== undefined))].join(' and ');
+      throw new SqlError(SqlErrorCode.type, `CASE branches of types ${shown} have no common type; CAST them to one`, e.pos, 'CASE');
+    }
     const first = types[0] ?? 'null';
     const type: SqlType = types.every((t) => t === first) ? first : types.every(isNumeric) ? 'double' : 'any';
     return { k: 'case', whens, otherwise, type };

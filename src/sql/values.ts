@@ -1,12 +1,32 @@
 // Run-time value helpers shared by functions and the engine: ordering, keys, time coercion.
 
 /** Orders two non-null values of the same kind; values of different kinds order by kind (number < string < boolean < other). */
+/**
+ * Orders two texts by code point, as DuckDB and PostgreSQL (UTF-8 bytes) do. JavaScript's `<`
+ * compares UTF-16 units, which puts every character above U+FFFF before U+E000…U+FFFF.
+ */
+export function compareText(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    // Only when both units are at or above the surrogates does UTF-16 order differ from code points.
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
 export function compareValues(a: unknown, b: unknown): number {
   const ta = typeof a;
   const tb = typeof b;
   if (ta === tb) {
     if (ta === 'number' || ta === 'bigint') return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
-    if (ta === 'string') return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
+    if (ta === 'string') return compareText(a as string, b as string);
     if (ta === 'boolean') return Number(a) - Number(b);
     const ja = JSON.stringify(a);
     const jb = JSON.stringify(b);

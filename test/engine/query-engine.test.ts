@@ -256,3 +256,25 @@ void t.test('partial engines close windows only when sealed; merged partials giv
   t.equal(late.late.length, 1, 'an event for a sealed window is late');
   t.end();
 });
+
+void t.test('MIN and MAX of texts order by code point, as DuckDB', (t) => {
+  const e = engineFor('SELECT MIN(s) AS lo, MAX(s) AS hi FROM s');
+  const res = e.apply([{ id: '1-0', ts: 1, data: { s: '😀' } }, { id: '1-1', ts: 1, data: { s: '\uFFFD' } }, { id: '1-2', ts: 1, data: { s: 'z' } }]);
+  t.same(res.changes[0]!.row, { lo: 'z', hi: '😀' });
+  t.end();
+});
+
+void t.test('NOT, AND and OR on a value that is not a boolean are NULL (the row is not kept)', (t) => {
+  const rows = (where: string) => {
+    const e = engineFor(`SELECT COUNT(*) AS n FROM s WHERE ${where}`);
+    const res = e.apply([{ id: '1-0', ts: 1, data: { s: 'abc', b: true, f: false } }]);
+    return res.changes[0]?.row.n ?? 0;
+  };
+  t.equal(rows('NOT s'), 0, 'NOT text is NULL');
+  t.equal(rows('NOT (NOT s)'), 0);
+  t.equal(rows('s OR b'), 1, 'NULL OR TRUE is TRUE');
+  t.equal(rows('(s OR f) IS NULL'), 1, 'NULL OR FALSE is NULL');
+  t.equal(rows('(s AND b) IS NULL'), 1, 'NULL AND TRUE is NULL');
+  t.equal(rows('NOT (s AND f)'), 1, 'NULL AND FALSE is FALSE');
+  t.end();
+});

@@ -28,6 +28,15 @@ const onNumber = (f: (x: number) => number | null) => (a: unknown[]): unknown =>
   return x === null ? null : f(x);
 };
 
+// A loop, not / +$/: that regular expression backtracks quadratically over long runs of spaces.
+function trimSpaces(s: string, left: boolean, right: boolean): string {
+  let from = 0;
+  let to = s.length;
+  if (left) while (from < to && s.charCodeAt(from) === 32) from++;
+  if (right) while (to > from && s.charCodeAt(to - 1) === 32) to--;
+  return s.slice(from, to);
+}
+
 const padArgs = (name: string) => (args: SqlType[]): TypeCheck =>
   surelyNotNumeric(args[1] ?? 'any') ? { error: `${name} needs a length` } : stringArgs(name, 'varchar')([args[0] ?? 'any', ...args.slice(2)]);
 
@@ -103,9 +112,10 @@ export const builtinScalars: ScalarFunction[] = [
     checkTextLength(parts.reduce((n, p) => n + p.length, 0), 'CONCAT');
     return parts.join('');
   }, true),
-  fn('TRIM', 1, 1, stringArgs('TRIM', 'varchar'), (a) => text(a[0]).trim()),
-  fn('LTRIM', 1, 1, stringArgs('LTRIM', 'varchar'), (a) => text(a[0]).trimStart()),
-  fn('RTRIM', 1, 1, stringArgs('RTRIM', 'varchar'), (a) => text(a[0]).trimEnd()),
+  // Spaces only, as DuckDB and PostgreSQL: tabs and newlines are data.
+  fn('TRIM', 1, 1, stringArgs('TRIM', 'varchar'), (a) => trimSpaces(text(a[0]), true, true)),
+  fn('LTRIM', 1, 1, stringArgs('LTRIM', 'varchar'), (a) => trimSpaces(text(a[0]), true, false)),
+  fn('RTRIM', 1, 1, stringArgs('RTRIM', 'varchar'), (a) => trimSpaces(text(a[0]), false, true)),
   fn('REPLACE', 3, 3, stringArgs('REPLACE', 'varchar'), (a) => {
     const from = text(a[1]);
     const subject = text(a[0]);

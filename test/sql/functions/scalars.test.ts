@@ -15,6 +15,8 @@ void t.test('string functions count characters, not UTF-16 units', (t) => {
   t.equal(call('SUBSTRING', 'hello', 0, 2), 'h');
   t.equal(call('UPPER', 'abc'), 'ABC');
   t.equal(call('TRIM', '  a  '), 'a');
+  t.equal(call('TRIM', '\t a \n'), '\t a \n', 'spaces only, as DuckDB: tabs and newlines stay');
+  t.equal(call('RTRIM', 'a' + ' '.repeat(100_000) + 'b'), 'a' + ' '.repeat(100_000) + 'b');
   t.equal(call('LTRIM', '  a  '), 'a  ');
   t.equal(call('RTRIM', '  a  '), '  a');
   t.equal(call('REPLACE', 'a-b-c', '-', '+'), 'a+b+c');
