@@ -4,6 +4,7 @@ import { binaryOps } from './ast.js';
 import { SqlError, SqlErrorCode } from './errors.js';
 import { findWord, posAt } from './position.js';
 import { parseInterval } from './interval.js';
+import { BACKSLASH_STAND_IN } from './scan.js';
 
 type Loose = Record<string, unknown>;
 
@@ -98,7 +99,7 @@ class Converter {
       case 'number': return this.number(node.value, pos);
       case 'bigint': return this.number(node.value, pos);
       case 'single_quote_string': case 'string': case 'natural_string':
-        return { kind: 'literal', value: String(node.value).replace(/''/g, "'"), litType: 'varchar', pos };
+        return { kind: 'literal', value: String(node.value).replace(/''/g, "'").replaceAll(BACKSLASH_STAND_IN, '\\'), litType: 'varchar', pos };
       case 'bool': return { kind: 'literal', value: node.value === true, litType: 'boolean', pos };
       case 'null': return { kind: 'literal', value: null, litType: 'null', pos };
       case 'timestamp': case 'datetime': {

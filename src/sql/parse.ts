@@ -4,6 +4,7 @@ import type { SelectStmt, TableWindow } from './ast.js';
 import { convertStatement, convertTableWindow } from './convert.js';
 import { SqlError, SqlErrorCode } from './errors.js';
 import { posAt } from './position.js';
+import { BACKSLASH_STAND_IN, mapCode, scanSql, standInBackslashes } from './scan.js';
 
 const { Parser } = sqlParser;
 const parser = new Parser();
@@ -22,8 +23,11 @@ export function parseSql(sql: string, limits: ParseLimits = defaultParseLimits):
   if (sql.length > limits.maxLength) {
     throw new SqlError(SqlErrorCode.tooLong, `SQL text is ${sql.length} characters, over the limit of ${limits.maxLength}`, posAt(sql, limits.maxLength), 'length');
   }
+  if (sql.includes(BACKSLASH_STAND_IN)) {
+    throw new SqlError(SqlErrorCode.syntax, 'the noncharacter U+FDD0 is not accepted in SQL text', posAt(sql, sql.indexOf(BACKSLASH_STAND_IN)), 'syntax');
+  }
   checkNesting(sql, limits.maxDepth);
-  const { text, window } = extractTableWindow(sql);
+  const { text, window } = extractTableWindow(standInBackslashes(sql));
   const loose = astify(markDistinct(text), sql);
   const stmt = convertStatement(loose, sql, limits.maxDepth * 4);
   if (window !== undefined) stmt.tableWindow = window;
@@ -44,23 +48,18 @@ function astify(text: string, original: string): unknown {
   }
 }
 
-// Parenthesis depth is what drives the parser's recursion; strings and comments do not count.
+// Parenthesis depth is what drives the parser's recursion; strings, identifiers and comments do not count.
 function checkNesting(sql: string, maxDepth: number): void {
   let depth = 0;
-  let quote: string | undefined;
-  for (let i = 0; i < sql.length; i++) {
-    const c = sql[i];
-    if (quote !== undefined) {
-      if (c === quote) quote = undefined;
-      continue;
+  for (const seg of scanSql(sql)) {
+    if (seg.kind !== 'code') continue;
+    for (let i = seg.start; i < seg.end; i++) {
+      const c = sql[i];
+      if (c === '(') {
+        depth++;
+        if (depth > maxDepth) throw new SqlError(SqlErrorCode.tooDeep, `SQL is nested more than ${maxDepth} levels deep`, posAt(sql, i), 'nesting');
+      } else if (c === ')') depth--;
     }
-    if (c === "'" || c === '"') quote = c;
-    else if (c === '(') {
-      depth++;
-      if (depth > maxDepth) {
-        throw new SqlError(SqlErrorCode.tooDeep, `SQL is nested more than ${maxDepth} levels deep`, posAt(sql, i), 'nesting');
-      }
-    } else if (c === ')') depth--;
   }
 }
 
@@ -69,11 +68,13 @@ function checkNesting(sql: string, maxDepth: number): void {
 // turns the suffix back into a DISTINCT flag. Such a call cannot take FILTER: the parser refuses it.
 const nativeDistinct = new Set(['COUNT', 'ARRAY_AGG', 'STRING_AGG']);
 function markDistinct(sql: string): string {
-  return sql.replace(/\b([A-Za-z_][\w$]*)(\s*\(\s*DISTINCT\b)/gi, (whole: string, name: string) => {
-    if (nativeDistinct.has(name.toUpperCase())) return whole;
-    const marked = `${name}${distinctSuffix}(`;
-    return marked + ' '.repeat(Math.max(0, whole.length - marked.length));
-  });
+  return mapCode(sql, (code) =>
+    code.replace(/\b([A-Za-z_][\w$]*)(\s*\(\s*DISTINCT\b)/gi, (whole: string, name: string) => {
+      if (nativeDistinct.has(name.toUpperCase())) return whole;
+      const marked = `${name}${distinctSuffix}(`;
+      return marked + ' '.repeat(Math.max(0, whole.length - marked.length));
+    }),
+  );
 }
 
 /** Suffix that marks a function name written with DISTINCT. */
@@ -110,18 +111,15 @@ function extractTableWindow(sql: string): { text: string; window: TableWindow | 
 
 function matchingParen(sql: string, open: number): number {
   let depth = 0;
-  let quote: string | undefined;
-  for (let i = open; i < sql.length; i++) {
-    const c = sql[i];
-    if (quote !== undefined) {
-      if (c === quote) quote = undefined;
-      continue;
-    }
-    if (c === "'" || c === '"') quote = c;
-    else if (c === '(') depth++;
-    else if (c === ')') {
-      depth--;
-      if (depth === 0) return i;
+  for (const seg of scanSql(sql)) {
+    if (seg.kind !== 'code' || seg.end <= open) continue;
+    for (let i = Math.max(seg.start, open); i < seg.end; i++) {
+      const c = sql[i];
+      if (c === '(') depth++;
+      else if (c === ')') {
+        depth--;
+        if (depth === 0) return i;
+      }
     }
   }
   return -1;

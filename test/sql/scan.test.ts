@@ -1,0 +1,39 @@
+// The pre-parse scanner and what rests on it: standard string literals (a backslash is a character),
+// and rewrites and nesting counts that never look inside literals, identifiers or comments.
+import t from 'tap';
+import { scanSql } from '../../src/sql/scan.js';
+import { compileQuery } from '../../src/sql/compile.js';
+import { SqlError } from '../../src/sql/errors.js';
+
+const whereValue = (sql: string): unknown => {
+  const w = compileQuery(sql).plan.where;
+  return w?.k === 'cmp' && w.right.k === 'const' ? w.right.value : w?.k === 'like' && w.pattern.k === 'const' ? w.pattern.value : undefined;
+};
+
+void t.test('scanSql splits code, literals with doubled quotes, identifiers and both comment forms', (t) => {
+  const sql = `SELECT 'it''s', "a""b" -- c'\n/* d" */ x`;
+  t.same(scanSql(sql).map((s) => [s.kind, sql.slice(s.start, s.end)]), [
+    ['code', 'SELECT '], ['string', "'it''s'"], ['code', ', '], ['ident', '"a""b"'], ['code', ' '],
+    ['comment', "-- c'"], ['code', '\n'], ['comment', '/* d" */'], ['code', ' x'],
+  ]);
+  t.end();
+});
+
+void t.test('string literals have no backslash escapes: only a doubled quote is one', (t) => {
+  t.equal(whereValue("SELECT COUNT(*) AS n FROM s WHERE x = 'a\\nb'"), 'a\\nb', "'a\\nb' is four characters");
+  t.equal(whereValue("SELECT COUNT(*) AS n FROM s WHERE x = 'C:\\temp'"), 'C:\\temp', "'C:\\temp' is seven");
+  t.equal(whereValue("SELECT COUNT(*) AS n FROM s WHERE x = 'ab\\'"), 'ab\\', "'ab\\' ends at its quote (was read as a column)");
+  t.equal(whereValue("SELECT COUNT(*) AS n FROM s WHERE x = 'it''s'"), "it's");
+  t.equal(whereValue("SELECT COUNT(*) AS n FROM s WHERE x LIKE '50\\%'"), '50\\%', 'a LIKE pattern keeps its escape for LIKE');
+  t.end();
+});
+
+void t.test('rewrites and the nesting limit skip literals and comments', (t) => {
+  const out = compileQuery("SELECT k, SUM(x) AS n, 'sum(distinct x)' AS t FROM s GROUP BY k").plan.outputs[2]!.expr;
+  t.same(out, { k: 'const', value: 'sum(distinct x)', type: 'varchar' }, 'F(DISTINCT …) inside a literal is left alone');
+  t.doesNotThrow(() => compileQuery(`SELECT k, COUNT(*) AS n FROM s -- ${'('.repeat(100)}\nGROUP BY k`), 'parentheses in a comment do not count');
+  t.doesNotThrow(() => compileQuery(`SELECT k, COUNT(*) AS n FROM s WHERE x <> '${'('.repeat(100)}' GROUP BY k`), 'nor in a literal');
+  t.throws(() => compileQuery(`SELECT k, COUNT(*) AS n FROM s WHERE x = ${'('.repeat(40)}1${')'.repeat(40)} GROUP BY k`), SqlError, 'code nesting still counts');
+  t.throws(() => compileQuery("SELECT COUNT(*) AS n FROM s WHERE x = '\uFDD0'"), SqlError, 'the stand-in noncharacter is refused');
+  t.end();
+});
