@@ -37,6 +37,11 @@ export class GroupStore {
   private readonly depth: number;
   /** A lower bound of the earliest open window end; exact after each close. */
   nextCloseAt = Infinity;
+
+  /** Whether a watermark of `wm` closes some window: at or past a fixed window's end, past a session's. */
+  closesBy(wm: number): boolean {
+    return this.plan.window?.kind === 'session' ? wm > this.nextCloseAt : wm >= this.nextCloseAt;
+  }
   count = 0;
 
   constructor(private readonly plan: QueryPlan, private readonly aggs: BoundAggregate[], private readonly maxGroups: number) {
@@ -93,7 +98,7 @@ export class GroupStore {
 
   /**
    * The session an event at `t` belongs to. Sessions are [first event, last event + gap); an event
-   * joins every session its own [t, t + gap) overlaps, merging them into the earliest one.
+   * joins every session its own [t, t + gap] touches, merging them into the earliest one.
    */
   sessionGroup(keys: unknown[], t: number, gap: number, hooks: SessionHooks): Group {
     let tree = this.sessions.get(keys);
@@ -102,10 +107,11 @@ export class GroupStore {
       this.sessions.set(keys, tree);
     }
     const hi = t + gap;
-    // Sessions are disjoint and at least `gap` long, so at most two overlap [t, t + gap): walk down
-    // from the last one starting before hi while they still end after t.
+    // Inclusive, as Flink and ksqlDB: events exactly `gap` apart share a session. Sessions are more
+    // than `gap` apart and at least `gap` long, so at most two touch [t, t + gap]: walk down from the
+    // last one starting at or before hi while they still end at or after t.
     const hits: Group[] = [];
-    for (let pair = tree.nextLowerPair(hi); pair !== undefined && pair[1].end > t; pair = tree.nextLowerPair(pair[0])) hits.unshift(pair[1]);
+    for (let pair = tree.getPairOrNextLower(hi); pair !== undefined && pair[1].end >= t; pair = tree.nextLowerPair(pair[0])) hits.unshift(pair[1]);
     const target = hits[0];
     if (target === undefined) {
       const g = this.create(keys, t, hi);
@@ -153,7 +159,8 @@ export class GroupStore {
   takeClosed(wm: number): Group[] {
     const out: Group[] = [];
     if (this.plan.window?.kind === 'session') {
-      while (this.sessionEnds.peek() <= wm) {
+      // A session ending at `end` can still take an event at exactly `end`: it closes once wm > end.
+      while (this.sessionEnds.peek() < wm) {
         const entry = this.sessionEnds.pop();
         const g = entry?.value;
         if (g === undefined || g.removed || g.end !== entry?.at) continue;

@@ -274,7 +274,7 @@ class QueryEngine implements Engine {
   private advance(candidate: number): boolean {
     if (candidate <= this.wm) return false;
     this.wm = candidate;
-    if (this.partial || candidate < this.store.nextCloseAt) return false;
+    if (this.partial || !this.store.closesBy(candidate)) return false;
     const closed = this.store.takeClosed(candidate);
     for (const g of closed) this.finalize(g);
     return true;

@@ -278,3 +278,13 @@ void t.test('NOT, AND and OR on a value that is not a boolean are NULL (the row 
   t.equal(rows('NOT (s AND f)'), 1, 'NULL AND FALSE is FALSE');
   t.end();
 });
+
+void t.test('SESSION: events exactly `gap` apart share a session (Flink, ksqlDB), even with no lateness', (t) => {
+  const e = engineFor("SELECT k, COUNT(*) AS n, window_start, window_end FROM s GROUP BY k, SESSION(ts, INTERVAL '10' SECOND)");
+  e.apply([{ id: '1-0', ts: 0, data: { k: 'a' } }]);
+  e.apply([{ id: '1-1', ts: 10_000, data: { k: 'a' } }]);
+  const closed = e.apply([{ id: '1-2', ts: 20_001, data: { k: 'a' } }]).closed;
+  t.same(closed.map((c) => c.row), [{ k: 'a', n: 2, window_start: new Date(0).toISOString(), window_end: new Date(20_000).toISOString() }], 'one session [0, 20 s), closed once the watermark is past 20 s');
+  t.same(e.rows().map((r) => r.row.n), [1], '20.001 s is more than a gap after 10 s: a new session');
+  t.end();
+});

@@ -1,4 +1,5 @@
-// Session windows against an independent reference: sort each key's events and split at gaps ≥ the session gap.
+// Session windows against an independent reference: sort each key's events and split at gaps > the session gap
+// (inclusive, as Flink and ksqlDB: events exactly `gap` apart share a session).
 import fc from 'fast-check';
 import t from 'tap';
 import { compileQuery } from '../../src/sql/compile.js';
@@ -44,7 +45,7 @@ function reference(events: Ev[]): Map<string, Row> {
     };
     for (const e of list) {
       const last = session[session.length - 1];
-      if (last && e.ts - last.ts >= GAP) flush();
+      if (last && e.ts - last.ts > GAP) flush();
       session.push(e);
     }
     flush();

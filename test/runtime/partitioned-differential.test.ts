@@ -60,7 +60,7 @@ function shape(r: () => number): Shape {
   const havingDuck = having ? ` HAVING ${having}` : '';
   if (win === 'session') {
     const part = keyExprs.join(', ');
-    duck = `WITH o AS (SELECT *, CASE WHEN ts - LAG(ts) OVER (PARTITION BY ${part} ORDER BY ts) < 45000 THEN 0 ELSE 1 END AS brk FROM s),
+    duck = `WITH o AS (SELECT *, CASE WHEN ts - LAG(ts) OVER (PARTITION BY ${part} ORDER BY ts) <= 45000 THEN 0 ELSE 1 END AS brk FROM s),
       w AS (SELECT *, SUM(brk) OVER (PARTITION BY ${part} ORDER BY ts ROWS UNBOUNDED PRECEDING) AS sid FROM o)
       SELECT ${[...duckKeys, 'MIN(ts) AS window_start', 'MAX(ts) + 45000 AS window_end', ...aggSel].join(', ')} FROM w GROUP BY ${part}, sid${havingDuck}`;
   } else if (win === 'none') {
