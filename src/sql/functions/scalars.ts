@@ -1,7 +1,7 @@
 // Built-in scalar functions, on the same ScalarFunction interface user plugins implement.
 import type { SqlType } from '../types.js';
 import { isNumeric, surelyNotNumeric } from '../types.js';
-import { roundHalfAway, toEpochMs } from '../values.js';
+import { compareValues, roundHalfAway, toEpochMs } from '../values.js';
 import type { ScalarFunction, TypeCheck } from './types.js';
 import { checkTextLength } from './limits.js';
 
@@ -36,6 +36,33 @@ function trimSpaces(s: string, left: boolean, right: boolean): string {
   if (right) while (to > from && s.charCodeAt(to - 1) === 32) to--;
   return s.slice(from, to);
 }
+
+function substring(a: unknown[]): string {
+  const chars = [...text(a[0])];
+  const start = Number(a[1]);
+  const from = Math.max(start, 1) - 1;
+  const end = a.length > 2 ? start - 1 + Number(a[2]) : chars.length;
+  return chars.slice(from, Math.max(from, end)).join('');
+}
+
+// GREATEST/LEAST skip NULLs (DuckDB, PostgreSQL); values of different kinds have no order: NULL.
+function extreme(a: unknown[], sign: 1 | -1): unknown {
+  let best: unknown = null;
+  for (const v of a) {
+    if (v === null || v === undefined) continue;
+    if (best === null) best = v;
+    else if (typeof v !== typeof best) return null;
+    else if (compareValues(v, best) * sign > 0) best = v;
+  }
+  return best;
+}
+
+const sameKind = (name: string) => (args: SqlType[]): TypeCheck => {
+  const known = args.filter((t) => t !== 'any' && t !== 'null');
+  const numeric = known.every(isNumeric);
+  if (!numeric && new Set(known).size > 1) return { error: `${name} needs arguments of one kind, not ${[...new Set(known)].join(' and ')}` };
+  return known.length === 0 ? 'any' : numeric ? (known.includes('double') ? 'double' : known[0] ?? 'any') : (known[0] ?? 'any');
+};
 
 const padArgs = (name: string) => (args: SqlType[]): TypeCheck =>
   surelyNotNumeric(args[1] ?? 'any') ? { error: `${name} needs a length` } : stringArgs(name, 'varchar')([args[0] ?? 'any', ...args.slice(2)]);
@@ -100,13 +127,7 @@ export const builtinScalars: ScalarFunction[] = [
   fn('UPPER', 1, 1, stringArgs('UPPER', 'varchar'), (a) => text(a[0]).toUpperCase()),
   fn('LENGTH', 1, 1, stringArgs('LENGTH', 'integer'), (a) => [...text(a[0])].length),
   fn('CHAR_LENGTH', 1, 1, stringArgs('CHAR_LENGTH', 'integer'), (a) => [...text(a[0])].length),
-  fn('SUBSTRING', 2, 3, stringArgs('SUBSTRING', 'varchar'), (a) => {
-    const chars = [...text(a[0])];
-    const start = Number(a[1]);
-    const from = Math.max(start, 1) - 1;
-    const end = a.length > 2 ? start - 1 + Number(a[2]) : chars.length;
-    return chars.slice(from, Math.max(from, end)).join('');
-  }),
+  fn('SUBSTRING', 2, 3, stringArgs('SUBSTRING', 'varchar'), (a) => substring(a)),
   fn('CONCAT', 1, 64, () => 'varchar', (a) => {
     const parts = a.filter((v) => v !== null && v !== undefined).map(text);
     checkTextLength(parts.reduce((n, p) => n + p.length, 0), 'CONCAT');
@@ -168,6 +189,64 @@ export const builtinScalars: ScalarFunction[] = [
     const ms = toEpochMs(a[1]);
     return ms === null ? null : extract(text(a[0]), ms);
   }),
+  fn('SUBSTR', 2, 3, stringArgs('SUBSTR', 'varchar'), (a) => substring(a)),
+  fn('CHARACTER_LENGTH', 1, 1, stringArgs('CHARACTER_LENGTH', 'integer'), (a) => [...text(a[0])].length),
+  fn('LEFT', 2, 2, stringArgs('LEFT', 'varchar'), (a) => {
+    const chars = [...text(a[0])];
+    const n = num(a[1]);
+    if (n === null) return null;
+    return (n >= 0 ? chars.slice(0, Math.trunc(n)) : chars.slice(0, Math.max(0, chars.length + Math.trunc(n)))).join('');
+  }),
+  fn('RIGHT', 2, 2, stringArgs('RIGHT', 'varchar'), (a) => {
+    const chars = [...text(a[0])];
+    const n = num(a[1]);
+    if (n === null) return null;
+    const k = Math.trunc(n);
+    return (k >= 0 ? chars.slice(Math.max(0, chars.length - k)) : chars.slice(Math.min(chars.length, -k))).join('');
+  }),
+  fn('STRPOS', 2, 2, stringArgs('STRPOS', 'integer'), (a) => {
+    const s = text(a[0]);
+    const at = s.indexOf(text(a[1]));
+    // In characters, not UTF-16 units.
+    return at < 0 ? 0 : [...s.slice(0, at)].length + 1;
+  }),
+  fn('REVERSE', 1, 1, stringArgs('REVERSE', 'varchar'), (a) => [...text(a[0])].reverse().join('')),
+  fn('CONCAT_WS', 2, 64, () => 'varchar', (a) => {
+    if (a[0] === null || a[0] === undefined) return null;
+    const parts = a.slice(1).filter((v) => v !== null && v !== undefined).map(text);
+    const sep = text(a[0]);
+    checkTextLength(parts.reduce((n, p) => n + p.length, 0) + sep.length * Math.max(0, parts.length - 1), 'CONCAT_WS');
+    return parts.join(sep);
+  }, true),
+  fn('SPLIT_PART', 3, 3, stringArgs('SPLIT_PART', 'varchar'), (a) => {
+    const n = num(a[2]);
+    if (n === null) return null;
+    const s = text(a[0]);
+    const delim = text(a[1]);
+    const parts = delim === '' ? [s] : s.split(delim);
+    const i = Math.trunc(n);
+    // 1-based; negative counts from the end (PostgreSQL 14, DuckDB); out of range is ''.
+    const part = i > 0 ? parts[i - 1] : i < 0 ? parts[parts.length + i] : undefined;
+    return part ?? '';
+  }),
+  fn('GREATEST', 1, 64, sameKind('GREATEST'), (a) => extreme(a, 1), true),
+  fn('LEAST', 1, 64, sameKind('LEAST'), (a) => extreme(a, -1), true),
+  fn('IFNULL', 2, 2, sameAsFirst, (a) => a.find((v) => v !== null && v !== undefined) ?? null, true),
+  fn('SIGN', 1, 1, numericArgs('SIGN', () => 'integer'), onNumber((x) => Math.sign(x) + 0)),
+  fn('TRUNC', 1, 2, numericArgs('TRUNC', sameAsFirst), (a) => {
+    const x = num(a[0]);
+    if (x === null) return null;
+    const d = a.length > 1 ? num(a[1]) : 0;
+    if (d === null) return null;
+    const f = 10 ** Math.trunc(d);
+    return Math.trunc(x * f) / f + 0;
+  }),
+  // Outside the domain (LN of zero or less) NULL: JSON has no infinity or NaN to carry DuckDB's answers.
+  fn('LN', 1, 1, numericArgs('LN', () => 'double'), onNumber((x) => (x > 0 ? Math.log(x) : null))),
+  fn('EXP', 1, 1, numericArgs('EXP', () => 'double'), onNumber((x) => {
+    const y = Math.exp(x);
+    return Number.isFinite(y) ? y : null;
+  })),
   fn('COALESCE', 1, 64, (args) => args.find((t) => t !== 'null') ?? 'null', (a) => a.find((v) => v !== null && v !== undefined) ?? null, true),
   fn('NULLIF', 2, 2, sameAsFirst, (a) => (a[0] === undefined || a[0] === a[1] ? null : a[0]), true),
 ];
