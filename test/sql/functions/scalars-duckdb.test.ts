@@ -9,7 +9,7 @@ const ours = (name: string, args: unknown[]): unknown => {
   if (!f.nullSafe && args.some((a) => a === null)) return null;
   return f.call(args) ?? null;
 };
-const lit = (v: unknown): string => (v === null ? 'NULL' : typeof v === 'string' ? `'${v.replace(/'/g, "''")}'` : String(v));
+const lit = (v: unknown): string => (v === null ? 'NULL' : typeof v === 'string' ? `'${v.replace(/'/g, "''")}'` : typeof v === 'number' ? String(v) : JSON.stringify(v));
 
 const CASES: [string, unknown[]][] = [
   ['LEFT', ['héllo😀', 2]], ['LEFT', ['héllo😀', -2]], ['LEFT', ['abc', 10]], ['LEFT', ['abc', 0]], ['LEFT', [null, 1]],
