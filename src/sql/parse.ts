@@ -27,7 +27,7 @@ export function parseSql(sql: string, limits: ParseLimits = defaultParseLimits):
     throw new SqlError(SqlErrorCode.syntax, 'the noncharacter U+FDD0 is not accepted in SQL text', posAt(sql, sql.indexOf(BACKSLASH_STAND_IN)), 'syntax');
   }
   checkNesting(sql, limits.maxDepth);
-  const { text, window } = extractTableWindow(standInBackslashes(sql));
+  const { text, window } = extractTableWindow(intervalUnits(standInBackslashes(sql)));
   const loose = astify(markDistinct(text), sql);
   const stmt = convertStatement(loose, sql, limits.maxDepth * 4);
   if (window !== undefined) stmt.tableWindow = window;
@@ -75,6 +75,31 @@ function markDistinct(sql: string): string {
       return marked + ' '.repeat(Math.max(0, whole.length - marked.length));
     }),
   );
+}
+
+// The parser knows `INTERVAL '1' SECOND` but not MILLISECOND: `INTERVAL '7000' MILLISECOND` becomes
+// `INTERVAL '7000 MILLISECOND'` (the quote moves; the length and every position stay the same).
+const unitsAfterQuote = /^(\s+)(MILLISECONDS?)\b/i;
+function intervalUnits(sql: string): string {
+  const segs = scanSql(sql);
+  let out = '';
+  let skip = 0;
+  segs.forEach((seg, i) => {
+    let part = sql.slice(seg.start + skip, seg.end);
+    skip = 0;
+    const before = segs[i - 1];
+    const after = segs[i + 1];
+    if (seg.kind === 'string' && before?.kind === 'code' && after?.kind === 'code' && /\bINTERVAL\s*$/i.test(sql.slice(before.start, before.end))) {
+      const m = unitsAfterQuote.exec(sql.slice(after.start, after.end));
+      if (m) {
+        const [whole, space = ' ', unit = ''] = m;
+        part = `${part.slice(0, -1)} ${unit}'${' '.repeat(space.length - 1)}`;
+        skip = whole.length;
+      }
+    }
+    out += part;
+  });
+  return out;
 }
 
 /** Suffix that marks a function name written with DISTINCT. */

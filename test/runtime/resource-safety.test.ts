@@ -39,7 +39,7 @@ const json = async (url: string, method: string, body?: unknown) => {
 t.test('a HOP that puts one event in a day of 1 ms windows is refused on validate and on register', async (t) => {
   const r = await startRedis(t);
   const g = await gateway(t, { REDIS_URL: r.url, ...FAST });
-  const sql = "SELECT k, COUNT(*) AS n FROM s GROUP BY k, HOP(ts, INTERVAL '1 millisecond', INTERVAL '1' DAY)";
+  const sql = "SELECT k, COUNT(*) AS n FROM s GROUP BY k, HOP(ts, INTERVAL '1' MILLISECOND, INTERVAL '1' DAY)";
   for (const path of ['/v1/queries/validate', '/v1/queries']) {
     const res = await json(`${g.url}${path}`, 'POST', { sql, events: path.endsWith('validate') ? [{ k: 'a', ts: 0 }] : undefined });
     t.equal(res.status, 400, `${path}: 400`);

@@ -37,3 +37,15 @@ void t.test('rewrites and the nesting limit skip literals and comments', (t) => 
   t.throws(() => compileQuery("SELECT COUNT(*) AS n FROM s WHERE x = '\uFDD0'"), SqlError, 'the stand-in noncharacter is refused');
   t.end();
 });
+
+void t.test("INTERVAL 'n' MILLISECOND is read, also with several spaces, and never inside a literal", (t) => {
+  const size = (sql: string) => {
+    const w = compileQuery(sql).plan.window;
+    return w?.kind === 'tumble' ? w.size : undefined;
+  };
+  t.equal(size("SELECT COUNT(*) AS n FROM s GROUP BY TUMBLE(ts, INTERVAL '7000' MILLISECOND)"), 7000);
+  t.equal(size("SELECT COUNT(*) AS n FROM s GROUP BY TUMBLE(ts, INTERVAL '250'   milliseconds)"), 250);
+  const texts = compileQuery("SELECT COUNT(*) AS n, 'INTERVAL ''5'' MILLISECOND' AS t FROM s GROUP BY TUMBLE(ts, INTERVAL '5' SECOND)").plan.outputs.map((o) => (o.expr.k === 'const' ? o.expr.value : o.name));
+  t.same(texts, ['n', "INTERVAL '5' MILLISECOND"], 'a literal that looks like an interval stays as written');
+  t.end();
+});
