@@ -7,8 +7,8 @@ import type { AggregateFunction } from './types.js';
 export const percentileRelativeError = 0.01;
 const gamma = (1 + percentileRelativeError) / (1 - percentileRelativeError);
 const logGamma = Math.log(gamma);
-// Values below this magnitude count as zero; bucket indexes stay small integers.
-const minMagnitude = 1e-9;
+// Buckets are sparse (Maps), so any non-zero magnitude has its own bucket, down to subnormals
+// (index ≈ -37,000 at 5e-324); only an exact zero counts as zero.
 
 interface Sketch { q: number; pos: Map<number, number>; neg: Map<number, number>; zero: number; n: number }
 
@@ -49,8 +49,8 @@ export const approxPercentile: AggregateFunction<Sketch> = {
   init: (params) => ({ q: Number(params[0]), pos: new Map(), neg: new Map(), zero: 0, n: 0 }),
   add: (s, v) => {
     if (typeof v !== 'number' || !Number.isFinite(v)) return s;
-    if (v > minMagnitude) addTo(s.pos, index(v), 1);
-    else if (v < -minMagnitude) addTo(s.neg, index(-v), 1);
+    if (v > 0) addTo(s.pos, index(v), 1);
+    else if (v < 0) addTo(s.neg, index(-v), 1);
     else s.zero++;
     s.n++;
     return s;

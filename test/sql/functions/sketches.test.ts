@@ -66,3 +66,13 @@ void t.test('TOPK finds the most frequent values of a skewed stream with exact-e
   }
   t.end();
 });
+
+void t.test('APPROX_PERCENTILE keeps values of any magnitude, not zero below 1e-9 (DuckDB: 2e-12)', (t) => {
+  for (const [values, q, want] of [[[1e-12, 2e-12, 3e-12], 0.5, 2e-12], [[-3e-300, -2e-300, 5e-324], 0.5, -2e-300], [[0, 0, 1e-15], 1, 1e-15]] as const) {
+    let s = approxPercentile.init([q]);
+    for (const v of values) s = approxPercentile.add(s, v, { ts: 0, id: '0-0' });
+    const got = approxPercentile.result(s) as number;
+    t.ok(Math.abs(got - want) <= percentileRelativeError * Math.abs(want), `p${q * 100} of ${values.join(', ')} = ${got}`);
+  }
+  t.end();
+});
