@@ -185,12 +185,12 @@ function build<C>(e: PlanExpr, leaf: Leaf<C>): Fn<C> {
     case 'like': {
       const a = b(e.arg);
       const p = b(e.pattern);
-      const { ci, negated } = e;
+      const { ci, negated, escape } = e;
       return (c) => {
         const v = a(c);
         const pat = p(c);
         if (v === null || pat === null) return null;
-        return likeMatch(asText(v), asText(pat), ci) !== negated;
+        return likeMatch(asText(v), asText(pat), ci, escape) !== negated;
       };
     }
     case 'is': {

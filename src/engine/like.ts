@@ -24,12 +24,12 @@ interface Bitap {
   lastBit: number;
 }
 
-function compile(pattern: string): CompiledLike {
+function compile(pattern: string, escape: number | undefined): CompiledLike {
   const raw: number[][] = [[]];
   const cps = Array.from(pattern, (c) => c.codePointAt(0) as number);
   for (let i = 0; i < cps.length; i++) {
     let c = cps[i] as number;
-    if (c === 0x5c /* \ */ && i + 1 < cps.length) c = cps[++i] as number;
+    if (c === escape && i + 1 < cps.length) c = cps[++i] as number;
     else if (c === 0x25 /* % */) {
       raw.push([]);
       continue;
@@ -131,13 +131,18 @@ const codePoints = (s: string): Uint32Array => {
 // Patterns are nearly always constants: compile each once, in a small bounded cache.
 const cache = new Map<string, CompiledLike>();
 
-/** True when `text` matches the LIKE `pattern` (% any run, _ one character, \ escapes). */
-export function likeMatch(text: string, pattern: string, caseInsensitive: boolean): boolean {
+/**
+ * True when `text` matches the LIKE `pattern` (% any run, _ one character); `escape` (one
+ * character, '' for none; backslash by default, as PostgreSQL) makes the next character literal.
+ */
+export function likeMatch(text: string, pattern: string, caseInsensitive: boolean, escape = '\\'): boolean {
   const pat = caseInsensitive ? pattern.toLowerCase() : pattern;
-  let p = cache.get(pat);
+  if (caseInsensitive) escape = escape.toLowerCase();
+  const cacheKey = escape === '\\' ? pat : `${escape}\u0000${pat}`;
+  let p = cache.get(cacheKey);
   if (p === undefined) {
     if (cache.size >= 256) cache.clear();
-    cache.set(pat, (p = compile(pat)));
+    cache.set(cacheKey, (p = compile(pat, escape === '' ? undefined : escape.codePointAt(0))));
   }
   const t = caseInsensitive ? text.toLowerCase() : text;
   return p.literal !== undefined ? matchLiteral(p, p.literal, t) : matchCodes(p, codePoints(t));

@@ -27,7 +27,7 @@ export type Expr =
   | { kind: 'unary'; op: '-' | '+' | 'NOT'; operand: Expr; pos: Pos }
   | { kind: 'in'; operand: Expr; list: Expr[]; negated: boolean; pos: Pos }
   | { kind: 'between'; operand: Expr; low: Expr; high: Expr; negated: boolean; pos: Pos }
-  | { kind: 'like'; operand: Expr; pattern: Expr; negated: boolean; caseInsensitive: boolean; pos: Pos }
+  | { kind: 'like'; operand: Expr; pattern: Expr; negated: boolean; caseInsensitive: boolean; escape?: string; pos: Pos }
   | { kind: 'is'; operand: Expr; target: 'null' | 'true' | 'false'; negated: boolean; pos: Pos }
   | { kind: 'case'; subject: Expr | undefined; whens: { when: Expr; then: Expr }[]; otherwise: Expr | undefined; pos: Pos }
   | { kind: 'cast'; operand: Expr; target: CastTarget; precision: number | undefined; scale: number | undefined; pos: Pos }

@@ -88,7 +88,9 @@ export class ExprBinder {
         const arg = b(e.operand);
         const pattern = b(e.pattern);
         for (const t of [arg.type, pattern.type]) if (t !== 'varchar' && t !== 'any' && t !== 'null') throw typeError(`LIKE needs text, not ${t}`, e.pos, 'LIKE');
-        return { k: 'like', arg, pattern, ci: e.caseInsensitive, negated: e.negated, type: 'boolean' };
+        // As PostgreSQL: one character, or '' for none; without ESCAPE the backslash escapes.
+        if (e.escape !== undefined && [...e.escape].length > 1) throw new SqlError(SqlErrorCode.type, `ESCAPE must be one character, not '${e.escape}'`, e.pos, 'ESCAPE');
+        return { k: 'like', arg, pattern, ci: e.caseInsensitive, negated: e.negated, escape: e.escape ?? '\\', type: 'boolean' };
       }
       case 'is':
         return { k: 'is', arg: b(e.operand), target: e.target, negated: e.negated, type: 'boolean' };

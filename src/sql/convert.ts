@@ -185,7 +185,15 @@ class Converter {
         return { kind: 'between', operand: sub(node.left), low, high, negated: op === 'NOT BETWEEN', pos };
       }
       case 'LIKE': case 'NOT LIKE': case 'ILIKE': case 'NOT ILIKE':
-        return { kind: 'like', operand: sub(node.left), pattern: sub(node.right), negated: op.startsWith('NOT'), caseInsensitive: op.endsWith('ILIKE'), pos };
+      {
+        const like: Expr = { kind: 'like', operand: sub(node.left), pattern: sub(node.right), negated: op.startsWith('NOT'), caseInsensitive: op.endsWith('ILIKE'), pos };
+        const esc = isObj(node.right) && isObj(node.right.escape) && isObj(node.right.escape.value) ? node.right.escape.value : undefined;
+        if (esc !== undefined) {
+          if (esc.type !== 'single_quote_string' && esc.type !== 'string') throw new SqlError(SqlErrorCode.unsupported, 'ESCAPE needs a text literal', pos, 'ESCAPE');
+          like.escape = String(esc.value).replace(/''/g, "'").replaceAll(BACKSLASH_STAND_IN, '\\');
+        }
+        return like;
+      }
       case 'IS': case 'IS NOT': {
         const r = isObj(node.right) ? node.right : {};
         const target = r.type === 'null' ? 'null' : r.type === 'bool' ? (r.value === true ? 'true' : 'false') : undefined;

@@ -23,7 +23,7 @@ export type PlanExpr =
   | { k: 'and' | 'or'; args: PlanExpr[]; type: SqlType }
   | { k: 'not'; arg: PlanExpr; type: SqlType }
   | { k: 'in'; arg: PlanExpr; list: PlanExpr[]; negated: boolean; type: SqlType }
-  | { k: 'like'; arg: PlanExpr; pattern: PlanExpr; ci: boolean; negated: boolean; type: SqlType }
+  | { k: 'like'; arg: PlanExpr; pattern: PlanExpr; ci: boolean; negated: boolean; escape: string; type: SqlType }
   | { k: 'is'; arg: PlanExpr; target: 'null' | 'true' | 'false'; negated: boolean; type: SqlType }
   | { k: 'case'; whens: { when: PlanExpr; then: PlanExpr }[]; otherwise: PlanExpr | undefined; type: SqlType }
   | { k: 'cast'; arg: PlanExpr; to: CastTarget; scale: number | undefined; type: SqlType }

@@ -44,3 +44,20 @@ void t.test('a 400 KB value against a 2,000-character pattern gives the right an
   t.notOk(likeMatch(value, '%a'.repeat(1000) + '%b', false), 'many % segments');
   t.end();
 });
+
+void t.test('ESCAPE: the given character escapes, a backslash is then literal; empty means none', async (t) => {
+  const { compileQuery } = await import('../../src/sql/compile.js');
+  const { createEngine } = await import('../../src/engine/query-engine.js');
+  const count = (where: string, value: string): number => {
+    const e = createEngine(compileQuery(`SELECT COUNT(*) AS n FROM s WHERE ${where}`).plan, { emit: 'changes', latenessMs: 0 });
+    return (e.apply([{ id: '1-0', ts: 1, data: { x: value } }]).changes[0]?.row.n as number | undefined) ?? 0;
+  };
+  t.equal(count("x LIKE 'a!%' ESCAPE '!'", 'a%'), 1, "'a!%' ESCAPE '!' matches a%");
+  t.equal(count("x LIKE 'a!%' ESCAPE '!'", 'ab'), 0, 'and only a%');
+  t.equal(count("x LIKE 'a\\%' ESCAPE '!'", 'a\\xyz'), 1, 'with another escape, a backslash is an ordinary character');
+  t.equal(count("x LIKE 'a\\%'", 'a%'), 1, 'without ESCAPE, the backslash escapes (PostgreSQL)');
+  t.equal(count("x LIKE 'a\\%' ESCAPE ''", 'a\\bc'), 1, "ESCAPE '' turns escaping off");
+  t.equal(count("x NOT ILIKE 'A#_' ESCAPE '#'", 'ab'), 1, 'NOT ILIKE with ESCAPE');
+  t.throws(() => compileQuery("SELECT COUNT(*) AS n FROM s WHERE x LIKE 'a' ESCAPE 'ab'"), /ESCAPE must be one character/);
+  t.end();
+});
