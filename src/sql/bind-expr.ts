@@ -16,6 +16,8 @@ export interface BindScope {
   registry: FunctionRegistry;
   /** Lower-cased names a qualified column may start with (stream name and alias). */
   sourceNames: string[];
+  /** The stream's name and alias as written, for quoted qualifiers. */
+  sourceExact: string[];
   /** Canonical GROUP BY key texts → key index, with their types. */
   keys: Map<string, { index: number; type: SqlType }>;
   window: { spec: WindowSpec; fn: string; argTexts: string[] } | undefined;
@@ -128,7 +130,8 @@ export class ExprBinder {
     }
     let path = e.path;
     const head = path[0];
-    if (path.length > 1 && head && !head.quoted && this.scope.sourceNames.includes(head.name.toLowerCase())) path = path.slice(1);
+    // The stream's name or alias as qualifier: unquoted it matches case-insensitively, quoted exactly.
+    if (path.length > 1 && head && (head.quoted ? this.scope.sourceExact.includes(head.name) : this.scope.sourceNames.includes(head.name.toLowerCase()))) path = path.slice(1);
     return { k: 'field', path: path.map((p) => ({ name: p.name, exact: p.quoted })), type: 'any' };
   }
 

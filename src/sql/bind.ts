@@ -51,6 +51,7 @@ export function bindStatement(stmt: SelectStmt, registry: FunctionRegistry): Que
   const scope: BindScope = {
     registry,
     sourceNames: [stmt.from.name.toLowerCase(), ...(stmt.from.alias ? [stmt.from.alias.toLowerCase()] : [])],
+    sourceExact: [stmt.from.name, ...(stmt.from.alias ? [stmt.from.alias] : [])],
     keys: new Map(),
     window: undefined,
     aggregates: [],

@@ -85,3 +85,14 @@ void t.test('GROUP BY on a SELECT alias uses the aliased expression unless a fie
   t.match(compileQuery('SELECT a AS b, b AS a, COUNT(*) FROM s GROUP BY a, b').explain, 'key#0: $a');
   t.end();
 });
+
+void t.test('the stream name or alias as a qualifier is stripped, quoted or not (not read as a nested field)', (t) => {
+  const arg = (sql: string) => compileQuery(sql).plan.aggregates[0]!.arg;
+  const plain = { k: 'field', path: [{ name: 'amount', exact: false }], type: 'any' };
+  t.same(arg('SELECT k, SUM("orders".amount) AS t FROM orders GROUP BY k'), plain);
+  t.same(arg('SELECT k, SUM(o.amount) AS t FROM orders AS "o" GROUP BY k'), plain);
+  t.same(arg('SELECT k, SUM("o".amount) AS t FROM orders AS "o" GROUP BY k'), plain);
+  t.same(arg('SELECT k, SUM(ORDERS.amount) AS t FROM orders GROUP BY k'), plain, 'unquoted: case-insensitive');
+  t.same(arg('SELECT k, SUM("ORDERS".amount) AS t FROM orders GROUP BY k'), { k: 'field', path: [{ name: 'ORDERS', exact: true }, { name: 'amount', exact: false }], type: 'any' }, 'quoted: exact, so another case is a field path');
+  t.end();
+});
