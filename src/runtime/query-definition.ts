@@ -91,6 +91,21 @@ export function buildDefinition(input: QueryInput, now: Date, functions: Functio
   return { def, compiled };
 }
 
+/**
+ * A window must be over the stream's time field: the engine windows on the event time ingest
+ * resolved from it, so any other column would be silently ignored. Refused with its position.
+ */
+export function checkWindowColumn(compiled: CompiledQuery, stream: string, timeField: string): void {
+  const w = compiled.plan.windowColumn;
+  if (!w) return;
+  const want = timeField.split('.');
+  const same = w.path.length === want.length && w.path.every((s, i) => (s.exact ? s.name === want[i] : s.name.toLowerCase() === want[i]?.toLowerCase()));
+  if (same) return;
+  const written = w.path.map((s) => s.name).join('.');
+  const message = `the window is over "${written}", but stream "${stream}" takes event time from "${timeField}": window over ${timeField}, or set the stream's timeField at line ${w.line}, column ${w.column}`;
+  throw new AppError('SG_ERR_SQL', message, { errors: [{ field: '/sql', message, code: 'SG_ERR_SQL_WINDOW', line: w.line, column: w.column }] });
+}
+
 /** The engine options a definition implies. */
 export function engineOptions(def: Pick<QueryDefinition, 'emit' | 'latenessMs' | 'idleTimeoutMs' | 'limits'>) {
   return {

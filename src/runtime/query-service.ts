@@ -4,7 +4,7 @@ import { keys } from '../redis/keys.js';
 import { AppError } from '../errors.js';
 import type { StreamRegistry } from '../streams/stream-registry.js';
 import type { Row } from '../engine/types.js';
-import { buildDefinition, type QueryDefinition, type QueryInput } from './query-definition.js';
+import { buildDefinition, checkWindowColumn, type QueryDefinition, type QueryInput } from './query-definition.js';
 import type { SampleRunner } from './sample-runner.js';
 import type { QueryRegistry } from './query-registry.js';
 import type { FunctionRegistry } from '../sql/functions/registry.js';
@@ -59,6 +59,7 @@ export class QueryService {
     const { def: partial, compiled } = buildDefinition(input, new Date(), this.opts.functions);
     const stream = this.opts.strictStreams ? await this.streams.get(partial.stream) : await this.streams.getOrCreate(partial.stream);
     if (!stream) throw new AppError('SG_ERR_STREAM_NOT_FOUND', `stream "${partial.stream}" does not exist and strict mode is on`);
+    checkWindowColumn(compiled, stream.name, stream.timeField);
     const def: QueryDefinition = { ...partial, partitions: stream.partitions };
     const startId = def.start === 'latest' ? '$' : def.start === 'earliest' ? '0' : def.start;
     for (let p = 0; p < def.partitions; p++) {
@@ -94,6 +95,9 @@ export class QueryService {
    */
   async validate(input: QueryInput & { events?: unknown[] }) {
     const { def, compiled } = buildDefinition(input, new Date(), this.opts.functions);
+    // A stream not created yet will get the default time field.
+    const timeField = (await this.streams.get(def.stream))?.timeField ?? 'ts';
+    checkWindowColumn(compiled, def.stream, timeField);
     const out: { valid: true; stream: string; columns: { name: string; type: string }[]; explain: string; rows?: Row[] } = {
       valid: true,
       stream: def.stream,
@@ -101,7 +105,7 @@ export class QueryService {
       explain: compiled.explain,
     };
     if (input.events) {
-      out.rows = await this.opts.samples.run({ sql: def.sql, settings: def, events: input.events });
+      out.rows = await this.opts.samples.run({ sql: def.sql, settings: def, events: input.events, timeField });
     }
     return out;
   }

@@ -9,6 +9,8 @@ export interface SampleRequest {
   sql: string;
   settings: SampleSettings;
   events: unknown[];
+  /** The stream's time field: the sample's event times are read from it, as ingest does. */
+  timeField: string;
 }
 
 export type SampleReply = { ok: true; rows: Row[] } | { ok: false; code: ErrorCode; message: string; errors?: FieldError[] | undefined };

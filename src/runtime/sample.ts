@@ -11,14 +11,17 @@ import { engineOptions, type QueryDefinition } from './query-definition.js';
 export type SampleSettings = Pick<QueryDefinition, 'emit' | 'latenessMs' | 'idleTimeoutMs' | 'limits'>;
 
 /** Runs the sample through a fresh engine; refusals are AppErrors (4xx) naming the event or the limit. */
-export function runSample(compiled: CompiledQuery, settings: SampleSettings, events: unknown[]): Row[] {
+export function runSample(compiled: CompiledQuery, settings: SampleSettings, events: unknown[], timeField = 'ts'): Row[] {
   const engine = createEngine(compiled.plan, engineOptions(settings));
   const input = events.map((e, i) => {
     if (e === null || typeof e !== 'object' || Array.isArray(e)) {
       throw new AppError('SG_ERR_BAD_EVENTS', 'events must be JSON objects', { errors: [{ index: i, field: '', message: 'must be a JSON object' }] });
     }
-    const t = readEventTime(readPath(e as Record<string, unknown>, 'ts'));
-    return { id: `0-${i + 1}`, ts: t.ok && t.ms !== undefined ? t.ms : 0, data: e as Record<string, unknown> };
+    const t = readEventTime(readPath(e as Record<string, unknown>, timeField));
+    // The sample follows ingest's rules: a time ingest would refuse is refused here too.
+    if (!t.ok) throw new AppError('SG_ERR_BAD_EVENTS', `event ${i}: ${timeField} ${t.message}`, { errors: [{ index: i, field: `/${timeField.replace(/\./g, '/')}`, message: t.message }] });
+    // Without a time, ingest uses the arrival time; a sample's events arrive in order, 1 ms apart.
+    return { id: `0-${i + 1}`, ts: t.ms ?? i, data: e as Record<string, unknown> };
   });
   try {
     const result = engine.apply(input);

@@ -20,7 +20,7 @@ export interface BindScope {
   sourceExact: string[];
   /** Canonical GROUP BY key texts → key index, with their types. */
   keys: Map<string, { index: number; type: SqlType }>;
-  window: { spec: WindowSpec; fn: string; argTexts: string[] } | undefined;
+  window: { spec: WindowSpec; fn: string; argTexts: string[]; column?: Expr } | undefined;
   aggregates: AggregateCall[];
   /** SELECT aliases (lower-cased unless quoted) that HAVING may name, as DuckDB allows. */
   aliases: Map<string, Expr>;

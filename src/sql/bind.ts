@@ -58,7 +58,7 @@ export function bindStatement(stmt: SelectStmt, registry: FunctionRegistry): Que
     aliases: new Map(stmt.items.flatMap((i) => (i.alias === undefined ? [] : [[i.alias.toLowerCase(), i.expr] as [string, Expr]]))),
   };
   const tw = stmt.tableWindow;
-  if (tw) scope.window = { spec: windowSpec(tw.fn, tw.timeColumn, tw.args, tw.pos), fn: tw.fn, argTexts: [tw.timeColumn, ...tw.args].map((a) => printExpr(a, true)) };
+  if (tw) scope.window = { spec: windowSpec(tw.fn, tw.timeColumn, tw.args, tw.pos), fn: tw.fn, argTexts: [tw.timeColumn, ...tw.args].map((a) => printExpr(a, true)), column: tw.timeColumn };
 
   const keyExprs: Expr[] = [];
   let groupsByWindowColumn = false;
@@ -66,7 +66,7 @@ export function bindStatement(stmt: SelectStmt, registry: FunctionRegistry): Que
     if (isWindowCall(g)) {
       if (scope.window) throw new SqlError(SqlErrorCode.window, 'only one window is allowed per query', g.pos, g.name);
       const [timeColumn, ...rest] = g.args;
-      scope.window = { spec: windowSpec(g.name, timeColumn, rest, g.pos), fn: g.name, argTexts: g.args.map((a) => printExpr(a, true)) };
+      scope.window = { spec: windowSpec(g.name, timeColumn, rest, g.pos), fn: g.name, argTexts: g.args.map((a) => printExpr(a, true)), ...(timeColumn ? { column: timeColumn } : {}) };
     } else if (tw && windowColumn(g)) {
       groupsByWindowColumn = true;
     } else keyExprs.push(resolveGroupItem(g, stmt));
@@ -97,7 +97,13 @@ export function bindStatement(stmt: SelectStmt, registry: FunctionRegistry): Que
   const having = stmt.having ? binder.predicate(binder.group(stmt.having, 'HAVING'), stmt.having.pos, 'HAVING') : undefined;
   const where = stmt.where ? binder.predicate(binder.row(stmt.where, 'WHERE'), stmt.where.pos, 'WHERE') : undefined;
 
-  return { source: stmt.from.name, where, keys, window: scope.window?.spec, aggregates: scope.aggregates, outputs, having };
+  const plan: QueryPlan = { source: stmt.from.name, where, keys, window: scope.window?.spec, aggregates: scope.aggregates, outputs, having };
+  const col = scope.window?.column;
+  if (col?.kind === 'column') {
+    const field = binder.row(col, 'GROUP BY');
+    if (field.k === 'field') plan.windowColumn = { path: field.path, line: col.pos.line, column: col.pos.column };
+  }
+  return plan;
 }
 
 // GROUP BY may name a SELECT alias or an ordinal, as in PostgreSQL and DuckDB.

@@ -63,6 +63,8 @@ export interface QueryPlan {
   where: PlanExpr | undefined;
   keys: { expr: PlanExpr; text: string }[];
   window: WindowSpec | undefined;
+  /** The column the window is over, as written (its stream qualifier stripped), and where. */
+  windowColumn?: { path: FieldStep[]; line: number; column: number };
   aggregates: AggregateCall[];
   outputs: { name: string; expr: PlanExpr; type: SqlType }[];
   having: PlanExpr | undefined;

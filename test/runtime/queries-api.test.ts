@@ -107,3 +107,25 @@ t.test('a query started at an entry id reads from there and reports an exact lag
   const rows = (await app.inject({ method: 'GET', url: `/v1/queries/${id}/results` })).json<{ rows: unknown[] }>().rows;
   t.same(rows, [{ k: 'x', n: 20, first: 10 }], 'processing starts after the given entry');
 });
+
+t.test("a window over a column that is not the stream's time field is refused; validate reads the stream's time field", async (t) => {
+  const r = await startRedis(t);
+  const app = await startApp(t, r.url, FAST);
+  await app.inject({ method: 'PUT', url: '/v1/streams/evs', payload: { timeField: 'created' } });
+  const wrong = await app.inject({ method: 'POST', url: '/v1/queries', payload: { sql: "SELECT COUNT(*) AS n FROM evs GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)" } });
+  const body = assertProblem(t, wrong, 400, 'SG_ERR_SQL');
+  t.match(body.detail, /the window is over "ts", but stream "evs" takes event time from "created"/);
+  t.match(body.errors?.[0], { code: 'SG_ERR_SQL_WINDOW', line: 1, column: 47 });
+  const onDefault = await app.inject({ method: 'POST', url: '/v1/queries/validate', payload: { sql: "SELECT COUNT(*) AS n FROM fresh GROUP BY TUMBLE(created_at, INTERVAL '1' MINUTE)" } });
+  t.equal(onDefault.statusCode, 400, "a stream not created yet has the default time field, ts");
+  const ok = await app.inject({ method: 'POST', url: '/v1/queries', payload: { sql: "SELECT COUNT(*) AS n FROM evs GROUP BY TUMBLE(created, INTERVAL '1' MINUTE)" } });
+  t.equal(ok.statusCode, 201, 'the time field itself is accepted');
+  const sample = await app.inject({
+    method: 'POST', url: '/v1/queries/validate',
+    payload: { sql: "SELECT COUNT(*) AS n, window_start FROM evs GROUP BY TUMBLE(created, INTERVAL '1' MINUTE)", events: [{ created: '2026-01-01T00:00:10Z' }, { created: '2026-01-01T00:01:10Z' }, { created: '2026-01-01T00:01:20Z' }] },
+  });
+  t.same(sample.json<{ rows: unknown[] }>().rows, [{ n: 1, window_start: '2026-01-01T00:00:00.000Z' }, { n: 2, window_start: '2026-01-01T00:01:00.000Z' }], 'windows from the stream time field');
+  const bad = await app.inject({ method: 'POST', url: '/v1/queries/validate', payload: { sql: 'SELECT COUNT(*) AS n FROM evs', events: [{ created: '2026-01-01T00:00:10Z' }, { created: 'yesterday' }] } });
+  const problem = assertProblem(t, bad, 400, 'SG_ERR_BAD_EVENTS');
+  t.match(problem.errors?.[0], { index: 1, field: '/created' }, 'a time ingest would refuse is refused, naming the event and the field');
+});
