@@ -20,6 +20,12 @@ function roundHalfEven(x: number): number {
 /** Converts a value to the target type, or null when it cannot be. */
 export function castValue(v: unknown, to: CastTarget, scale: number | undefined, fromTimestamp: boolean, fromDecimal = false): unknown {
   if (v === null || v === undefined) return null;
+  // An exact sum past 2^53: integer and text keep it exact, the other targets see its double.
+  if (typeof v === 'bigint') {
+    if (to === 'integer') return v;
+    if (to === 'varchar') return v.toString();
+    v = Number(v);
+  }
   switch (to) {
     case 'integer': {
       // Like DuckDB and PostgreSQL, a DECIMAL rounds ties away from zero, a double to even (rint).

@@ -1,5 +1,5 @@
 // PlanExpr → closures. No code is generated from user text: each node becomes a small pre-built function.
-import type { FieldStep, PlanExpr } from '../sql/plan.js';
+import type { ArithOp, FieldStep, PlanExpr } from '../sql/plan.js';
 import { FunctionError } from '../sql/errors.js';
 import { compareText, toEpochMs } from '../sql/values.js';
 import { castValue } from './cast.js';
@@ -74,7 +74,9 @@ function compare(a: unknown, b: unknown, time: boolean): number | null {
     return x === null || y === null ? null : x - y;
   }
   const ta = typeof a;
-  if (ta !== typeof b) return null;
+  const tb = typeof b;
+  if ((ta === 'number' || ta === 'bigint') && (tb === 'number' || tb === 'bigint')) return a < b ? -1 : a > b ? 1 : 0;
+  if (ta !== tb) return null;
   if (ta === 'string') return compareText(a as string, b as string);
   if (ta === 'number' || ta === 'boolean') return a < b ? -1 : a > b ? 1 : 0;
   const ja = JSON.stringify(a);
@@ -82,7 +84,29 @@ function compare(a: unknown, b: unknown, time: boolean): number | null {
   return ja < jb ? -1 : ja > jb ? 1 : 0;
 }
 
-const asText = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v));
+/**
+ * Arithmetic with an exact sum past 2^53 (a BigInt, only from SUM): exact while both sides are
+ * integers, else in doubles; `/` is always a double (DuckDB's rule).
+ */
+function bigArith(op: ArithOp, p: number | bigint, q: number | bigint): number | bigint | null {
+  const exact = (typeof p === 'bigint' || Number.isInteger(p)) && (typeof q === 'bigint' || Number.isInteger(q));
+  if (!exact || op === '/') {
+    const a = Number(p);
+    const b = Number(q);
+    if (op === '/' || op === '%') return b === 0 ? null : op === '/' ? a / b : a % b;
+    return op === '+' ? a + b : op === '-' ? a - b : a * b;
+  }
+  const a = BigInt(p);
+  const b = BigInt(q);
+  switch (op) {
+    case '+': return a + b;
+    case '-': return a - b;
+    case '*': return a * b;
+    default: return b === 0n ? null : a % b;
+  }
+}
+
+const asText = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : JSON.stringify(v));
 
 /** Builds the closure for an expression; `leaf` handles the context-specific nodes. */
 function build<C>(e: PlanExpr, leaf: Leaf<C>): Fn<C> {
@@ -98,24 +122,32 @@ function build<C>(e: PlanExpr, leaf: Leaf<C>): Fn<C> {
       const l = b(e.left);
       const r = b(e.right);
       const timeLeft = e.left.type === 'timestamp';
-      const num = (f: Fn<C>, time: boolean) => (c: C): number | null => {
+      const num = (f: Fn<C>, time: boolean) => (c: C): number | bigint | null => {
         const v = f(c);
-        return typeof v === 'number' ? v : time ? toEpochMs(v) : null;
+        return typeof v === 'number' || typeof v === 'bigint' ? v : time ? toEpochMs(v) : null;
       };
       const x = num(l, timeLeft);
       const y = num(r, false);
-      switch (e.op) {
-        case '+': return (c) => { const p = x(c); const q = y(c); return p === null || q === null ? null : p + q; };
-        case '-': return (c) => { const p = x(c); const q = y(c); return p === null || q === null ? null : p - q; };
-        case '*': return (c) => { const p = x(c); const q = y(c); return p === null || q === null ? null : p * q; };
-        case '/': return (c) => { const p = x(c); const q = y(c); return p === null || q === null || q === 0 ? null : p / q; };
-        case '%': return (c) => { const p = x(c); const q = y(c); return p === null || q === null || q === 0 ? null : p % q; };
-      }
-      break;
+      const op = e.op;
+      return (c) => {
+        const p = x(c);
+        const q = y(c);
+        if (p === null || q === null) return null;
+        if (typeof p === 'number' && typeof q === 'number') {
+          switch (op) {
+            case '+': return p + q;
+            case '-': return p - q;
+            case '*': return p * q;
+            case '/': return q === 0 ? null : p / q;
+            case '%': return q === 0 ? null : p % q;
+          }
+        }
+        return bigArith(op, p, q);
+      };
     }
     case 'neg': {
       const a = b(e.arg);
-      return (c) => { const v = a(c); return typeof v === 'number' ? -v : null; };
+      return (c) => { const v = a(c); return typeof v === 'number' || typeof v === 'bigint' ? -v : null; };
     }
     case 'concat': {
       const l = b(e.left);

@@ -24,8 +24,9 @@ export function compareText(a: string, b: string): number {
 export function compareValues(a: unknown, b: unknown): number {
   const ta = typeof a;
   const tb = typeof b;
+  // Numbers and BigInts (exact sums past 2^53) compare by value; JavaScript's < mixes them exactly.
+  if ((ta === 'number' || ta === 'bigint') && (tb === 'number' || tb === 'bigint')) return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
   if (ta === tb) {
-    if (ta === 'number' || ta === 'bigint') return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
     if (ta === 'string') return compareText(a as string, b as string);
     if (ta === 'boolean') return Number(a) - Number(b);
     const ja = JSON.stringify(a);

@@ -288,3 +288,11 @@ void t.test('SESSION: events exactly `gap` apart share a session (Flink, ksqlDB)
   t.same(e.rows().map((r) => r.row.n), [1], '20.001 s is more than a gap after 10 s: a new session');
   t.end();
 });
+
+void t.test('a SUM past 2^53 stays exact through HAVING, comparisons, arithmetic and CAST (was NULL)', (t) => {
+  const e = engineFor('SELECT k, SUM(v) AS s, SUM(v) + 1 AS s1, SUM(v) * 2 AS s2, SUM(v) / 2 AS half, CAST(SUM(v) AS VARCHAR) AS txt, SUM(v) > 9007199254740991 AS big FROM s GROUP BY k HAVING SUM(v) > 9007199254740991');
+  const max = Number.MAX_SAFE_INTEGER;
+  const res = e.apply([{ id: '1-0', ts: 1, data: { k: 'a', v: max } }, { id: '1-1', ts: 1, data: { k: 'a', v: max } }, { id: '1-2', ts: 1, data: { k: 'b', v: 1 } }]);
+  t.same(res.changes.map((c) => c.row), [{ k: 'a', s: '18014398509481982', s1: '18014398509481983', s2: '36028797018963964', half: 9007199254740991, txt: '18014398509481982', big: true }], 'the big group passes HAVING; the small one does not');
+  t.end();
+});

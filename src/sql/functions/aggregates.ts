@@ -1,7 +1,7 @@
 // Built-in aggregates, written on the same AggregateFunction interface as plugins.
 import type { SqlType } from '../types.js';
 import { surelyNotNumeric } from '../types.js';
-import { compareValues, exactNumber } from '../values.js';
+import { compareValues } from '../values.js';
 import type { AggregateContext, AggregateFunction, TypeCheck } from './types.js';
 import { compareIds } from '../../util/stream-ids.js';
 import { arrayAggLimit, arrayAggTextLimit, GroupLimitError } from './limits.js';
@@ -30,7 +30,8 @@ export function addSum(s: Sum, v: number | bigint): Sum {
   return Number.isInteger(s) ? BigInt(s) + (v as bigint) : s + Number(v);
 }
 
-const sumResult = (s: Sum): number | string | null => (typeof s === 'bigint' ? exactNumber(s) : s);
+// A sum past 2^53 stays a BigInt for HAVING and arithmetic; rows print it as decimal text.
+const sumResult = (s: Sum): number | bigint | null => s;
 const sumSerialize = (s: Sum): unknown => (typeof s === 'bigint' ? { big: s.toString() } : s);
 const sumDeserialize = (j: unknown): Sum => (typeof j === 'object' && j !== null ? BigInt((j as { big: string }).big) : (j as number | null));
 
