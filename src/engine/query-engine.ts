@@ -169,6 +169,8 @@ class QueryEngine implements Engine {
     // The last window table used: events mostly arrive in time order, so this saves a Map lookup.
     let lastEnd = NaN;
     let lastTable: KeyTable<Group> | undefined;
+    // Moves only when the watermark advances (or the sealed horizon, between calls).
+    let closedTo = this.closedTo;
     for (const ev of batch) {
       const t = ev.ts;
       if (windowed) {
@@ -180,11 +182,12 @@ class QueryEngine implements Engine {
         if (t > this.maxTs) {
           this.maxTs = t;
           if (this.advance(t - lateness)) lastEnd = NaN;
+          closedTo = this.closedTo;
         }
-        if (this.session ? t < this.wm : (assigner as WindowAssigner).firstEnd(t) <= this.closedTo) {
+        if (this.session ? t < this.wm : (assigner as WindowAssigner).firstEnd(t) <= closedTo) {
           // Late for its earliest window; HOP and CUMULATE may still have later windows open.
           this.late.push(ev);
-          if (this.session || (assigner as WindowAssigner).lastEnd(t) <= this.closedTo) continue;
+          if (this.session || (assigner as WindowAssigner).lastEnd(t) <= closedTo) continue;
         }
       } else if (t > this.maxTs) this.maxTs = t;
       const data = ev.data;
@@ -205,7 +208,6 @@ class QueryEngine implements Engine {
         continue;
       }
       const n = (assigner as WindowAssigner).assign(t, starts, ends);
-      const closedTo = this.closedTo;
       for (let w = 0; w < n; w++) {
         const s = starts[w] as number;
         const e = ends[w] as number;
