@@ -28,7 +28,7 @@ export function parseSql(sql: string, limits: ParseLimits = defaultParseLimits):
   }
   checkNesting(sql, limits.maxDepth);
   const { text, window } = extractTableWindow(intervalUnits(standInBackslashes(sql)));
-  const loose = astify(markDistinct(text), sql);
+  const loose = astify(standardForms(markDistinct(text)), sql);
   const stmt = convertStatement(loose, sql, limits.maxDepth * 4);
   if (window !== undefined) stmt.tableWindow = window;
   return stmt;
@@ -99,6 +99,41 @@ function intervalUnits(sql: string): string {
     }
     out += part;
   });
+  return out;
+}
+
+// Standard forms the parser does not know, rewritten to ones it does at the same length (positions
+// stay right): TRY_CAST(x AS t) is CAST (CAST never fails here: an impossible value is NULL), and
+// SUBSTRING(s FROM a FOR b) is SUBSTRING(s, a, b).
+function standardForms(sql: string): string {
+  let out = mapCode(sql, (code) => code.replace(/\bTRY_CAST(\s*\()/gi, (_w, open: string) => `    CAST${open}`));
+  const code = scanSql(out).filter((s) => s.kind === 'code');
+  for (const m of out.matchAll(/\bSUBSTRING\s*\(/gi)) {
+    const open = m.index + m[0].length - 1;
+    // Not the word inside a literal, identifier or comment.
+    if (!code.some((s) => s.start <= m.index && open < s.end)) continue;
+    const close = matchingParen(out, open);
+    if (close < 0) continue;
+    let depth = 0;
+    const chars = [...out.slice(0, close)];
+    for (const seg of scanSql(out.slice(0, close))) {
+      if (seg.kind !== 'code' || seg.end <= open) continue;
+      for (let i = Math.max(seg.start, open); i < seg.end; i++) {
+        const c = out[i];
+        if (c === '(') depth++;
+        else if (c === ')') depth--;
+        else if (depth === 1) {
+          const word = /^(FROM|FOR)\b/i.exec(out.slice(i, i + 5));
+          if (word && /\s/.test(out[i - 1] ?? '')) {
+            chars[i - 1] = ',';
+            for (let j = 0; j < word[1]!.length; j++) chars[i + j] = ' ';
+            i += word[1]!.length - 1;
+          }
+        }
+      }
+    }
+    out = chars.join('') + out.slice(close);
+  }
   return out;
 }
 

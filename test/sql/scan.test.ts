@@ -49,3 +49,13 @@ void t.test("INTERVAL 'n' MILLISECOND is read, also with several spaces, and nev
   t.same(texts, ['n', "INTERVAL '5' MILLISECOND"], 'a literal that looks like an interval stays as written');
   t.end();
 });
+
+void t.test('TRY_CAST and SUBSTRING(… FROM … FOR …) are read, never inside a literal', (t) => {
+  const outputs = (sql: string) => compileQuery(sql).explain;
+  t.match(outputs('SELECT k, COUNT(*) AS n, MAX(TRY_CAST(s AS INTEGER)) AS m FROM s GROUP BY k'), /MAX\(CAST\(\$s AS INTEGER\)\)/);
+  t.match(outputs('SELECT SUBSTRING(s FROM 2 FOR 3) AS x, COUNT(*) AS n FROM s GROUP BY SUBSTRING(s FROM 2 FOR 3)'), /SUBSTRING\(\$s, 2, 3\)/);
+  t.match(outputs('SELECT SUBSTRING(LOWER(s) FROM (1 + 1)) AS x, COUNT(*) AS n FROM s GROUP BY 1'), /SUBSTRING\(LOWER\(\$s\), \(1 \+ 1\)\)/);
+  const lit = compileQuery("SELECT k, 'SUBSTRING(a FROM 1)' AS t, 'TRY_CAST(' AS u, COUNT(*) AS n FROM s GROUP BY k").plan.outputs.map((o) => (o.expr.k === 'const' ? o.expr.value : o.name));
+  t.same(lit, ['k', 'SUBSTRING(a FROM 1)', 'TRY_CAST(', 'n'], 'literals keep their text');
+  t.end();
+});
