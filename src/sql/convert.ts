@@ -5,6 +5,7 @@ import { SqlError, SqlErrorCode } from './errors.js';
 import { findWord, posAt } from './position.js';
 import { parseInterval } from './interval.js';
 import { BACKSLASH_STAND_IN } from './scan.js';
+import { parseIsoTime } from '../util/iso-time.js';
 
 type Loose = Record<string, unknown>;
 
@@ -103,7 +104,7 @@ class Converter {
       case 'bool': return { kind: 'literal', value: node.value === true, litType: 'boolean', pos };
       case 'null': return { kind: 'literal', value: null, litType: 'null', pos };
       case 'timestamp': case 'datetime': {
-        const ms = Date.parse(String(node.value).replace(' ', 'T') + (/[zZ]|[+-]\d\d:?\d\d$/.test(String(node.value)) ? '' : 'Z'));
+        const ms = parseIsoTime(String(node.value)) ?? NaN;
         if (Number.isNaN(ms)) throw new SqlError(SqlErrorCode.type, `invalid TIMESTAMP literal '${String(node.value)}'`, pos, 'TIMESTAMP');
         return { kind: 'literal', value: ms, litType: 'timestamp', pos };
       }
@@ -171,7 +172,20 @@ class Converter {
     if (first === undefined) throw new SqlError(SqlErrorCode.unsupported, 'unsupported column reference', pos, 'column');
     if (first.name === '*') return { kind: 'star', pos };
     const at = pos === parent ? findWord(this.sql, first.name, parent.offset, parent) : pos;
-    return { kind: 'column', path: parts, pos: at };
+    let expr: Expr = { kind: 'column', path: parts, pos: at };
+    // arr[i]: SQL subscripts count from 1; a constant subscript reads that element (0-based `->`).
+    const subscripts = Array.isArray(node.array_index) ? (node.array_index as unknown[]) : [];
+    for (const s of subscripts) {
+      const index = isObj(s) && isObj(s.index) ? s.index : undefined;
+      if (index?.type !== 'number' || !Number.isInteger(Number(index.value))) {
+        throw new SqlError(SqlErrorCode.unsupported, 'an array subscript must be an integer constant, such as arr[1]', at, 'subscript');
+      }
+      const i = Number(index.value);
+      // SQL arrays have no element 0 or negative elements: such a subscript is NULL.
+      const key: Expr = i >= 1 ? { kind: 'literal', value: i - 1, litType: 'integer', pos: at } : { kind: 'literal', value: 'no such element', litType: 'varchar', pos: at };
+      expr = { kind: 'json', op: '->', operand: expr, key, pos: at };
+    }
+    return expr;
   }
 
   binary(node: Loose, pos: Pos, sub: (n: unknown) => Expr): Expr {

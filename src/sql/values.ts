@@ -1,4 +1,5 @@
 // Run-time value helpers shared by functions and the engine: ordering, keys, time coercion.
+import { parseIsoTime } from '../util/iso-time.js';
 
 /** Orders two non-null values of the same kind; values of different kinds order by kind (number < string < boolean < other). */
 /**
@@ -28,6 +29,20 @@ export function compareValues(a: unknown, b: unknown): number {
   if ((ta === 'number' || ta === 'bigint') && (tb === 'number' || tb === 'bigint')) return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
   if (ta === tb) {
     if (ta === 'string') return compareText(a as string, b as string);
+    // Lists compare element by element, then by length (DuckDB), not by their JSON text.
+    if (Array.isArray(a) && Array.isArray(b)) {
+      for (let i = 0; i < Math.min(a.length, b.length); i++) {
+        const x: unknown = a[i];
+        const y: unknown = b[i];
+        if (x === null || y === null) {
+          if (x !== y) return x === null ? 1 : -1;
+          continue;
+        }
+        const c = compareValues(x, y);
+        if (c !== 0) return c;
+      }
+      return a.length - b.length;
+    }
     if (ta === 'boolean') return Number(a) - Number(b);
     const ja = JSON.stringify(a);
     const jb = JSON.stringify(b);
@@ -53,9 +68,7 @@ export function toEpochMs(v: unknown): number | null {
   if (typeof v === 'string') {
     const s = v.trim();
     if (/^-?\d+(\.\d+)?$/.test(s)) return Number(s);
-    const withZone = /[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s : `${s.replace(' ', 'T')}Z`;
-    const ms = Date.parse(withZone);
-    return Number.isNaN(ms) ? null : ms;
+    return parseIsoTime(s) ?? null;
   }
   return null;
 }

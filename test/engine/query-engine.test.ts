@@ -296,3 +296,11 @@ void t.test('a SUM past 2^53 stays exact through HAVING, comparisons, arithmetic
   t.same(res.changes.map((c) => c.row), [{ k: 'a', s: '18014398509481982', s1: '18014398509481983', s2: '36028797018963964', half: 9007199254740991, txt: '18014398509481982', big: true }], 'the big group passes HAVING; the small one does not');
   t.end();
 });
+
+void t.test('arrays: MIN/MAX compare element by element (DuckDB), arr[1] is the first element', (t) => {
+  const e = engineFor('SELECT k, MAX(arr) AS hi, MIN(arr) AS lo, MAX(arr[1]) AS first, MAX(arr[0]) AS none FROM s GROUP BY k');
+  const res = e.apply([[10, 2], [9, 30], [10, 2, 1], [1, null], [1, 5]].map((arr, i) => ({ id: `1-${i}`, ts: 1, data: { k: 'a', arr } })));
+  t.same(res.changes[0]!.row, { k: 'a', hi: [10, 2, 1], lo: [1, 5], first: 10, none: null }, 'as DuckDB: [10,2,1] > [10,2] > [9,30]; NULL elements sort last');
+  t.throws(() => compileQuery('SELECT k, MAX(arr[i]) AS m FROM s GROUP BY k'), /syntax error|array subscript must be an integer constant/, 'a non-constant subscript is refused');
+  t.end();
+});
