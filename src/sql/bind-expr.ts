@@ -147,6 +147,10 @@ export class ExprBinder {
         if (!comparable(left.type, right.type)) throw typeError(`cannot compare ${left.type} with ${right.type} using ${e.op}`, e.pos, e.op);
         return { k: 'cmp', op: e.op, left, right, time: left.type === 'timestamp' || right.type === 'timestamp', type: 'boolean' };
       default: {
+        // An untyped field ± INTERVAL is a time shift: the field is read as a time (ISO text or epoch ms).
+        if (left.type === 'any' && e.right.kind === 'interval' && (e.op === '+' || e.op === '-')) {
+          return { k: 'arith', op: e.op, left: { k: 'cast', arg: left, to: 'timestamp', scale: undefined, type: 'timestamp' }, right, type: 'timestamp' };
+        }
         const timeShift = left.type === 'timestamp' && (e.op === '+' || e.op === '-') && isNumeric(right.type);
         if (!timeShift && (surelyNotNumeric(left.type) || surelyNotNumeric(right.type))) {
           throw typeError(`operator ${e.op} needs numbers, not ${surelyNotNumeric(left.type) ? left.type : right.type}`, e.pos, e.op);

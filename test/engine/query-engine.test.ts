@@ -304,3 +304,13 @@ void t.test('arrays: MIN/MAX compare element by element (DuckDB), arr[1] is the 
   t.throws(() => compileQuery('SELECT k, MAX(arr[i]) AS m FROM s GROUP BY k'), /syntax error|array subscript must be an integer constant/, 'a non-constant subscript is refused');
   t.end();
 });
+
+void t.test('an untyped field plus an INTERVAL is a time, from ISO text or epoch ms (was NULL for text)', (t) => {
+  const e = engineFor("SELECT k, MAX(t + INTERVAL '1' HOUR) AS later, MIN(t - INTERVAL '30' MINUTE) AS earlier FROM s GROUP BY k");
+  const res = e.apply([{ id: '1-0', ts: 1, data: { k: 'a', t: '2026-01-01T00:00:00Z' } }, { id: '1-1', ts: 1, data: { k: 'b', t: Date.UTC(2026, 0, 1) } }]);
+  t.same(res.changes.map((c) => c.row), [
+    { k: 'a', later: '2026-01-01T01:00:00.000Z', earlier: '2025-12-31T23:30:00.000Z' },
+    { k: 'b', later: '2026-01-01T01:00:00.000Z', earlier: '2025-12-31T23:30:00.000Z' },
+  ]);
+  t.end();
+});
