@@ -1,39 +1,20 @@
 // npm run bench:push — end-to-end latency from POST to WebSocket frame (p50/p99) at 1k and 5k events/s
 // with one subscriber, and with 1,000 subscribers on one query; the gateway runs as its own process.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { LocalRedis, freePort } from '../src/redis/local-server.js';
+import { LocalRedis } from '../src/redis/local-server.js';
+import { startBenchGateway } from './helpers/gateway.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const KEYS = 100;
 const SQL = 'SELECT k, COUNT(*) AS n, SUM(amount) AS total FROM s GROUP BY k';
 /** Subscribers whose frames are parsed and timed; the others only receive (as real clients would). */
 const SAMPLED = 20;
-const ROOT = join(import.meta.dirname, '..');
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 const now = () => performance.now();
 
-async function startGateway(redisUrl: string): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'server.ts')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: String(port), REDIS_URL: redisUrl, LOG_LEVEL: 'warn', REGISTRY_POLL: '100ms', WS_MAX_SUBSCRIPTIONS_PER_KEY: '5000' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return { child, url };
-    } catch {
-      // not listening yet
-    }
-    await sleep(50);
-  }
-  throw new Error('gateway did not start');
-}
 
 /** CPU seconds (user + system) a process has used, from /proc. */
 function cpuSeconds(pid: number): number {
@@ -108,7 +89,7 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'sg-bench-push-'));
   const redis = new LocalRedis({ dir, persistence: false });
   await redis.start();
-  const gw = await startGateway(redis.url);
+  const gw = await startBenchGateway(redis.url, { WS_MAX_SUBSCRIPTIONS_PER_KEY: '5000' });
   try {
     console.log(`push latency, POST → WebSocket frame; ${SECONDS} s per run; load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     console.log('events/s  subscribers  events   frames    p50 ms  p99 ms  max ms  gateway CPU (cores)');

@@ -2,39 +2,20 @@
 // first page of 100, following cursors (p50/p99, ms), beside GET /healthz on the same gateway; and the
 // gateway's RSS growth while a WebSocket snapshot of every row is taken. A worker gateway processes the
 // query; the reads go to an api gateway; both are their own processes.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { createClient } from 'redis';
-import { LocalRedis, freePort } from '../src/redis/local-server.js';
+import { LocalRedis } from '../src/redis/local-server.js';
+import { startBenchGateway } from './helpers/gateway.js';
 import { keys } from '../src/redis/keys.js';
 
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 1_000_000);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 1);
 const SQL = 'SELECT u, COUNT(*) AS n, SUM(x) AS total FROM s GROUP BY u';
-const ROOT = join(import.meta.dirname, '..');
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
-async function startGateway(redisUrl: string, role: string): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'server.ts')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: String(port), REDIS_URL: redisUrl, LOG_LEVEL: 'error', REGISTRY_POLL: '100ms', BATCH_SIZE: '5000', ROLE: role },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return { child, url };
-    } catch {
-      // not listening yet
-    }
-    await sleep(50);
-  }
-  throw new Error('gateway did not start');
-}
 
 const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 const pct = (xs: number[], p: number): number => {
@@ -56,8 +37,8 @@ const dir = mkdtempSync(join(tmpdir(), 'sg-bench-results-'));
 const redis = new LocalRedis({ dir, persistence: false });
 await redis.start();
 // Reads go to an api process, as a read-heavy deployment would: the worker's heap holds the engine's groups.
-const worker = await startGateway(redis.url, 'worker');
-const gw = await startGateway(redis.url, 'api');
+const worker = await startBenchGateway(redis.url, { LOG_LEVEL: 'error', BATCH_SIZE: '5000', ROLE: 'worker' });
+const gw = await startBenchGateway(redis.url, { LOG_LEVEL: 'error', ROLE: 'api' });
 try {
   const client = createClient({ url: redis.url });
   await client.connect();

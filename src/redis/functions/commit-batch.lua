@@ -33,6 +33,21 @@ Errors   "FENCED"  the lease is not this owner's at this epoch: nothing is writt
 
 local CHUNK = 500
 
+-- HSET of n (field, value) pairs starting at args[pos], CHUNK pairs per call (unpack has a limit).
+local function hset_pairs(key, args, pos, n)
+  local i = 0
+  while i < n do
+    local batch = {}
+    local upto = math.min(n, i + CHUNK)
+    for j = i, upto - 1 do
+      batch[#batch + 1] = args[pos + 2 * j]
+      batch[#batch + 1] = args[pos + 2 * j + 1]
+    end
+    redis.call('HSET', key, unpack(batch))
+    i = upto
+  end
+end
+
 local function commit_batch(keys, args)
   if redis.call('GET', keys[1]) ~= args[1] .. ' ' .. args[2] then
     return redis.error_reply('FENCED')
@@ -47,20 +62,10 @@ local function commit_batch(keys, args)
   local n_added = tonumber(args[20])
   local pos = 21
 
-  local i = 0
-  while i < n_set do
-    local batch = {}
-    local upto = math.min(n_set, i + CHUNK)
-    for j = i, upto - 1 do
-      batch[#batch + 1] = args[pos + 2 * j]
-      batch[#batch + 1] = args[pos + 2 * j + 1]
-    end
-    redis.call('HSET', keys[3], unpack(batch))
-    i = upto
-  end
+  hset_pairs(keys[3], args, pos, n_set)
   pos = pos + 2 * n_set
 
-  i = 0
+  local i = 0
   while i < n_del do
     local upto = math.min(n_del, i + CHUNK)
     redis.call('HDEL', keys[3], unpack(args, pos + i, pos + upto - 1))
@@ -113,17 +118,7 @@ local function commit_batch(keys, args)
   end
   pos = pos + 3 * n_dead
 
-  i = 0
-  while i < n_sealed do
-    local batch = {}
-    local upto = math.min(n_sealed, i + CHUNK)
-    for j = i, upto - 1 do
-      batch[#batch + 1] = args[pos + 2 * j]
-      batch[#batch + 1] = args[pos + 2 * j + 1]
-    end
-    redis.call('HSET', keys[10], unpack(batch))
-    i = upto
-  end
+  hset_pairs(keys[10], args, pos, n_sealed)
   for j = 0, n_sealed - 1 do
     redis.call('ZADD', keys[11], 0, args[pos + 2 * j])
   end
