@@ -12,25 +12,39 @@ const numeric = (v: unknown): number | null => {
   return null;
 };
 
+// 2^(bits-1) per integer width: a value fits when -half <= x < half.
+const HALF: Record<number, bigint> = { 8: 128n, 16: 32_768n, 32: 2_147_483_648n, 64: 9_223_372_036_854_775_808n };
+
+function inRange(x: number | bigint, bits: number): boolean {
+  const half = HALF[bits] ?? HALF[64]!;
+  if (typeof x === 'bigint') return x >= -half && x < half;
+  // A double of 2^63 or more does not fit a BIGINT; 2^63 itself is exactly representable.
+  const h = Number(half);
+  return x >= -h && x < h;
+}
+
 function roundHalfEven(x: number): number {
   const r = Math.round(x);
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /** Converts a value to the target type, or null when it cannot be. */
-export function castValue(v: unknown, to: CastTarget, scale: number | undefined, fromTimestamp: boolean, fromDecimal = false): unknown {
+export function castValue(v: unknown, to: CastTarget, scale: number | undefined, fromTimestamp: boolean, fromDecimal = false, bits = 64): unknown {
   if (v === null || v === undefined) return null;
   // An exact sum past 2^53: integer and text keep it exact, the other targets see its double.
   if (typeof v === 'bigint') {
-    if (to === 'integer') return v;
+    if (to === 'integer') return inRange(v, bits) ? v : null;
     if (to === 'varchar') return v.toString();
     v = Number(v);
   }
   switch (to) {
     case 'integer': {
-      // Like DuckDB and PostgreSQL, a DECIMAL rounds ties away from zero, a double to even (rint).
+      // Like DuckDB and PostgreSQL, a DECIMAL (and a number written as text) rounds ties away from
+      // zero, a double to even (rint); a result outside the type's range is NULL (TRY_CAST).
       const n = numeric(v);
-      return n === null ? null : fromDecimal ? roundHalfAway(n) : roundHalfEven(n);
+      if (n === null) return null;
+      const r = fromDecimal || typeof v === 'string' ? roundHalfAway(n) : roundHalfEven(n);
+      return inRange(r, bits) ? r : null;
     }
     case 'double':
       return numeric(v);

@@ -244,10 +244,10 @@ function build<C>(e: PlanExpr, leaf: Leaf<C>): Fn<C> {
     }
     case 'cast': {
       const a = b(e.arg);
-      const { to, scale } = e;
+      const { to, scale, bits } = e;
       const fromTs = e.arg.type === 'timestamp';
       const fromDecimal = e.arg.type === 'decimal' || e.arg.type === 'integer';
-      return (c) => castValue(a(c), to, scale, fromTs, fromDecimal);
+      return (c) => castValue(a(c), to, scale, fromTs, fromDecimal, bits);
     }
     case 'json': {
       const a = b(e.arg);

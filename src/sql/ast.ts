@@ -30,7 +30,7 @@ export type Expr =
   | { kind: 'like'; operand: Expr; pattern: Expr; negated: boolean; caseInsensitive: boolean; escape?: string; pos: Pos }
   | { kind: 'is'; operand: Expr; target: 'null' | 'true' | 'false'; negated: boolean; pos: Pos }
   | { kind: 'case'; subject: Expr | undefined; whens: { when: Expr; then: Expr }[]; otherwise: Expr | undefined; pos: Pos }
-  | { kind: 'cast'; operand: Expr; target: CastTarget; precision: number | undefined; scale: number | undefined; pos: Pos }
+  | { kind: 'cast'; operand: Expr; target: CastTarget; precision: number | undefined; scale: number | undefined; bits?: number; pos: Pos }
   | { kind: 'call'; name: string; args: Expr[]; distinct: boolean; star: boolean; filter: Expr | undefined; pos: Pos }
   | { kind: 'extract'; field: string; operand: Expr; pos: Pos }
   | { kind: 'json'; op: '->' | '->>'; operand: Expr; key: Expr; pos: Pos };

@@ -99,7 +99,7 @@ export class ExprBinder {
       case 'case':
         return this.caseExpr(e, b);
       case 'cast':
-        return { k: 'cast', arg: b(e.operand), to: e.target, scale: e.scale, type: e.target };
+        return { k: 'cast', arg: b(e.operand), to: e.target, scale: e.scale, ...(e.bits ? { bits: e.bits } : {}), type: e.target };
       case 'extract': {
         if (!extractFields.includes(e.field)) throw new SqlError(SqlErrorCode.unsupported, `EXTRACT(${e.field}) is not supported`, e.pos, 'EXTRACT');
         const fn = this.scope.registry.scalar('EXTRACT');

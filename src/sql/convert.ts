@@ -15,6 +15,9 @@ const distinctMark = '__D';
 const isObj = (v: unknown): v is Loose => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+// The width of each integer type, for CAST's range check (a value out of range is NULL, as TRY_CAST).
+const integerBits: Record<string, number> = { TINYINT: 8, SMALLINT: 16, INT: 32, INTEGER: 32, INT4: 32, BIGINT: 64, INT8: 64 };
+
 const castTargets: Record<string, CastTarget> = {
   INT: 'integer', INTEGER: 'integer', BIGINT: 'integer', SMALLINT: 'integer', TINYINT: 'integer', INT4: 'integer', INT8: 'integer',
   DOUBLE: 'double', FLOAT: 'double', REAL: 'double', FLOAT8: 'double', 'DOUBLE PRECISION': 'double',
@@ -238,7 +241,8 @@ class Converter {
     const name = String(t.dataType).toUpperCase();
     const target = castTargets[name];
     if (target === undefined) throw new SqlError(SqlErrorCode.type, `CAST to ${name} is not supported`, pos, 'CAST');
-    return { kind: 'cast', operand: sub(node.expr), target, precision: typeof t.length === 'number' ? t.length : undefined, scale: typeof t.scale === 'number' ? t.scale : undefined, pos };
+    const bits = integerBits[name];
+    return { kind: 'cast', operand: sub(node.expr), target, precision: typeof t.length === 'number' ? t.length : undefined, scale: typeof t.scale === 'number' ? t.scale : undefined, ...(bits ? { bits } : {}), pos };
   }
 
   call(node: Loose, pos: Pos, sub: (n: unknown) => Expr): Expr {

@@ -34,8 +34,11 @@ export function printExpr(e: Expr, canonical = false): string {
       return `CASE${subject}${whens}${otherwise} END`;
     }
     case 'cast': {
+      const integerNames: Record<number, string> = { 8: 'TINYINT', 16: 'SMALLINT', 32: 'INTEGER', 64: 'BIGINT' };
       const size = [e.precision, e.scale].filter((n) => n !== undefined).join(', ');
-      return `CAST(${printExpr(e.operand, canonical)} AS ${e.target.toUpperCase()}${size ? `(${size})` : ''})`;
+      // Integer widths print by name: CAST(x AS SMALLINT) and CAST(x AS BIGINT) are different expressions.
+      const name = e.target === 'integer' && e.bits !== undefined ? integerNames[e.bits] ?? 'INTEGER' : e.target.toUpperCase();
+      return `CAST(${printExpr(e.operand, canonical)} AS ${name}${size ? `(${size})` : ''})`;
     }
     case 'call': {
       const args = e.star ? '*' : e.args.map((x) => printExpr(x, canonical)).join(', ');

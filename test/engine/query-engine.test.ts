@@ -314,3 +314,13 @@ void t.test('an untyped field plus an INTERVAL is a time, from ISO text or epoch
   ]);
   t.end();
 });
+
+void t.test('CAST to integer types: text ties away from zero, doubles to even, out of range NULL (DuckDB TRY_CAST)', (t) => {
+  const e = engineFor("SELECT k, MAX(CAST(s AS INTEGER)) AS a, MAX(CAST(d AS INTEGER)) AS b, MAX(CAST(big AS INTEGER)) AS c, MAX(CAST(big AS BIGINT)) AS d, MAX(CAST(x AS TINYINT)) AS e, MAX(CAST(x AS SMALLINT)) AS f, MAX(CAST(huge AS BIGINT)) AS g FROM s GROUP BY k");
+  const res = e.apply([{ id: '1-0', ts: 1, data: { k: 'a', s: '2.5', d: 2.5, big: 3_000_000_000, x: 300, huge: 1e19 } }, { id: '1-1', ts: 1, data: { k: 'b', s: '-2.5', d: 3.5, big: -5, x: -128, huge: 5 } }]);
+  t.same(res.changes.map((c) => c.row), [
+    { k: 'a', a: 3, b: 2, c: null, d: 3_000_000_000, e: null, f: 300, g: null },
+    { k: 'b', a: -3, b: 4, c: -5, d: -5, e: -128, f: -128, g: 5 },
+  ]);
+  t.end();
+});
