@@ -5,6 +5,13 @@ import { freePort } from '../../src/redis/local-server.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
+// Children still running when the test process exits (a tap timeout skips teardowns) are killed
+// here, synchronously, so no gateway outlives its test file.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
 export interface Gateway {
   child: ChildProcess;
   port: number;
@@ -22,6 +29,8 @@ export async function startGateway(env: Record<string, string>, opts: { telemetr
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: String(port), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
