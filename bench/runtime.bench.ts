@@ -14,7 +14,7 @@ import { compileQuery } from '../src/sql/compile.js';
 import { createEngine } from '../src/engine/query-engine.js';
 import type { SourceEvent } from '../src/engine/types.js';
 import { acquireLease, releaseLease } from '../src/runtime/leases.js';
-import { commitBatch } from '../src/runtime/checkpoint-store.js';
+import { commitBatch } from '../src/redis/functions/commit-batch.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const MULTI_EVENTS = Math.floor(EVENTS / 5);

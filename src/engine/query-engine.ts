@@ -171,6 +171,7 @@ class QueryEngine implements Engine {
     let lastTable: KeyTable<Group> | undefined;
     // Moves only when the watermark advances (or the sealed horizon, between calls).
     let closedTo = this.closedTo;
+    let n = 0;
     for (const ev of batch) {
       const t = ev.ts;
       if (windowed) {
@@ -184,10 +185,19 @@ class QueryEngine implements Engine {
           if (this.advance(t - lateness)) lastEnd = NaN;
           closedTo = this.closedTo;
         }
-        if (this.session ? t < this.wm : (assigner as WindowAssigner).firstEnd(t) <= closedTo) {
-          // Late for its earliest window; HOP and CUMULATE may still have later windows open.
-          this.late.push(ev);
-          if (this.session || (assigner as WindowAssigner).lastEnd(t) <= closedTo) continue;
+        if (this.session) {
+          if (t < this.wm) {
+            this.late.push(ev);
+            continue;
+          }
+        } else {
+          // Windows come oldest first: late when the first has closed; HOP and CUMULATE may still
+          // have later windows open, and the event counts in those.
+          n = (assigner as WindowAssigner).assign(t, starts, ends);
+          if ((ends[0] as number) <= closedTo) {
+            this.late.push(ev);
+            if ((ends[n - 1] as number) <= closedTo) continue;
+          }
         }
       } else if (t > this.maxTs) this.maxTs = t;
       const data = ev.data;
@@ -207,7 +217,6 @@ class QueryEngine implements Engine {
         if (g.mark !== epoch) this.touch(g);
         continue;
       }
-      const n = (assigner as WindowAssigner).assign(t, starts, ends);
       for (let w = 0; w < n; w++) {
         const s = starts[w] as number;
         const e = ends[w] as number;

@@ -3,12 +3,8 @@ import type { WindowSpec } from '../sql/plan.js';
 
 /** Assigns an event time to its windows. */
 export interface WindowAssigner {
-  /** Writes the windows of `t` into `starts`/`ends`; returns how many. */
+  /** Writes the windows of `t` into `starts`/`ends`, oldest (earliest end) first; returns how many. */
   assign(t: number, starts: number[], ends: number[]): number;
-  /** The earliest end among the windows of `t`: when the watermark has passed it, `t` is late. */
-  firstEnd(t: number): number;
-  /** The latest end among the windows of `t`: when the watermark has passed it, `t` counts nowhere. */
-  lastEnd(t: number): number;
 }
 
 const floorTo = (t: number, step: number): number => Math.floor(t / step) * step;
@@ -25,8 +21,6 @@ export function windowAssigner(w: Exclude<WindowSpec, { kind: 'session' }>): Win
           ends[0] = s + size;
           return 1;
         },
-        firstEnd: (t) => floorTo(t, size) + size,
-        lastEnd: (t) => floorTo(t, size) + size,
       };
     }
     case 'hop': {
@@ -46,13 +40,6 @@ export function windowAssigner(w: Exclude<WindowSpec, { kind: 'session' }>): Win
           }
           return n;
         },
-        firstEnd: (t) => {
-          const last = floorTo(t, slide);
-          let s = last - Math.floor((size - 1) / slide) * slide;
-          while (s + size <= t) s += slide;
-          return s + size;
-        },
-        lastEnd: (t) => floorTo(t, slide) + size,
       };
     }
     case 'cumulate': {
@@ -68,11 +55,6 @@ export function windowAssigner(w: Exclude<WindowSpec, { kind: 'session' }>): Win
           }
           return n;
         },
-        firstEnd: (t) => {
-          const base = floorTo(t, max);
-          return floorTo(t - base, step) + step + base;
-        },
-        lastEnd: (t) => floorTo(t, max) + max,
       };
     }
   }

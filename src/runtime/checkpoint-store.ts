@@ -3,9 +3,6 @@
 import type { Redis } from '../redis/client.js';
 import type { TaskKeys } from '../redis/keys.js';
 
-export type { TaskKeys } from '../redis/keys.js';
-export { commitBatch, FencedError, type CommitInput } from '../redis/functions/commit-batch.js';
-
 export interface Checkpoint {
   state: Record<string, string>;
   meta: string;

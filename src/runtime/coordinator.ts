@@ -13,7 +13,7 @@ import type { CompiledQuery } from '../sql/compile.js';
 import type { QueryRegistry } from './query-registry.js';
 import { TaskRunner, type RunnerSettings } from './task-runner.js';
 import { acquireLease, releaseLease, renewLease } from './leases.js';
-import type { TaskKeys } from './checkpoint-store.js';
+import type { TaskKeys } from '../redis/keys.js';
 import { telemetry } from '../telemetry/metrics.js';
 
 export interface CoordinatorSettings extends Omit<RunnerSettings, 'owner'> {

@@ -1,7 +1,7 @@
 // Task leases with fencing epochs (lease-*.lua): acquire when free, renew while held, release.
 import type { Redis } from '../redis/client.js';
 import { callFunction } from '../redis/functions.js';
-import type { TaskKeys } from './checkpoint-store.js';
+import type { TaskKeys } from '../redis/keys.js';
 
 export interface Acquired {
   /** The epoch now held by the owner, or 0 when someone else holds the lease. */

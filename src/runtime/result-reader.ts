@@ -124,7 +124,7 @@ export class ResultReader {
         if (rowKeys.length === 0) break;
         const rows = await this.rowsFor(rowKeys);
         for (const key of rowKeys) {
-          const row = rows.get(key);
+          const row = rows.get(key)?.row;
           if (row === undefined || !matches(row, f)) continue;
           found.push({ key, row });
           if (found.length > f.limit) return { rows: found.slice(0, f.limit).map((r) => r.row), next: found[f.limit - 1]!.key };
@@ -158,28 +158,31 @@ export class ResultReader {
     return { keys: bound === undefined ? merged : merged.filter((k) => byteOrder(k, bound) <= 0), exhausted: bound === undefined };
   }
 
-  /** Rows for `rowKeys`: a stored final row wins; else partials merged over partitions, if they pass HAVING. */
-  private async rowsFor(rowKeys: string[]): Promise<Map<string, Row>> {
+  /**
+   * Rows for `rowKeys`: a stored final row wins (`final`); else the partials merged over the
+   * partitions, if they pass HAVING. Pull pages and the push hub's partition merge both read this way.
+   */
+  async rowsFor(rowKeys: string[]): Promise<Map<string, { row: Row; final: boolean }>> {
     const reads = await Promise.all(
       Array.from({ length: this.def.partitions }, (_, p) => {
         const k = keys.task(this.def.stream, p, this.def.id);
         return Promise.all([this.redis.hmGet(k.results, rowKeys), this.def.emit === 'final' ? [] : this.redis.hmGet(k.state, rowKeys), this.def.emit === 'final' ? [] : this.redis.hmGet(k.sealed, rowKeys)]);
       }),
     );
-    const rows = new Map<string, Row>();
+    const rows = new Map<string, { row: Row; final: boolean }>();
     rowKeys.forEach((key, i) => {
       let partial: string | undefined;
       for (const [results, state, sealed] of reads) {
         const final = results[i];
         if (final) {
-          rows.set(key, JSON.parse(final) as Row);
+          rows.set(key, { row: JSON.parse(final) as Row, final: true });
           return;
         }
         for (const s of [state[i], sealed[i]]) if (s) partial = partial === undefined ? s : mergeStates(this.compiled.plan, partial, s);
       }
       if (partial === undefined) return;
       const r = this.renderer.renderRow(partial);
-      if (r.passes) rows.set(key, r.row);
+      if (r.passes) rows.set(key, { row: r.row, final: false });
     });
     return rows;
   }

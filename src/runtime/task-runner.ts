@@ -9,7 +9,9 @@ import type { Engine, SourceEvent, ApplyResult, StateDelta } from '../engine/typ
 import type { CompiledQuery } from '../sql/compile.js';
 import type { Log } from '../util/logger.js';
 import { engineOptions, type QueryDefinition } from './query-definition.js';
-import { commitBatch, ensureResultIndex, FencedError, loadCheckpoint, type TaskKeys } from './checkpoint-store.js';
+import { ensureResultIndex, loadCheckpoint } from './checkpoint-store.js';
+import { commitBatch, FencedError } from '../redis/functions/commit-batch.js';
+import type { TaskKeys } from '../redis/keys.js';
 import { failSpan, startChildSpan, startProcessSpan, traceparentOf } from '../telemetry/tracing.js';
 import { SPANS } from '../telemetry/names.js';
 import { telemetry } from '../telemetry/metrics.js';
@@ -81,7 +83,6 @@ export class TaskRunner {
    */
   private guarded: boolean;
   /** One partition of several with fixed windows: windows close on the query's watermark (query-time.ts). */
-  private readonly partial: boolean;
   private readonly time: QueryTimeFollower | undefined;
 
   constructor(
@@ -102,8 +103,7 @@ export class TaskRunner {
     this.guarded = takeovers > 0;
     this.batches = new BatchReader(redis, reader, this.source, { group: def.id, owner: s.owner, batchSize: s.batchSize, blockMs: s.blockMs }, () => (this.guarded = false));
     const w = compiled.plan.window;
-    this.partial = def.partitions > 1 && w !== undefined && w.kind !== 'session';
-    this.time = this.partial ? new QueryTimeFollower(redis, def, compiled.plan, partition, log) : undefined;
+    this.time = def.partitions > 1 && w !== undefined && w.kind !== 'session' ? new QueryTimeFollower(redis, def, compiled.plan, partition, log) : undefined;
   }
 
   start(): void {
@@ -151,7 +151,7 @@ export class TaskRunner {
   private async recover(): Promise<void> {
     const ckpt = await loadCheckpoint(this.redis, this.k);
     await ensureResultIndex(this.redis, this.k);
-    const engine = createEngine(this.compiled.plan, { ...engineOptions(this.def), partial: this.partial });
+    const engine = createEngine(this.compiled.plan, { ...engineOptions(this.def), partial: this.time !== undefined });
     this.time?.reset();
     // A task that never committed has no meta yet: it starts from a fresh engine.
     if (ckpt.meta !== '') engine.load(ckpt.state, ckpt.meta);

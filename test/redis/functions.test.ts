@@ -75,7 +75,7 @@ t.test('lease_acquire counts takeovers from an owner that died mid-batch; a comm
   t.teardown(() => redis.close());
   const { keys } = await import('../../src/redis/keys.js');
   const { acquireLease, releaseLease } = await import('../../src/runtime/leases.js');
-  const { commitBatch } = await import('../../src/runtime/checkpoint-store.js');
+  const { commitBatch } = await import('../../src/redis/functions/commit-batch.js');
   const k = keys.task('s', 0, 'q1');
   const source = keys.events('s', 0);
   await r.client.xGroupCreate(source, 'q1', '0', { MKSTREAM: true });
