@@ -71,6 +71,8 @@ export interface PushConfig {
   pingTimeoutMs: number;
   blockMs: number;
   maxBatch: number;
+  /** Rows per snapshot message: large snapshots are read and sent page by page. */
+  snapshotRows: number;
 }
 
 /** Every variable the gateway reads; the README table documents each (test/docs/readme-config.test.ts). */
@@ -122,6 +124,7 @@ export const configSchema = {
     WS_PING_TIMEOUT: { type: 'string', default: '45s' },
     PUSH_BLOCK_TIME: { type: 'string', default: '1s' },
     WS_MAX_BATCH: { type: 'integer', minimum: 1, default: 500 },
+    WS_SNAPSHOT_ROWS: { type: 'integer', minimum: 1, maximum: 100000, default: 1000 },
   },
 } as const;
 
@@ -136,7 +139,7 @@ interface RawEnv {
   ALERT_LAG_ENTRIES: number; ALERT_E2E_P99_MS: number; ALERT_DEAD_LETTER_GROWTH: number; ALERT_INTERVAL: string;
   WS_ALLOWED_ORIGINS: string; WS_MAX_MESSAGE_BYTES: number; WS_SOFT_LIMIT: number; WS_HARD_LIMIT: number;
   WS_HIGH_WATER_BYTES: number; WS_MAX_SUBSCRIPTIONS_PER_KEY: number; WS_HEARTBEAT: string; WS_STALL_TIMEOUT: string; WS_PING_TIMEOUT: string;
-  PUSH_BLOCK_TIME: string; WS_MAX_BATCH: number;
+  PUSH_BLOCK_TIME: string; WS_MAX_BATCH: number; WS_SNAPSHOT_ROWS: number;
 }
 
 /** A configuration problem, reported as one line naming the variable. */
@@ -231,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pingTimeoutMs: duration(raw, 'WS_PING_TIMEOUT'),
       blockMs: duration(raw, 'PUSH_BLOCK_TIME'),
       maxBatch: raw.WS_MAX_BATCH,
+      snapshotRows: raw.WS_SNAPSHOT_ROWS,
     },
   };
 }

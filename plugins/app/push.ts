@@ -22,7 +22,7 @@ declare module 'fastify' {
 
 async function push(app: FastifyInstance, opts: { functions: FunctionRegistry }): Promise<void> {
   const { config, redis, queryRegistry } = app.sg;
-  const hub = new PushHub(redis, queryRegistry, { blockMs: config.push.blockMs, count: 1000, hardLimit: config.push.hardLimit, functions: opts.functions }, app.log);
+  const hub = new PushHub(redis, queryRegistry, { blockMs: config.push.blockMs, count: 1000, hardLimit: config.push.hardLimit, functions: opts.functions, snapshotPageRows: config.push.snapshotRows }, app.log);
   const state: Push = { hub, sse: new Set() };
   app.decorate('push', state);
   const subscribers = (obs: ObservableResult) => obs.observe(hub.stats().subscribers);

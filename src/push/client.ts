@@ -17,7 +17,8 @@ export interface LiveClientOptions {
   /** Reconnect delays: doubling from min to max (ms). Defaults 100 and 5,000. */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
-  onSnapshot?: (m: SnapshotMessage) => void;
+  /** Once per snapshot, when its last page has arrived (the rows are all in `rows` then). */
+  onSnapshot?: (m: SnapshotMessage & { offset: string }) => void;
   onChange?: (m: ChangeMessage) => void;
   onError?: (m: ErrorMessage) => void;
   /** Every close, with its code; the client reconnects afterwards unless `close()` was called. */
@@ -37,6 +38,8 @@ export class LiveClient {
   private stopped = false;
   private delay: number;
   private timer: NodeJS.Timeout | undefined;
+  /** A paged snapshot is arriving: its first page replaced the rows, the others add to them. */
+  private inSnapshot = false;
 
   constructor(private readonly opts: LiveClientOptions) {
     this.offset = opts.from;
@@ -70,6 +73,11 @@ export class LiveClient {
   }
 
   private connect(): void {
+    // Cut off mid-snapshot: the rows are partial, so only a fresh snapshot can restore them.
+    if (this.inSnapshot) {
+      this.offset = undefined;
+      this.inSnapshot = false;
+    }
     const ws = new WebSocket(this.url(), { headers: this.opts.apiKey ? { authorization: `Bearer ${this.opts.apiKey}` } : {} });
     this.ws = ws;
     ws.on('open', () => {
@@ -98,10 +106,14 @@ export class LiveClient {
   private apply(m: ServerMessage): void {
     switch (m.type) {
       case 'snapshot':
-        this.rows.clear();
+        if (!this.inSnapshot) this.rows.clear();
         m.rows.forEach((row, i) => this.rows.set(m.keys[i]!, row));
-        this.offset = m.offset;
-        this.opts.onSnapshot?.(m);
+        // Servers before paged snapshots sent one message without `last`.
+        this.inSnapshot = m.last === false;
+        if (!this.inSnapshot && m.offset !== undefined) {
+          this.offset = m.offset;
+          this.opts.onSnapshot?.({ ...m, offset: m.offset });
+        }
         break;
       case 'change':
         if (m.op === 'delete') this.rows.delete(m.key);

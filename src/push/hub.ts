@@ -9,12 +9,12 @@ import { QueryTailer } from './tailer.js';
 import { Subscriber } from './subscriber.js';
 import type { Outbox } from './outbox.js';
 import type { RowFilter } from './filter.js';
-import { readCurrentRows } from '../runtime/current-rows.js';
+import { ResultReader } from '../runtime/result-reader.js';
+import { sendSnapshot } from './snapshot.js';
 import { compiledQuery } from '../runtime/compiled-queries.js';
-import { decodeOffset, encodeOffset } from './offsets.js';
+import { decodeOffset } from './offsets.js';
 import { compareIds } from '../util/stream-ids.js';
-import { errorMessage, type SnapshotMessage } from './messages.js';
-import { matches } from './filter.js';
+import { errorMessage } from './messages.js';
 import type { FunctionRegistry } from '../sql/functions/registry.js';
 
 export interface HubOptions {
@@ -23,6 +23,8 @@ export interface HubOptions {
   hardLimit: number;
   /** Built-in and user functions, to rebuild rows from states. */
   functions: FunctionRegistry;
+  /** Rows per snapshot message (large snapshots are read and sent page by page). */
+  snapshotPageRows?: number;
 }
 
 export interface SubscribeRequest {
@@ -137,12 +139,12 @@ export class PushHub {
         else outbox.push(errorMessage(check === 'expired' ? 'SG_ERR_OFFSET_EXPIRED' : 'SG_ERR_BAD_OFFSET', query));
       }
       if (!pos) {
-        const snap = await readCurrentRows(this.redis, def, compiledQuery(def, this.opts.functions));
-        pos = snap.ids;
-        const rows = req.filter.length ? snap.rows.filter((r) => matches(req.filter, r.row)) : snap.rows;
-        sub.hold(rows.map((r) => r.key));
-        const msg: SnapshotMessage = { type: 'snapshot', ...(query ? { query } : {}), rows: rows.map((r) => r.row), keys: rows.map((r) => r.key), offset: encodeOffset(pos) };
-        outbox.push(JSON.stringify(msg));
+        const reader = new ResultReader(this.redis, def, compiledQuery(def, this.opts.functions));
+        const sent = await sendSnapshot(reader, { outbox, filter: req.filter, query, hold: (k) => sub.hold(k) }, this.opts.snapshotPageRows);
+        // The connection closed while the snapshot was read: nothing more to send it.
+        if (!sent) return sub;
+        pos = sent.pos;
+        sub.coverage = sent.coverage;
       }
       sub.pos = pos;
       await tailer.replay(sub);

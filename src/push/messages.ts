@@ -36,7 +36,10 @@ export interface SnapshotMessage {
   rows: Row[];
   /** The row key of each row, in the same order, so that changes can be applied by key. */
   keys: string[];
-  offset: string;
+  /** Large snapshots come in pages: false on every page but the last. */
+  last: boolean;
+  /** On the last page only: where the changes that follow start. */
+  offset?: string;
 }
 
 export interface ChangeMessage {

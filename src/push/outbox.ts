@@ -39,6 +39,7 @@ export class Outbox {
   private scheduled = false;
   private closed = false;
   private lastProgress = Date.now();
+  private waiters: (() => void)[] = [];
   /** Messages replaced by a newer change to the same row key. */
   conflated = 0;
   /** Largest queue length seen (tests check memory stays bounded). */
@@ -99,10 +100,26 @@ export class Outbox {
     if (!this.closed && this.queue.size > 0 && Date.now() - this.lastProgress > ms) this.overflow(`no progress for ${ms} ms`);
   }
 
+  /**
+   * Resolves once every queued message has been handed to the sink, or the outbox closed: a
+   * producer of many messages (a large snapshot) waits on it to hold at most one page in memory.
+   */
+  drained(): Promise<void> {
+    if (this.closed || this.queue.size === 0) return Promise.resolve();
+    return new Promise((ok) => this.waiters.push(ok));
+  }
+
   /** Stops sending and drops what is queued (the connection is going away). */
   close(): void {
     this.closed = true;
     this.queue.clear();
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const ok of waiting) ok();
   }
 
   /** Closes as a slow consumer now. */
@@ -142,6 +159,9 @@ export class Outbox {
         this.sink.send(m, this.onWritten);
       }
     }
-    if (this.queue.size === 0) this.lastProgress = Date.now();
+    if (this.queue.size === 0) {
+      this.lastProgress = Date.now();
+      this.wake();
+    }
   }
 }

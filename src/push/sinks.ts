@@ -39,7 +39,9 @@ export function sseSink(res: ServerResponse): Sink {
     send: (data, written) => {
       const frame = typeof data === 'string' ? data : data.toString('utf8');
       const msg = JSON.parse(frame) as { type: string; offset?: string };
-      const id = msg.offset ? `id: ${msg.offset}\n` : '';
+      // A snapshot page before the last one carries an empty id: a reconnect cut off mid-snapshot
+      // then sends no Last-Event-ID and gets a fresh snapshot instead of changes on partial rows.
+      const id = msg.offset ? `id: ${msg.offset}\n` : msg.type === 'snapshot' ? 'id:\n' : '';
       res.write(`event: ${msg.type}\n${id}data: ${frame}\n\n`, () => written());
     },
     close: () => {

@@ -5,6 +5,7 @@ import { filteredDelete } from './change-entry.js';
 import { encodeOffset } from './offsets.js';
 import { compareIds } from '../util/stream-ids.js';
 import { matches, type RowFilter } from './filter.js';
+import type { SnapshotCoverage } from './snapshot.js';
 
 export class Subscriber {
   /** While catching up from the changes stream, live entries wait here (in order). */
@@ -14,6 +15,8 @@ export class Subscriber {
 
   /** Last changes-stream id delivered (or skipped) per partition; set once the start is known. */
   pos: string[] = [];
+  /** After a paged snapshot: the changes its pages already include, until the replay passes them. */
+  coverage: SnapshotCoverage | undefined;
 
   constructor(
     readonly queryId: string,
@@ -53,7 +56,7 @@ export class Subscriber {
     const last = entries[entries.length - 1];
     if (!first || !last) return;
     if (
-      !this.pending && this.filter.length === 0 && !this.mux && this.pos.length === 1 && this.outbox.batching &&
+      !this.pending && !this.coverage && this.filter.length === 0 && !this.mux && this.pos.length === 1 && this.outbox.batching &&
       compareIds(first.id, this.pos[0]!) > 0 && this.outbox.sendShared(shared())
     ) {
       this.pos[0] = last.id;
@@ -73,6 +76,11 @@ export class Subscriber {
   deliver(e: ChangeEntry): void {
     if (compareIds(e.id, this.pos[e.partition]!) <= 0) return;
     this.pos[e.partition] = e.id;
+    if (this.coverage) {
+      const included = this.coverage.includes(e);
+      if (this.coverage.passedBy(this.pos)) this.coverage = undefined;
+      if (included) return;
+    }
     const offset = this.pos.length === 1 ? e.id : encodeOffset(this.pos);
     const query = this.mux ? this.queryId : undefined;
     const conflateKey = this.mux ? () => `${this.queryId}|${e.key()}` : e.key;

@@ -3,6 +3,7 @@
 // partitions and rendered by a renderer cached with the compiled plan. Nothing loads a whole state.
 import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
+import { callFunction } from '../redis/functions.js';
 import { createEngine, mergeStates } from '../engine/query-engine.js';
 import type { Engine, Row } from '../engine/types.js';
 import type { CompiledQuery } from '../sql/compile.js';
@@ -22,6 +23,18 @@ export interface ResultPage {
   rows: Row[];
   next?: string;
 }
+
+export interface SnapshotPage {
+  rows: { key: string; row: Row }[];
+  /** The last row key the page covers; undefined when it ran to the end of the keys. */
+  bound: string | undefined;
+  /** Per partition, the last change id the page's rows include. */
+  ids: string[];
+}
+
+type Stored = string | null | undefined;
+/** One partition's values for a list of row keys: closed rows, working states, sealed partials. */
+type PartitionValues = [Stored[], Stored[], Stored[]];
 
 // Row keys sort in the index by their UTF-8 bytes (ZRANGEBYLEX); the merge must use the same order.
 const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
@@ -163,12 +176,52 @@ export class ResultReader {
    * partitions, if they pass HAVING. Pull pages and the push hub's partition merge both read this way.
    */
   async rowsFor(rowKeys: string[]): Promise<Map<string, { row: Row; final: boolean }>> {
+    const partials = this.def.emit !== 'final';
     const reads = await Promise.all(
       Array.from({ length: this.def.partitions }, (_, p) => {
         const k = keys.task(this.def.stream, p, this.def.id);
-        return Promise.all([this.redis.hmGet(k.results, rowKeys), this.def.emit === 'final' ? [] : this.redis.hmGet(k.state, rowKeys), this.def.emit === 'final' ? [] : this.redis.hmGet(k.sealed, rowKeys)]);
+        return Promise.all([this.redis.hmGet(k.results, rowKeys), partials ? this.redis.hmGet(k.state, rowKeys) : [], partials ? this.redis.hmGet(k.sealed, rowKeys) : []]);
       }),
     );
+    return this.merge(rowKeys, reads);
+  }
+
+  /**
+   * One snapshot page: the rows of the keys after `after` (undefined: from the first), each
+   * partition's part read atomically with its last change id. `bound` is the last key the page
+   * covers (undefined: it ran to the end), `ids` the change id per partition it is exact at.
+   */
+  async snapshotPage(after: string | undefined, n: number): Promise<SnapshotPage> {
+    const min = after === undefined ? '-' : `(${after}`;
+    const parts = (await Promise.all(
+      Array.from({ length: this.def.partitions }, (_, p) => {
+        const k = keys.task(this.def.stream, p, this.def.id);
+        return callFunction(this.redis, 'snapshot_page', [k.index, k.state, k.sealed, k.results, k.changes], [min, String(n), this.def.emit === 'final' ? '0' : '1']);
+      }),
+    )) as [string, string[], Stored[], Stored[], Stored[]][];
+    // A partition that filled its page covers keys up to its last one only: so does the page.
+    let bound: string | undefined;
+    for (const [, list] of parts) {
+      const last = list[list.length - 1];
+      if (list.length === n && last !== undefined && (bound === undefined || byteOrder(last, bound) < 0)) bound = last;
+    }
+    let rowKeys = [...new Set(parts.flatMap(([, list]) => list))].filter((k) => bound === undefined || byteOrder(k, bound) <= 0).sort(byteOrder);
+    // Several partitions' keys may add up past the page size: the page ends at its n-th key.
+    if (rowKeys.length > n) {
+      rowKeys = rowKeys.slice(0, n);
+      bound = rowKeys[n - 1];
+    }
+    const reads = parts.map(([, list, results, state, sealed]): PartitionValues => {
+      const at = new Map(list.map((k, i) => [k, i]));
+      const pick = (values: Stored[]) => rowKeys.map((k) => { const i = at.get(k); return i === undefined ? null : values[i] ?? null; });
+      return [pick(results), pick(state), pick(sealed)];
+    });
+    const rows = this.merge(rowKeys, reads);
+    return { rows: rowKeys.flatMap((key) => { const r = rows.get(key); return r ? [{ key, row: r.row }] : []; }), bound, ids: parts.map(([id]) => id) };
+  }
+
+  // Per partition, the stored values of each row key: closed row, working state, sealed partial.
+  private merge(rowKeys: string[], reads: PartitionValues[]): Map<string, { row: Row; final: boolean }> {
     const rows = new Map<string, { row: Row; final: boolean }>();
     rowKeys.forEach((key, i) => {
       let partial: string | undefined;

@@ -8,7 +8,7 @@ import { startApp } from '../helpers/app.js';
 import { waitUntil } from '../helpers/wait.js';
 import { rng } from '../helpers/rng.js';
 import { keys } from '../../src/redis/keys.js';
-import { readCurrentRows } from '../../src/runtime/current-rows.js';
+import { readCurrentRows } from '../helpers/full-rows.js';
 import { compiledQuery } from '../../src/runtime/compiled-queries.js';
 import type { QueryDefinition } from '../../src/runtime/query-definition.js';
 import { defaultRegistry } from '../../src/sql/compile.js';

@@ -1,13 +1,13 @@
-// A query's current rows from what its partitions hold in Redis: open groups rebuilt from the
-// partial states (merged by row key across partitions) plus closed windows' stored final rows.
-// Pull results, WebSocket snapshots and multi-partition pushes all read rows this way.
-import type { Redis } from '../redis/client.js';
-import { keys } from '../redis/keys.js';
-import { createEngine } from '../engine/query-engine.js';
-import { mergeStates } from '../engine/group.js';
-import type { Row } from '../engine/types.js';
-import type { CompiledQuery } from '../sql/compile.js';
-import { engineOptions, type QueryDefinition } from './query-definition.js';
+// The test oracle for reads: a query's current rows rebuilt from everything its partitions hold
+// (every hash loaded whole, open groups through a fresh engine, closed rows overlaid), the slow way
+// the paged reads in src/runtime/result-reader.ts must agree with.
+import type { Redis } from '../../src/redis/client.js';
+import { keys } from '../../src/redis/keys.js';
+import { createEngine } from '../../src/engine/query-engine.js';
+import { mergeStates } from '../../src/engine/group.js';
+import type { Row } from '../../src/engine/types.js';
+import type { CompiledQuery } from '../../src/sql/compile.js';
+import { engineOptions, type QueryDefinition } from '../../src/runtime/query-definition.js';
 
 /** What one partition holds for some row keys: serialized states, sealed partials and closed rows (JSON). */
 export interface PartitionRows {
