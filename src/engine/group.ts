@@ -66,6 +66,62 @@ export function serializeGroup(g: Group, aggs: BoundAggregate[]): string {
   return JSON.stringify(stored);
 }
 
+/** What a commit writes for one group: its entry and, for states kept outside it, values for its values hash. */
+export interface CheckpointedGroup {
+  text: string;
+  /** (field, value) pairs for the group's values hash (fields prefixed by aggregate index); undefined: none kept outside. */
+  values?: [string, string][];
+}
+
+/**
+ * The group as a commit writes it. Once one of its states is large, every external-capable state
+ * of the group goes outside its entry together; `outside` says the values hash already holds
+ * them, so only values added since the last commit are written.
+ */
+export function checkpointGroup(g: Group, aggs: BoundAggregate[], outside: boolean): CheckpointedGroup {
+  const go = outside || g.states.some((st, i) => (aggs[i] as BoundAggregate).fn.external?.large(st) === true);
+  if (!go) {
+    for (const [i, st] of g.states.entries()) (aggs[i] as BoundAggregate).fn.external?.take(st, false);
+    return { text: serializeGroup(g, aggs) };
+  }
+  const values: [string, string][] = [];
+  const stored: Stored = {
+    k: g.keys,
+    s: Number.isNaN(g.start) ? null : g.start,
+    e: Number.isNaN(g.end) ? null : g.end,
+    a: g.states.map((st, i) => {
+      const fn = (aggs[i] as BoundAggregate).fn;
+      if (!fn.external) return fn.serialize(st);
+      for (const [f, v] of fn.external.take(st, !outside)) values.push([`${i}:${f}`, v]);
+      return fn.external.stub(st);
+    }),
+    v: g.visible,
+  };
+  return { text: JSON.stringify(stored), values };
+}
+
+/** Whether a checkpoint entry holds stand-ins whose values are in the group's values hash. */
+export function hasOutsideValues(text: string, aggs: BoundAggregate[]): boolean {
+  // Cheap test first: most entries hold no stand-in at all.
+  if (!text.includes('"$values"')) return false;
+  const stored = JSON.parse(text) as Stored;
+  return stored.a.some((j, i) => (aggs[i] as BoundAggregate).fn.external?.isStub(j) === true);
+}
+
+/** A checkpoint entry with its stand-ins replaced by the states rebuilt from its values hash. */
+export function withOutsideValues(text: string, values: Record<string, string>, aggs: BoundAggregate[]): string {
+  const stored = JSON.parse(text) as Stored;
+  stored.a = stored.a.map((j, i) => {
+    const fn = (aggs[i] as BoundAggregate).fn;
+    if (!fn.external?.isStub(j)) return j;
+    const prefix = `${i}:`;
+    const entries: [string, string][] = [];
+    for (const [f, v] of Object.entries(values)) if (f.startsWith(prefix)) entries.push([f.slice(prefix.length), v]);
+    return fn.serialize(fn.external.restore(j, entries));
+  });
+  return JSON.stringify(stored);
+}
+
 /** Reads a group back from its checkpoint text. */
 export function deserializeGroup(text: string, aggs: BoundAggregate[], session: boolean): Group {
   let stored: Stored;

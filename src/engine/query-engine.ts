@@ -9,7 +9,7 @@ import { EngineConfigError, EngineLimitError, EngineStateError } from './errors.
 import type { EventData, Fn, GroupView } from './expr.js';
 import { compileGroupExpr, compileRowExpr, fieldMiss, simpleFieldName } from './expr.js';
 import type { BoundAggregate, Group } from './group.js';
-import { bindAggregates, deserializeGroup, serializeGroup } from './group.js';
+import { bindAggregates, checkpointGroup, deserializeGroup, serializeGroup } from './group.js';
 import { GroupStore } from './group-store.js';
 import type { KeyTable } from './key-table.js';
 import type { Updater } from './updater.js';
@@ -66,6 +66,8 @@ class QueryEngine implements Engine {
   private late: SourceEvent[] = [];
   private readonly delta = new Map<string, Group | null>();
   private readonly sizes = new Map<string, number>();
+  /** Row keys whose values hash in the checkpoint holds large states kept outside their entry. */
+  private readonly outside = new Set<string>();
   private bytes = 0;
 
   constructor(private readonly plan: QueryPlan, private readonly opts: EngineOptions) {
@@ -407,18 +409,29 @@ class QueryEngine implements Engine {
     const set: Record<string, string> = {};
     const del: string[] = [];
     const added: string[] = [];
+    const values: [string, [string, string][]][] = [];
+    const dropValues: string[] = [];
     for (const [key, g] of this.delta) {
-      if (g === null || g.removed || g.rowKey !== key) del.push(key);
-      else {
-        set[key] = serializeGroup(g, this.aggs);
-        if (g.fresh) {
-          added.push(key);
-          g.fresh = false;
-        }
+      if (g === null || g.removed || g.rowKey !== key) {
+        del.push(key);
+        if (this.outside.delete(key)) dropValues.push(key);
+        continue;
+      }
+      // A new group under a key whose values hash an earlier group left: that hash starts over.
+      if (g.fresh && this.outside.delete(key)) dropValues.push(key);
+      const c = checkpointGroup(g, this.aggs, this.outside.has(key));
+      set[key] = c.text;
+      if (c.values) {
+        this.outside.add(key);
+        if (c.values.length > 0) values.push([key, c.values]);
+      }
+      if (g.fresh) {
+        added.push(key);
+        g.fresh = false;
       }
     }
     this.delta.clear();
-    return { set, del, meta: this.metaText(), added };
+    return { set, del, meta: this.metaText(), added, ...(values.length ? { values } : {}), ...(dropValues.length ? { dropValues } : {}) };
   }
 
   renderRow(group: string): { row: Row; passes: boolean } {
@@ -436,10 +449,13 @@ class QueryEngine implements Engine {
     this.store = new GroupStore(this.plan, this.aggs, this.opts.limits?.maxGroups ?? Infinity);
     this.delta.clear();
     this.sizes.clear();
+    this.outside.clear();
     this.bytes = 0;
     for (const [key, text] of Object.entries(entries)) {
       const g = deserializeGroup(text, this.aggs, this.session);
       if (g.rowKey !== key) throw new EngineStateError(`checkpoint entry ${key} holds group ${g.rowKey}`);
+      // Entries come with their outside values put back; a large state was committed outside.
+      if (g.states.some((st, i) => this.aggs[i]!.fn.external?.large(st) === true)) this.outside.add(key);
       this.store.insert(g);
       if (this.opts.limits?.maxStateBytes !== undefined) {
         this.sizes.set(key, key.length + text.length);
@@ -458,6 +474,8 @@ class QueryEngine implements Engine {
   restore(s: string): void {
     const { entries, meta } = decodeSnapshot(s);
     this.load(entries, meta);
+    // A snapshot is not the checkpoint: the next commit writes large states' values whole.
+    this.outside.clear();
   }
 }
 

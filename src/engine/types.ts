@@ -55,6 +55,10 @@ export interface StateDelta {
   meta: string;
   /** Keys of `set` that are new to the checkpoint (for the result index). */
   added: string[];
+  /** Per row key, pairs for its values hash: large states kept outside the group's entry. */
+  values?: [string, [string, string][]][];
+  /** Row keys whose values hash goes (their group left the state, or a new group took the key). */
+  dropValues?: string[];
 }
 
 /** An incremental aggregation over one query plan. Deterministic: results depend only on state and input. */

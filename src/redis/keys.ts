@@ -47,6 +47,11 @@ export const keys = {
       sealed: `${base}:sealed`,
       /** Sorted set (score 0) of every row key in `state`, `sealed` and `results`: reads page and look up by key range. */
       index: `${base}:index`,
+      /**
+       * Prefix of each group's values hash (`<prefix><row key>`): large DISTINCT sets kept outside
+       * the group's state entry, so that a commit writes only the values it added.
+       */
+      valuesPrefix: `${base}:values:`,
     };
   },
   /** Pattern matching every key of one task (for deletion). */

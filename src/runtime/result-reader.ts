@@ -5,6 +5,7 @@ import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
 import { callFunction } from '../redis/functions.js';
 import { createEngine, mergeStates } from '../engine/query-engine.js';
+import { bindAggregates, hasOutsideValues, withOutsideValues, type BoundAggregate } from '../engine/group.js';
 import type { Engine, Row } from '../engine/types.js';
 import type { CompiledQuery } from '../sql/compile.js';
 import { engineOptions, type QueryDefinition } from './query-definition.js';
@@ -116,6 +117,7 @@ function matches(row: Row, f: ResultFilter): boolean {
 
 export class ResultReader {
   private readonly renderer: Engine;
+  private bound: BoundAggregate[] | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -183,7 +185,7 @@ export class ResultReader {
         return Promise.all([this.redis.hmGet(k.results, rowKeys), partials ? this.redis.hmGet(k.state, rowKeys) : [], partials ? this.redis.hmGet(k.sealed, rowKeys) : []]);
       }),
     );
-    return this.merge(rowKeys, reads);
+    return await this.merge(rowKeys, reads);
   }
 
   /**
@@ -216,27 +218,47 @@ export class ResultReader {
       const pick = (values: Stored[]) => rowKeys.map((k) => { const i = at.get(k); return i === undefined ? null : values[i] ?? null; });
       return [pick(results), pick(state), pick(sealed)];
     });
-    const rows = this.merge(rowKeys, reads);
+    const rows = await this.merge(rowKeys, reads);
     return { rows: rowKeys.flatMap((key) => { const r = rows.get(key); return r ? [{ key, row: r.row }] : []; }), bound, ids: parts.map(([id]) => id) };
   }
 
   // Per partition, the stored values of each row key: closed row, working state, sealed partial.
-  private merge(rowKeys: string[], reads: PartitionValues[]): Map<string, { row: Row; final: boolean }> {
+  private async merge(rowKeys: string[], reads: PartitionValues[]): Promise<Map<string, { row: Row; final: boolean }>> {
     const rows = new Map<string, { row: Row; final: boolean }>();
-    rowKeys.forEach((key, i) => {
-      let partial: string | undefined;
-      for (const [results, state, sealed] of reads) {
-        const final = results[i];
-        if (final) {
-          rows.set(key, { row: JSON.parse(final) as Row, final: true });
-          return;
-        }
-        for (const s of [state[i], sealed[i]]) if (s) partial = partial === undefined ? s : mergeStates(this.compiled.plan, partial, s);
+    const aggs = this.aggs();
+    for (const [i, key] of rowKeys.entries()) {
+      const partials: { p: number; text: string }[] = [];
+      let final: string | undefined;
+      for (const [p, [results, state, sealed]] of reads.entries()) {
+        final ??= results[i] ?? undefined;
+        for (const s of [state[i], sealed[i]]) if (s) partials.push({ p, text: s });
       }
-      if (partial === undefined) return;
-      const r = this.renderer.renderRow(partial);
+      if (final) {
+        rows.set(key, { row: JSON.parse(final) as Row, final: true });
+        continue;
+      }
+      if (partials.length === 0) continue;
+      // One partial renders from its stand-ins; merging several needs the values kept outside.
+      if (partials.length > 1) {
+        for (const x of partials) {
+          if (!hasOutsideValues(x.text, aggs)) continue;
+          // The entry again with its values, in one step: a commit in between would mismatch them.
+          const k = keys.task(this.def.stream, x.p, this.def.id);
+          const [text, values] = (await this.redis.multi().hGet(k.state, key).hGetAll(k.valuesPrefix + key).exec()) as unknown as [string | null, Record<string, string>];
+          // Gone from the state since (sealed or dropped): a later read sees where it went.
+          x.text = text === null ? '' : hasOutsideValues(text, aggs) ? withOutsideValues(text, values, aggs) : text;
+        }
+      }
+      const texts = partials.map((x) => x.text).filter((t) => t !== '');
+      if (texts.length === 0) continue;
+      const merged = texts.reduce((a, b) => mergeStates(this.compiled.plan, a, b));
+      const r = this.renderer.renderRow(merged);
       if (r.passes) rows.set(key, { row: r.row, final: false });
-    });
+    }
     return rows;
+  }
+
+  private aggs(): BoundAggregate[] {
+    return (this.bound ??= bindAggregates(this.compiled.plan));
   }
 }

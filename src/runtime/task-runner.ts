@@ -149,7 +149,7 @@ export class TaskRunner {
 
   /** Rebuilds the engine from the checkpoint: the in-memory state must equal what Redis holds. */
   private async recover(): Promise<void> {
-    const ckpt = await loadCheckpoint(this.redis, this.k);
+    const ckpt = await loadCheckpoint(this.redis, this.k, this.compiled.plan);
     await ensureResultIndex(this.redis, this.k);
     const engine = createEngine(this.compiled.plan, { ...engineOptions(this.def), partial: this.time !== undefined });
     this.time?.reset();

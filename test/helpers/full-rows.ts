@@ -8,6 +8,7 @@ import { mergeStates } from '../../src/engine/group.js';
 import type { Row } from '../../src/engine/types.js';
 import type { CompiledQuery } from '../../src/sql/compile.js';
 import { engineOptions, type QueryDefinition } from '../../src/runtime/query-definition.js';
+import { withValuesOf } from '../../src/runtime/checkpoint-store.js';
 
 /** What one partition holds for some row keys: serialized states, sealed partials and closed rows (JSON). */
 export interface PartitionRows {
@@ -68,7 +69,8 @@ export async function readCurrentRows(redis: Redis, def: QueryDefinition, compil
       .exec()) as unknown as [Record<string, string>, Record<string, string>, Record<string, string>, Record<string, string>, { id: string }[]];
     ids.push(last[0]?.id ?? '0-0');
     if (def.partitions === 1) meta = ckpt.meta;
-    parts.push({ state, sealed, results });
+    // Large DISTINCT states keep their values beside the entry (read whole here: the oracle is slow on purpose).
+    parts.push({ state: await withValuesOf(redis, k.valuesPrefix, state, compiled.plan), sealed, results });
   }
   const rows = [...rowsFromPartitions(compiled, def, parts, meta)]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

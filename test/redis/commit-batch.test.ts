@@ -33,11 +33,12 @@ async function setup(t: Test) {
 }
 
 t.test('encodeCommit lays the arguments out as the script header says', (t) => {
-  const { keys: fnKeys, args } = encodeCommit(k, source, input({ offset: '9-0', processed: 2, delta: { set: { a: 'A' }, del: ['b'], meta: 'M', added: ['a'] }, ack: ['1-0'], sealed: { s: 'S' } }));
-  t.same(fnKeys, [k.lease, k.checkpoint, k.state, source, k.changes, k.results, k.resultsExpiry, k.late, k.deadLetter, k.sealed, k.index]);
+  const delta = { set: { a: 'A' }, del: ['b'], meta: 'M', added: ['a'], dropValues: ['b'], values: [['a', [['0:1', ''], ['0:2', '']]]] as [string, [string, string][]][] };
+  const { keys: fnKeys, args } = encodeCommit(k, source, input({ offset: '9-0', processed: 2, delta, ack: ['1-0'], sealed: { s: 'S' } }));
+  t.same(fnKeys, [k.lease, k.checkpoint, k.state, source, k.changes, k.results, k.resultsExpiry, k.late, k.deadLetter, k.sealed, k.index, k.valuesPrefix]);
   t.same(args.slice(0, 11), ['me', '1', 'q1', '9-0', 'M', '2', '1000000', '60000', '1000', '', '']);
-  t.same(args.slice(11, 20), ['1', '1', '1', '0', '0', '0', '0', '1', '1'], 'counts: set, del, ack, changes, closed, late, dead, sealed, added');
-  t.same(args.slice(20), ['a', 'A', 'b', '1-0', 's', 'S', 'a']);
+  t.same(args.slice(11, 22), ['1', '1', '1', '0', '0', '0', '0', '1', '1', '1', '1'], 'counts: set, del, ack, changes, closed, late, dead, sealed, added, drop, values');
+  t.same(args.slice(22), ['a', 'A', 'b', '1-0', 's', 'S', 'a', 'b', 'a', '2', '0:1', '', '0:2', '']);
   t.same(decodeCommitReply(['5-0', 3]), { lastChangeId: '5-0', changes: 3 });
   t.throws(() => decodeCommitReply('OK'));
   t.end();
@@ -90,4 +91,20 @@ t.test('a commit moves state, index, offset, acks, changes, closed rows, late, d
   t.same((await r.client.zRange(k.index, 0, -1)).sort(), ['a', 's']);
   t.equal(await r.client.hGet(k.checkpoint, 'offset'), ids[0], 'an empty offset leaves it unchanged');
   t.equal(await r.client.hGet(k.checkpoint, 'meta'), 'M2');
+});
+
+t.test('values hashes: pairs are added to a group\'s hash, a drop removes the hash before new pairs land', async (t) => {
+  const { r, redis } = await setup(t);
+  const run = (values: [string, [string, string][]][], dropValues: string[] = []) => commitBatch(redis, k, source, input({ delta: { set: {}, del: [], meta: 'M', added: [], values, dropValues } }));
+  await run([['a', [['0:1', ''], ['0:2', '']]], ['b', [['0:"x"', '[5,"1-0"]']]]]);
+  t.same(await r.client.hGetAll(`${k.valuesPrefix}a`), { '0:1': '', '0:2': '' });
+  t.same(await r.client.hGetAll(`${k.valuesPrefix}b`), { '0:"x"': '[5,"1-0"]' });
+  await run([['a', [['0:3', '']]]]);
+  t.same(Object.keys(await r.client.hGetAll(`${k.valuesPrefix}a`)).sort(), ['0:1', '0:2', '0:3'], 'a later commit adds only its pairs');
+  await run([['a', [['0:9', '']]]], ['a', 'b']);
+  t.same(await r.client.hGetAll(`${k.valuesPrefix}a`), { '0:9': '' }, 'dropped, then started over');
+  t.equal(await r.client.exists(`${k.valuesPrefix}b`), 0, 'dropped');
+  // Over the script's HSET chunk: 1,200 pairs in one run.
+  await run([['c', Array.from({ length: 1200 }, (_, i): [string, string] => [`0:${i}`, ''])]]);
+  t.equal(await r.client.hLen(`${k.valuesPrefix}c`), 1200);
 });

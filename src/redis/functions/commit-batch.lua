@@ -12,6 +12,9 @@ KEYS[9]  dead-letter stream                KEYS[10] sealed hash (row key -> part
                                                     window closed for the whole query)
 KEYS[11] result index (sorted set, score 0, of every row key in the state, sealed and results
          hashes: reads page and look up by key range without loading the hashes)
+KEYS[12] prefix of the groups' values hashes (not a key itself: `<prefix><row key>` is a group's
+         hash of large DISTINCT values kept outside its state entry). It carries the partition's
+         hash tag, so every hash built from it lies in this commit's slot.
 
 ARGV[1]  owner        ARGV[2]  epoch        ARGV[3]  consumer group (the query id)
 ARGV[4]  new offset (last entry id of the batch; '' = unchanged)
@@ -21,11 +24,13 @@ ARGV[10] traceparent of the batch's process span ('' = none), stored with each c
          push span can link to it
 ARGV[11] arrival time (ms) of the batch's newest entry ('' = none): the push stage measures
          end-to-end latency from it
-ARGV[12..20]  counts: nSet, nDel, nAck, nChanges, nClosed, nLate, nDead, nSealed, nAdded; then, in
-         order: nSet pairs (row key, state) · nDel row keys · nAck entry ids · nChanges change
-         JSONs · nClosed pairs (row key, row JSON) · nLate triples (entry id, event JSON,
-         watermark) · nDead triples (entry id, entry JSON, error) · nSealed pairs (row key,
-         partial group) · nAdded row keys (of nSet, new to the state)
+ARGV[12..22]  counts: nSet, nDel, nAck, nChanges, nClosed, nLate, nDead, nSealed, nAdded, nDrop,
+         nValues; then, in order: nSet pairs (row key, state) · nDel row keys · nAck entry ids ·
+         nChanges change JSONs · nClosed pairs (row key, row JSON) · nLate triples (entry id,
+         event JSON, watermark) · nDead triples (entry id, entry JSON, error) · nSealed pairs
+         (row key, partial group) · nAdded row keys (of nSet, new to the state) · nDrop row keys
+         whose values hash goes · nValues runs of (row key, m, then m (field, value) pairs) added
+         to that row key's values hash (drops come first: a new group may reuse a dropped key)
 
 Returns  { last change id or '', number of changes written }
 Errors   "FENCED"  the lease is not this owner's at this epoch: nothing is written
@@ -59,8 +64,8 @@ local function commit_batch(keys, args)
   local n_set, n_del, n_ack = tonumber(args[12]), tonumber(args[13]), tonumber(args[14])
   local n_changes, n_closed = tonumber(args[15]), tonumber(args[16])
   local n_late, n_dead, n_sealed = tonumber(args[17]), tonumber(args[18]), tonumber(args[19])
-  local n_added = tonumber(args[20])
-  local pos = 21
+  local n_added, n_drop, n_values = tonumber(args[20]), tonumber(args[21]), tonumber(args[22])
+  local pos = 23
 
   hset_pairs(keys[3], args, pos, n_set)
   pos = pos + 2 * n_set
@@ -134,6 +139,18 @@ local function commit_batch(keys, args)
     end
     redis.call('ZADD', keys[11], unpack(batch))
     i = upto
+  end
+  pos = pos + n_added
+
+  for j = 0, n_drop - 1 do
+    redis.call('UNLINK', keys[12] .. args[pos + j])
+  end
+  pos = pos + n_drop
+
+  for _ = 1, n_values do
+    local m = tonumber(args[pos + 1])
+    hset_pairs(keys[12] .. args[pos], args, pos + 2, m)
+    pos = pos + 2 + 2 * m
   end
 
   if offset ~= '' then redis.call('HSET', keys[2], 'offset', offset) end

@@ -44,6 +44,7 @@ export function encodeCommit(k: TaskKeys, source: string, c: CommitInput): { key
     String(c.nowMs), String(c.resultRetentionMs), String(c.changesMaxLength), c.traceparent ?? '', c.arrivalMs === undefined ? '' : String(c.arrivalMs),
     String(setPairs.length), String(delta.del.length), String(c.ack.length), String(result.changes.length),
     String(result.closed.length), String(result.late.length), String(c.dead.length), String(sealedPairs.length), String(delta.added.length),
+    String(delta.dropValues?.length ?? 0), String(delta.values?.length ?? 0),
   ];
   for (const [key, value] of setPairs) args.push(key, value);
   for (const key of delta.del) args.push(key);
@@ -55,7 +56,12 @@ export function encodeCommit(k: TaskKeys, source: string, c: CommitInput): { key
   for (const d of c.dead) args.push(d.id, d.entry, d.error);
   for (const [key, value] of sealedPairs) args.push(key, value);
   for (const key of delta.added) args.push(key);
-  return { keys: [k.lease, k.checkpoint, k.state, source, k.changes, k.results, k.resultsExpiry, k.late, k.deadLetter, k.sealed, k.index], args };
+  for (const key of delta.dropValues ?? []) args.push(key);
+  for (const [key, pairs] of delta.values ?? []) {
+    args.push(key, String(pairs.length));
+    for (const [f, v] of pairs) args.push(f, v);
+  }
+  return { keys: [k.lease, k.checkpoint, k.state, source, k.changes, k.results, k.resultsExpiry, k.late, k.deadLetter, k.sealed, k.index, k.valuesPrefix], args };
 }
 
 /** The reply: the id of the last change appended ('' when none) and how many were. */

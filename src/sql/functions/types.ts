@@ -36,6 +36,23 @@ export interface AggregateFunction<S = unknown> {
   result(state: S): unknown;
   serialize(state: S): unknown;
   deserialize(json: unknown, params: unknown[]): S;
+  /**
+   * States that grow with their input (DISTINCT value sets) and would make every commit rewrite
+   * them whole: once `large`, the group's checkpoint entry holds a small stand-in (enough to
+   * render the result) and the values live in a hash beside it, written as they arrive.
+   */
+  readonly external?: ExternalState<S>;
+}
+
+export interface ExternalState<S> {
+  large(state: S): boolean;
+  /** The stand-in for the group's entry (serialized in place of the state). */
+  stub(state: S): unknown;
+  isStub(json: unknown): boolean;
+  /** (field, value) pairs for the values hash: those added since the last call, or all of them. */
+  take(state: S, all: boolean): [string, string][];
+  /** The state rebuilt from its stand-in and every pair of its values hash. */
+  restore(stub: unknown, entries: [string, string][]): S;
 }
 
 /** A scalar function. Unless `nullSafe`, a null argument makes the result null without a call. */
