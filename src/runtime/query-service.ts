@@ -48,6 +48,9 @@ function watermarkOf(meta: string | undefined): string | null {
 }
 
 export class QueryService {
+  /** Definitions pull reads have seen, by id (what a read needs of one never changes). */
+  private readonly readDefs = new Map<string, QueryDefinition>();
+
   constructor(
     private readonly redis: Redis,
     private readonly streams: StreamRegistry,
@@ -226,7 +229,26 @@ export class QueryService {
    * (UTF-8 byte order). Reads only what the page scans: see result-reader.ts.
    */
   async results(id: string, filter: ResultFilter) {
-    const def = await this.require(id);
-    return new ResultReader(this.redis, def, compiledQuery(def, this.opts.functions)).page(filter);
+    const seen = this.readDefs.get(id);
+    if (!seen) {
+      const def = await this.require(id);
+      this.remember(def);
+      return this.reader(def).page(filter);
+    }
+    // Stream, partitions and SQL never change for an id: the page is read beside the registry
+    // check (one round trip), and the check still answers 404 for a query deleted since.
+    const [def, page] = await Promise.all([this.require(id), this.reader(seen).page(filter)]);
+    if (def.sql === seen.sql && def.stream === seen.stream && def.partitions === seen.partitions && def.emit === seen.emit) return page;
+    this.remember(def);
+    return this.reader(def).page(filter);
+  }
+
+  private reader(def: QueryDefinition): ResultReader {
+    return new ResultReader(this.redis, def, compiledQuery(def, this.opts.functions));
+  }
+
+  private remember(def: QueryDefinition): void {
+    if (this.readDefs.size >= 10_000) this.readDefs.clear();
+    this.readDefs.set(def.id, def);
   }
 }

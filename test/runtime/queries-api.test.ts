@@ -70,6 +70,8 @@ t.test('register a query, process events, read results, pause, resume and delete
   const groups = await r.client.xInfoGroups('sg:{orders#0}:events');
   t.same(groups, [], 'the consumer group is gone');
   assertProblem(t, await app.inject({ method: 'GET', url: `/v1/queries/${q.id}` }), 404, 'SG_ERR_QUERY_NOT_FOUND');
+  // Its results were read before (the definition is remembered for reads): still a 404 now.
+  assertProblem(t, await app.inject({ method: 'GET', url: `/v1/queries/${q.id}/results?where=region:eu` }), 404, 'SG_ERR_QUERY_NOT_FOUND');
 });
 
 t.test('refused SQL names the construct and position; validate returns rows', async (t) => {
