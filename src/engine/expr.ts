@@ -1,7 +1,8 @@
 // PlanExpr → closures. No code is generated from user text: each node becomes a small pre-built function.
 import type { ArithOp, FieldStep, PlanExpr } from '../sql/plan.js';
 import { FunctionError } from '../sql/errors.js';
-import { compareText, toEpochMs } from '../sql/values.js';
+import { compareNumeric, compareText, toEpochMs } from '../sql/values.js';
+import { Decimal, exactDecimal } from '../sql/decimal.js';
 import { castValue } from './cast.js';
 import { likeMatch } from './like.js';
 import { checkTextLength, ValueLimitError } from '../sql/functions/limits.js';
@@ -68,6 +69,7 @@ const truth = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null
 
 function compare(a: unknown, b: unknown, time: boolean): number | null {
   if (a === null || b === null || a === undefined || b === undefined) return null;
+  if (a instanceof Decimal || b instanceof Decimal) return compareNumeric(a, b) ?? null;
   if (time) {
     const x = toEpochMs(a);
     const y = toEpochMs(b);
@@ -106,7 +108,29 @@ function bigArith(op: ArithOp, p: number | bigint, q: number | bigint): number |
   }
 }
 
-const asText = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : JSON.stringify(v));
+/**
+ * Arithmetic with a DECIMAL operand: exact against decimals, integers and BigInts (scale of `*` is
+ * the sum of the scales, `%` keeps the larger); a fractional double makes it a double; `/` is
+ * always a double (DuckDB's rules).
+ */
+function decimalArith(op: ArithOp, p: number | bigint | Decimal, q: number | bigint | Decimal): number | Decimal | null {
+  const x = exactDecimal(p);
+  const y = exactDecimal(q);
+  if (!x || !y || op === '/') {
+    const a = p instanceof Decimal ? p.toNumber() : Number(p);
+    const b = q instanceof Decimal ? q.toNumber() : Number(q);
+    if (op === '/' || op === '%') return b === 0 ? null : op === '/' ? a / b : a % b;
+    return op === '+' ? a + b : op === '-' ? a - b : a * b;
+  }
+  switch (op) {
+    case '+': return x.add(y);
+    case '-': return x.sub(y);
+    case '*': return x.mul(y);
+    default: return x.mod(y) ?? null;
+  }
+}
+
+const asText = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v instanceof Decimal ? String(v) : JSON.stringify(v));
 
 /** Builds the closure for an expression; `leaf` handles the context-specific nodes. */
 function build<C>(e: PlanExpr, leaf: Leaf<C>): Fn<C> {
@@ -122,9 +146,9 @@ function build<C>(e: PlanExpr, leaf: Leaf<C>): Fn<C> {
       const l = b(e.left);
       const r = b(e.right);
       const timeLeft = e.left.type === 'timestamp';
-      const num = (f: Fn<C>, time: boolean) => (c: C): number | bigint | null => {
+      const num = (f: Fn<C>, time: boolean) => (c: C): number | bigint | Decimal | null => {
         const v = f(c);
-        return typeof v === 'number' || typeof v === 'bigint' ? v : time ? toEpochMs(v) : null;
+        return typeof v === 'number' || typeof v === 'bigint' || v instanceof Decimal ? v : time ? toEpochMs(v) : null;
       };
       const x = num(l, timeLeft);
       const y = num(r, false);
@@ -142,12 +166,13 @@ function build<C>(e: PlanExpr, leaf: Leaf<C>): Fn<C> {
             case '%': return q === 0 ? null : p % q;
           }
         }
+        if (p instanceof Decimal || q instanceof Decimal) return decimalArith(op, p, q);
         return bigArith(op, p, q);
       };
     }
     case 'neg': {
       const a = b(e.arg);
-      return (c) => { const v = a(c); return typeof v === 'number' || typeof v === 'bigint' ? -v : null; };
+      return (c) => { const v = a(c); return typeof v === 'number' || typeof v === 'bigint' ? -v : v instanceof Decimal ? v.neg() : null; };
     }
     case 'concat': {
       const l = b(e.left);
@@ -244,10 +269,8 @@ function build<C>(e: PlanExpr, leaf: Leaf<C>): Fn<C> {
     }
     case 'cast': {
       const a = b(e.arg);
-      const { to, scale, bits } = e;
-      const fromTs = e.arg.type === 'timestamp';
-      const fromDecimal = e.arg.type === 'decimal' || e.arg.type === 'integer';
-      return (c) => castValue(a(c), to, scale, fromTs, fromDecimal, bits);
+      const target = { to: e.to, scale: e.scale, precision: e.precision, bits: e.bits, fromTimestamp: e.arg.type === 'timestamp', fromDecimal: e.arg.type === 'decimal' || e.arg.type === 'integer' };
+      return (c) => castValue(a(c), target);
     }
     case 'json': {
       const a = b(e.arg);
@@ -269,8 +292,11 @@ function build<C>(e: PlanExpr, leaf: Leaf<C>): Fn<C> {
       const args = e.args.map(b);
       const fn = e.fn;
       const nullSafe = fn.nullSafe === true;
+      // Functions that do not declare DECIMAL support see a double, as DuckDB casts for them.
+      const plain = fn.decimal !== true;
       return (c) => {
         const vals = args.map((a) => a(c) ?? null);
+        if (plain) for (let i = 0; i < vals.length; i++) if (vals[i] instanceof Decimal) vals[i] = (vals[i] as Decimal).toNumber();
         if (!nullSafe && vals.includes(null)) return null;
         try {
           return fn.call(vals) ?? null;

@@ -3,6 +3,7 @@ import { distinctOf } from '../sql/functions/distinct.js';
 import type { AggregateFunction } from '../sql/functions/types.js';
 import type { QueryPlan } from '../sql/plan.js';
 import { isoTime } from '../sql/values.js';
+import { fromStoredValue, storedValue } from '../sql/decimal.js';
 import { EngineStateError } from './errors.js';
 
 /** A live group of one window (or of the whole stream when the query has no window). */
@@ -57,7 +58,7 @@ interface Stored {
 /** The JSON text one group is checkpointed as. */
 export function serializeGroup(g: Group, aggs: BoundAggregate[]): string {
   const stored: Stored = {
-    k: g.keys,
+    k: g.keys.map(storedValue),
     s: Number.isNaN(g.start) ? null : g.start,
     e: Number.isNaN(g.end) ? null : g.end,
     a: g.states.map((st, i) => (aggs[i] as BoundAggregate).fn.serialize(st)),
@@ -86,7 +87,7 @@ export function checkpointGroup(g: Group, aggs: BoundAggregate[], outside: boole
   }
   const values: [string, string][] = [];
   const stored: Stored = {
-    k: g.keys,
+    k: g.keys.map(storedValue),
     s: Number.isNaN(g.start) ? null : g.start,
     e: Number.isNaN(g.end) ? null : g.end,
     a: g.states.map((st, i) => {
@@ -135,15 +136,16 @@ export function deserializeGroup(text: string, aggs: BoundAggregate[], session: 
   }
   const start = stored.s ?? NaN;
   const end = stored.e ?? NaN;
+  const groupKeys = stored.k.map(fromStoredValue);
   return {
-    keys: stored.k,
+    keys: groupKeys,
     states: stored.a.map((j, i) => {
       const agg = aggs[i] as BoundAggregate;
       return agg.fn.deserialize(j, agg.params);
     }),
     start,
     end,
-    rowKey: rowKeyOf(stored.k, start, end, session),
+    rowKey: rowKeyOf(groupKeys, start, end, session),
     visible: stored.v === true,
     removed: false,
     mark: -1,

@@ -2,6 +2,7 @@
 import type { QueryPlan } from '../sql/plan.js';
 import type { SqlType } from '../sql/types.js';
 import { exactNumber, isoTime } from '../sql/values.js';
+import { Decimal } from '../sql/decimal.js';
 import { avg, count, max, min, sum } from '../sql/functions/aggregates.js';
 import { GroupLimitError } from '../sql/functions/limits.js';
 import { decodeMeta, decodeSnapshot, encodeMeta, encodeSnapshot } from './checkpoint.js';
@@ -25,6 +26,7 @@ const maxTime = 8.64e15;
 function format(v: unknown, type: SqlType): unknown {
   if (v === undefined) return null;
   if (typeof v === 'bigint') return exactNumber(v);
+  if (v instanceof Decimal) return v.toJSON();
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) return null;
     if (type === 'timestamp') return Math.abs(v) <= maxTime ? isoTime(v) : null;

@@ -1,4 +1,5 @@
 // Builds the per-event accumulator update as one closure per aggregate, so each call site stays monomorphic.
+import { Decimal } from '../sql/decimal.js';
 import { addSum, avg, count, sum } from '../sql/functions/aggregates.js';
 import type { AvgState, SumState } from '../sql/functions/aggregates.js';
 import type { AggregateContext } from '../sql/functions/types.js';
@@ -68,15 +69,15 @@ function one(i: number, agg: BoundAggregate, call: AggregateCall): Updater {
   } else if (arg !== undefined && fn === sum) {
     step = (s, d) => {
       const v = arg(d);
-      if (typeof v !== 'number') return;
-      s[i] = addNumber(s[i] as SumState, v);
+      if (typeof v === 'number') s[i] = addNumber(s[i] as SumState, v);
+      else if (v instanceof Decimal) s[i] = addSum(s[i] as SumState, v);
     };
   } else if (arg !== undefined && fn === avg) {
     step = (s, d) => {
       const v = arg(d);
-      if (typeof v !== 'number') return;
+      if (typeof v !== 'number' && !(v instanceof Decimal)) return;
       const st = s[i] as AvgState;
-      st.sum = addNumber(st.sum, v);
+      st.sum = typeof v === 'number' ? addNumber(st.sum, v) : addSum(st.sum, v);
       st.n++;
     };
   } else if (arg === undefined && fn === count) {
@@ -86,6 +87,15 @@ function one(i: number, agg: BoundAggregate, call: AggregateCall): Updater {
   } else if (arg === undefined) {
     step = (s, _d, c) => {
       s[i] = fn.add(s[i], 1, c);
+    };
+  } else if (fn.decimal !== true) {
+    // Aggregates without DECIMAL support see doubles, as DuckDB casts for them.
+    const nulls = agg.acceptsNulls;
+    step = (s, d, c) => {
+      let v = arg(d);
+      if (v instanceof Decimal) v = v.toNumber();
+      if (nulls) s[i] = fn.add(s[i], v ?? null, c);
+      else if (v !== null && v !== undefined) s[i] = fn.add(s[i], v, c);
     };
   } else if (agg.acceptsNulls) {
     step = (s, d, c) => {

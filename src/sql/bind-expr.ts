@@ -1,4 +1,5 @@
 // Binds expressions: names → fields, functions → implementations, static types checked; aggregates collected.
+import { Decimal } from './decimal.js';
 import type { Expr, Pos } from './ast.js';
 import { SqlError, SqlErrorCode } from './errors.js';
 import type { FunctionRegistry } from './functions/registry.js';
@@ -56,7 +57,7 @@ export class ExprBinder {
     const b = (x: Expr): PlanExpr => this.bind(x, mode);
     switch (e.kind) {
       case 'literal':
-        return { k: 'const', value: e.value, type: e.litType === 'null' ? 'null' : e.litType };
+        return { k: 'const', value: literalValue(e), type: e.litType === 'null' ? 'null' : e.litType };
       case 'interval':
         return { k: 'const', value: e.ms, type: 'integer' };
       case 'star':
@@ -99,6 +100,13 @@ export class ExprBinder {
       case 'case':
         return this.caseExpr(e, b);
       case 'cast':
+        // DECIMAL alone is DECIMAL(18, 3) and DECIMAL(p) is DECIMAL(p, 0), as in DuckDB.
+        if (e.target === 'decimal') {
+          const precision = e.precision ?? 18;
+          const scale = e.scale ?? (e.precision === undefined ? 3 : 0);
+          if (precision < 1 || precision > 38 || scale < 0 || scale > precision) throw typeError(`DECIMAL(${precision}, ${scale}) needs 1 <= precision <= 38 and 0 <= scale <= precision`, e.pos, 'DECIMAL');
+          return { k: 'cast', arg: b(e.operand), to: 'decimal', scale, precision, type: 'decimal' };
+        }
         return { k: 'cast', arg: b(e.operand), to: e.target, scale: e.scale, ...(e.bits ? { bits: e.bits } : {}), type: e.target };
       case 'extract': {
         if (!extractFields.includes(e.field)) throw new SqlError(SqlErrorCode.unsupported, `EXTRACT(${e.field}) is not supported`, e.pos, 'EXTRACT');
@@ -231,8 +239,12 @@ export class ExprBinder {
   }
 
   private constant(p: PlanExpr, fn: string, pos: Pos): unknown {
-    if (p.k === 'const') return p.value;
-    if (p.k === 'neg' && p.arg.k === 'const' && typeof p.arg.value === 'number') return -p.arg.value;
+    // Parameters (a percentile, a count) are plain numbers to the functions that take them.
+    if (p.k === 'const') return plainNumber(p.value);
+    if (p.k === 'neg' && p.arg.k === 'const') {
+      const v = plainNumber(p.arg.value);
+      if (typeof v === 'number') return -v;
+    }
     throw typeError(`${fn}: parameters after the first argument must be constants`, pos, fn);
   }
 
@@ -247,3 +259,12 @@ export class ExprBinder {
     return { k: 'window', which, type: 'timestamp' };
   }
 }
+
+/** A literal's run-time value: DECIMAL literals exact, integers past 2^53 as BigInt. */
+function literalValue(e: Extract<Expr, { kind: 'literal' }>): unknown {
+  if (e.litType === 'decimal') return Decimal.parse(String(e.value)) ?? null;
+  if (e.litType === 'integer' && typeof e.value === 'string') return BigInt(e.value);
+  return e.value;
+}
+
+const plainNumber = (v: unknown): unknown => (v instanceof Decimal ? v.toNumber() : typeof v === 'bigint' ? Number(v) : v);

@@ -140,11 +140,11 @@ class Converter {
 
   number(value: unknown, pos: Pos): Expr {
     const text = String(value);
-    const n = Number(text);
-    const isInt = /^-?\d+$/.test(text);
-    if (isInt && !Number.isSafeInteger(n)) throw new SqlError(SqlErrorCode.unsupported, `integer literal ${text} is beyond 2^53`, pos, 'literal');
-    // An exact literal such as 0.5 is DECIMAL as in SQL (it matters for CAST rounding); 1e3 is DOUBLE.
-    return { kind: 'literal', value: n, litType: isInt ? 'integer' : /[eE]/.test(text) ? 'double' : 'decimal', pos };
+    // Integers past 2^53 keep their digits (a BigInt when bound); 0.5 is an exact DECIMAL as in SQL
+    // (its digits as written); 1e3 is a DOUBLE.
+    if (/^-?\d+$/.test(text)) return { kind: 'literal', value: Number.isSafeInteger(Number(text)) ? Number(text) : text, litType: 'integer', pos };
+    if (/[eE]/.test(text)) return { kind: 'literal', value: Number(text), litType: 'double', pos };
+    return { kind: 'literal', value: text, litType: 'decimal', pos };
   }
 
   interval(node: Loose, pos: Pos): Expr {

@@ -1,4 +1,5 @@
 // A readable, stable text of a plan: returned by the API and checked by the golden files.
+import { Decimal } from './decimal.js';
 import type { PlanExpr, QueryPlan, WindowSpec } from './plan.js';
 
 const dur = (ms: number): string => {
@@ -21,7 +22,7 @@ export function explainWindow(w: WindowSpec): string {
 export function explainExpr(e: PlanExpr): string {
   const x = explainExpr;
   switch (e.k) {
-    case 'const': return typeof e.value === 'string' ? `'${e.value.replace(/'/g, "''")}'` : e.value === null ? 'NULL' : e.type === 'timestamp' ? `TIMESTAMP '${new Date(Number(e.value)).toISOString()}'` : JSON.stringify(e.value);
+    case 'const': return typeof e.value === 'string' ? `'${e.value.replace(/'/g, "''")}'` : e.value === null ? 'NULL' : e.type === 'timestamp' ? `TIMESTAMP '${new Date(Number(e.value)).toISOString()}'` : typeof e.value === 'bigint' || e.value instanceof Decimal ? String(e.value) : JSON.stringify(e.value);
     case 'field': return `$${e.path.map((p) => (p.exact ? `"${p.name}"` : p.name.toLowerCase())).join('.')}`;
     case 'arith': return `(${x(e.left)} ${e.op} ${x(e.right)})`;
     case 'neg': return `-${x(e.arg)}`;

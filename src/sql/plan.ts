@@ -26,7 +26,7 @@ export type PlanExpr =
   | { k: 'like'; arg: PlanExpr; pattern: PlanExpr; ci: boolean; negated: boolean; escape: string; type: SqlType }
   | { k: 'is'; arg: PlanExpr; target: 'null' | 'true' | 'false'; negated: boolean; type: SqlType }
   | { k: 'case'; whens: { when: PlanExpr; then: PlanExpr }[]; otherwise: PlanExpr | undefined; type: SqlType }
-  | { k: 'cast'; arg: PlanExpr; to: CastTarget; scale: number | undefined; bits?: number; type: SqlType }
+  | { k: 'cast'; arg: PlanExpr; to: CastTarget; scale: number | undefined; precision?: number; bits?: number; type: SqlType }
   | { k: 'json'; arg: PlanExpr; key: PlanExpr; asText: boolean; type: SqlType }
   | { k: 'call'; fn: ScalarFunction; args: PlanExpr[]; type: SqlType }
   // Only after aggregation: a group key, an aggregate result, or a window bound.

@@ -1,5 +1,6 @@
 // Run-time value helpers shared by functions and the engine: ordering, keys, time coercion.
 import { parseIsoTime } from '../util/iso-time.js';
+import { Decimal, exactDecimal } from './decimal.js';
 
 /** Orders two non-null values of the same kind; values of different kinds order by kind (number < string < boolean < other). */
 /**
@@ -23,6 +24,10 @@ export function compareText(a: string, b: string): number {
 }
 
 export function compareValues(a: unknown, b: unknown): number {
+  if (a instanceof Decimal || b instanceof Decimal) {
+    const c = compareNumeric(a, b);
+    if (c !== undefined) return c;
+  }
   const ta = typeof a;
   const tb = typeof b;
   // Numbers and BigInts (exact sums past 2^53) compare by value; JavaScript's < mixes them exactly.
@@ -97,4 +102,19 @@ export function roundHalfAway(x: number, digits = 0): number {
   const f = 10 ** digits;
   const r = Math.round(Math.abs(x) * f) / f;
   return x < 0 ? -r : r;
+}
+
+/**
+ * Orders two numeric values when one is a Decimal: exactly against decimals, integers and BigInts;
+ * as doubles against a fractional double (DuckDB turns DECIMAL op DOUBLE into DOUBLE). Undefined
+ * when either is not numeric.
+ */
+export function compareNumeric(a: unknown, b: unknown): number | undefined {
+  const x = exactDecimal(a);
+  const y = exactDecimal(b);
+  if (x && y) return x.compare(y);
+  const p = a instanceof Decimal ? a.toNumber() : a;
+  const q = b instanceof Decimal ? b.toNumber() : b;
+  if ((typeof p === 'number' || typeof p === 'bigint') && (typeof q === 'number' || typeof q === 'bigint')) return p < q ? -1 : p > q ? 1 : 0;
+  return undefined;
 }

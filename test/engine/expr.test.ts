@@ -60,7 +60,9 @@ void t.test('CAST converts, and yields NULL for values it cannot convert', (t) =
   t.equal(evalOn('CAST(x AS INTEGER)', { x: '42' }), 42);
   t.equal(evalOn('CAST(x AS INTEGER)', { x: 'forty' }), null);
   t.equal(evalOn('CAST(x AS DOUBLE)', { x: '1.5' }), 1.5);
-  t.equal(evalOn('CAST(x AS DECIMAL(10, 2))', { x: 1.125 }), 1.13);
+  t.equal(String(evalOn('CAST(x AS DECIMAL(10, 2))', { x: 1.125 })), '1.13', 'an exact DECIMAL(10, 2)');
+  t.equal(String(evalOn('CAST(x AS DECIMAL(10, 2))', { x: '2.675' })), '2.68', 'from text, ties away from zero');
+  t.equal(evalOn('CAST(x AS DECIMAL(4, 2))', { x: 123.4 }), null, 'too many digits: NULL');
   t.equal(evalOn('CAST(x AS VARCHAR)', { x: 7 }), '7');
   t.equal(evalOn('CAST(x AS BOOLEAN)', { x: 'true' }), true);
   t.equal(evalOn('CAST(x AS TIMESTAMP)', { x: '2026-01-01T00:00:00Z' }), Date.UTC(2026, 0, 1));

@@ -2,6 +2,7 @@
 import type { SqlType } from '../types.js';
 import { surelyNotNumeric } from '../types.js';
 import { compareValues } from '../values.js';
+import { Decimal, exactDecimal, fromStoredValue, storedValue } from '../decimal.js';
 import type { AggregateContext, AggregateFunction, TypeCheck } from './types.js';
 import { compareIds } from '../../util/stream-ids.js';
 import { arrayAggLimit, arrayAggTextLimit, GroupLimitError } from './limits.js';
@@ -12,14 +13,22 @@ const numericArg = (name: string, result: (t: SqlType) => SqlType) => (args: Sql
   return result(t);
 };
 
-/** SUM's state: null until a value arrives, a number while exact, a bigint past 2^53. */
-export type SumState = number | bigint | null;
+/** SUM's state: null until a value arrives, a number while exact, a bigint past 2^53, a Decimal for DECIMAL input. */
+export type SumState = number | bigint | Decimal | null;
 type Sum = SumState;
+
+const asDouble = (v: number | bigint | Decimal): number => (v instanceof Decimal ? v.toNumber() : Number(v));
 
 // Integer sums stay exact: they move to BigInt as soon as a partial sum leaves the safe range.
 /** Adds to a sum, moving to BigInt when an integer sum would lose precision. */
-export function addSum(s: Sum, v: number | bigint): Sum {
+export function addSum(s: Sum, v: number | bigint | Decimal): Sum {
   if (s === null) return v;
+  // DECIMAL stays exact with decimals and integers; a fractional double makes the sum a double.
+  if (s instanceof Decimal || v instanceof Decimal) {
+    const x = exactDecimal(s);
+    const y = exactDecimal(v);
+    return x && y ? x.add(y) : asDouble(s) + asDouble(v);
+  }
   if (typeof s === 'number' && typeof v === 'number') {
     const r = s + v;
     if (Number.isSafeInteger(r) || !Number.isInteger(s) || !Number.isInteger(v)) return r;
@@ -31,9 +40,12 @@ export function addSum(s: Sum, v: number | bigint): Sum {
 }
 
 // A sum past 2^53 stays a BigInt for HAVING and arithmetic; rows print it as decimal text.
-const sumResult = (s: Sum): number | bigint | null => s;
-const sumSerialize = (s: Sum): unknown => (typeof s === 'bigint' ? { big: s.toString() } : s);
-const sumDeserialize = (j: unknown): Sum => (typeof j === 'object' && j !== null ? BigInt((j as { big: string }).big) : (j as number | null));
+const sumResult = (s: Sum): Sum => s;
+const sumSerialize = (s: Sum): unknown => (typeof s === 'bigint' ? { big: s.toString() } : storedValue(s));
+const sumDeserialize = (j: unknown): Sum => {
+  if (typeof j === 'object' && j !== null && typeof (j as { big?: unknown }).big === 'string') return BigInt((j as { big: string }).big);
+  return fromStoredValue(j) as Sum;
+};
 
 export const count: AggregateFunction<number> = {
   kind: 'aggregate', name: 'COUNT', minArgs: 0, maxArgs: 1, distinctAllowed: true,
@@ -47,10 +59,10 @@ export const count: AggregateFunction<number> = {
 };
 
 export const sum: AggregateFunction<Sum> = {
-  kind: 'aggregate', name: 'SUM', minArgs: 1, maxArgs: 1, distinctAllowed: true,
+  kind: 'aggregate', name: 'SUM', minArgs: 1, maxArgs: 1, distinctAllowed: true, decimal: true,
   returnType: numericArg('SUM', (t) => (t === 'integer' ? 'integer' : t)),
   init: () => null,
-  add: (s, v) => (typeof v === 'number' ? addSum(s, v) : s),
+  add: (s, v) => (typeof v === 'number' || v instanceof Decimal ? addSum(s, v) : s),
   merge: (a, b) => (b === null ? a : addSum(a, b)),
   result: sumResult,
   serialize: sumSerialize,
@@ -61,18 +73,19 @@ export const sum: AggregateFunction<Sum> = {
 export interface AvgState { sum: Sum; n: number }
 type Avg = AvgState;
 export const avg: AggregateFunction<Avg> = {
-  kind: 'aggregate', name: 'AVG', minArgs: 1, maxArgs: 1, distinctAllowed: true,
+  kind: 'aggregate', name: 'AVG', minArgs: 1, maxArgs: 1, distinctAllowed: true, decimal: true,
   returnType: numericArg('AVG', () => 'double'),
   init: () => ({ sum: null, n: 0 }),
   add: (s, v) => {
-    if (typeof v === 'number') {
+    if (typeof v === 'number' || v instanceof Decimal) {
       s.sum = addSum(s.sum, v);
       s.n++;
     }
     return s;
   },
   merge: (a, b) => ({ sum: b.sum === null ? a.sum : addSum(a.sum, b.sum), n: a.n + b.n }),
-  result: (s) => (s.n === 0 || s.sum === null ? null : Number(s.sum) / s.n),
+  // AVG of DECIMAL is a DOUBLE (DuckDB); the sum it divides was exact.
+  result: (s) => (s.n === 0 || s.sum === null ? null : asDouble(s.sum) / s.n),
   serialize: (s) => [sumSerialize(s.sum), s.n],
   deserialize: (j) => {
     const [a, n] = j as [unknown, number];
@@ -81,14 +94,14 @@ export const avg: AggregateFunction<Avg> = {
 };
 
 const extreme = (name: 'MIN' | 'MAX', sign: 1 | -1): AggregateFunction<unknown> => ({
-  kind: 'aggregate', name, minArgs: 1, maxArgs: 1, distinctAllowed: true,
+  kind: 'aggregate', name, minArgs: 1, maxArgs: 1, distinctAllowed: true, decimal: true,
   returnType: (args) => args[0] ?? 'any',
   init: () => null,
   add: (s, v) => (s === null || compareValues(v, s) * sign < 0 ? v : s),
   merge: (a, b) => (a === null ? b : b === null ? a : compareValues(b, a) * sign < 0 ? b : a),
   result: (s) => s,
-  serialize: (s) => s,
-  deserialize: (j) => j,
+  serialize: storedValue,
+  deserialize: fromStoredValue,
 });
 export const min = extreme('MIN', 1);
 export const max = extreme('MAX', -1);

@@ -2,6 +2,7 @@
 // A large value set is checkpointed outside its group's entry (see `external` in types.ts), so a
 // commit writes the values added since the last one instead of the whole set.
 import { valueKey } from '../values.js';
+import { fromStoredValue, storedValue } from '../decimal.js';
 import { EngineStateError } from '../../engine/errors.js';
 import type { AggregateContext, AggregateFunction } from './types.js';
 
@@ -49,7 +50,10 @@ export function distinctOf(inner: AggregateFunction, params: unknown[]): Aggrega
   };
   const fromItems = (list: Iterable<[unknown, number, string]>): DistinctSet => {
     const m = new DistinctSet();
-    for (const [v, ts, id] of list) m.items.set(valueKey(v), { v, ts, id });
+    for (const [stored, ts, id] of list) {
+      const v = fromStoredValue(stored);
+      m.items.set(valueKey(v), { v, ts, id });
+    }
     return m;
   };
   return {
@@ -58,6 +62,7 @@ export function distinctOf(inner: AggregateFunction, params: unknown[]): Aggrega
     minArgs: inner.minArgs,
     maxArgs: inner.maxArgs,
     acceptsNulls: inner.acceptsNulls === true,
+    ...(inner.decimal ? { decimal: true } : {}),
     returnType: (t) => inner.returnType(t),
     init: () => new DistinctSet(),
     add: (s, v, ctx: AggregateContext) => {
@@ -77,7 +82,7 @@ export function distinctOf(inner: AggregateFunction, params: unknown[]): Aggrega
       return out;
     },
     result: fold,
-    serialize: (s) => (ordered ? [...loaded(s).items.values()].map((i) => [i.v, i.ts, i.id]) : [...loaded(s).items.values()].map((i) => i.v)),
+    serialize: (s) => (ordered ? [...loaded(s).items.values()].map((i) => [storedValue(i.v), i.ts, i.id]) : [...loaded(s).items.values()].map((i) => storedValue(i.v))),
     deserialize: (j) => {
       if (isStub(j)) return new DistinctSet(j);
       return fromItems((j as unknown[]).map((e) => (ordered ? (e as [unknown, number, string]) : [e, 0, ''])));
@@ -89,7 +94,7 @@ export function distinctOf(inner: AggregateFunction, params: unknown[]): Aggrega
       // One hash field per value (its JSON); the value holds the first (ts, id) when order matters.
       take: (s, all) => {
         const out: [string, string][] = [];
-        for (const it of (all ? loaded(s).items : s.unsaved).values()) out.push([JSON.stringify(it.v), ordered ? JSON.stringify([it.ts, it.id]) : '']);
+        for (const it of (all ? loaded(s).items : s.unsaved).values()) out.push([JSON.stringify(storedValue(it.v)), ordered ? JSON.stringify([it.ts, it.id]) : '']);
         s.unsaved = new Map();
         return out;
       },

@@ -1,11 +1,12 @@
 // Built-in scalar functions, on the same ScalarFunction interface user plugins implement.
 import type { SqlType } from '../types.js';
 import { isNumeric, surelyNotNumeric } from '../types.js';
-import { compareValues, roundHalfAway, toEpochMs } from '../values.js';
+import { compareNumeric, compareValues, roundHalfAway, toEpochMs } from '../values.js';
+import { Decimal, exactDecimal } from '../decimal.js';
 import type { ScalarFunction, TypeCheck } from './types.js';
 import { checkTextLength } from './limits.js';
 
-const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : JSON.stringify(v));
+const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v instanceof Decimal ? String(v) : JSON.stringify(v));
 const num = (v: unknown): number | null => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : null);
 
 const stringArgs = (name: string, result: SqlType) => (args: SqlType[]): TypeCheck => {
@@ -22,6 +23,28 @@ const intOrAny = (args: SqlType[]): SqlType => (isNumeric(args[0] ?? 'any') ? 'i
 const fn = (name: string, minArgs: number, maxArgs: number, returnType: (a: SqlType[]) => TypeCheck, call: (a: unknown[]) => unknown, nullSafe = false): ScalarFunction => ({
   kind: 'scalar', name, minArgs, maxArgs, returnType, call, nullSafe,
 });
+
+// A function that keeps DECIMAL exact: `onDecimal` for a DECIMAL first argument; any other call
+// sees doubles in place of decimals, as the functions without DECIMAL support do.
+const exact = (f: ScalarFunction, onDecimal: (d: Decimal, a: unknown[]) => unknown): ScalarFunction => ({
+  ...f,
+  decimal: true,
+  call: (a) => (a[0] instanceof Decimal ? onDecimal(a[0], a) : f.call(a.map((v) => (v instanceof Decimal ? v.toNumber() : v)))),
+});
+
+// ROUND and TRUNC to `digits` (negative: tens, hundreds…), exactly.
+function toDigits(d: Decimal, digits: number, round: boolean): Decimal {
+  const at = (x: Decimal, s: number) => (round ? x.rescale(s) : x.truncate(s));
+  if (digits >= 0) return at(d, digits);
+  const shifted = at(new Decimal(d.units, d.scale - digits), 0);
+  return new Decimal(shifted.units * 10n ** BigInt(-digits), 0);
+}
+
+const digitsArg = (a: unknown[]): number | null => {
+  if (a.length < 2) return 0;
+  const n = a[1] instanceof Decimal ? a[1].toNumber() : num(a[1]);
+  return n === null ? null : Math.trunc(n);
+};
 
 const onNumber = (f: (x: number) => number | null) => (a: unknown[]): unknown => {
   const x = num(a[0]);
@@ -45,16 +68,22 @@ function substring(a: unknown[]): string {
   return chars.slice(from, Math.max(from, end)).join('');
 }
 
+// Numbers, big integers and decimals are one kind here.
+const kindOf = (v: unknown): string => (typeof v === 'bigint' || v instanceof Decimal ? 'number' : typeof v);
+
 // GREATEST/LEAST skip NULLs (DuckDB, PostgreSQL); values of different kinds have no order: NULL.
 function extreme(a: unknown[], sign: 1 | -1): unknown {
   let best: unknown = null;
   for (const v of a) {
     if (v === null || v === undefined) continue;
     if (best === null) best = v;
-    else if (typeof v !== typeof best) return null;
+    else if (kindOf(v) !== kindOf(best)) return null;
     else if (compareValues(v, best) * sign > 0) best = v;
   }
-  return best;
+  // With a DECIMAL among the arguments the answer is a DECIMAL at their largest scale (DuckDB).
+  const scale = Math.max(-1, ...a.map((v) => (v instanceof Decimal ? v.scale : -1)));
+  const d = scale >= 0 ? exactDecimal(best) : undefined;
+  return d ? d.rescale(Math.max(scale, d.scale)) : best;
 }
 
 const sameKind = (name: string) => (args: SqlType[]): TypeCheck => {
@@ -157,14 +186,17 @@ export const builtinScalars: ScalarFunction[] = [
   }),
   fn('LPAD', 2, 3, padArgs('LPAD'), (a) => pad(a, true)),
   fn('RPAD', 2, 3, padArgs('RPAD'), (a) => pad(a, false)),
-  fn('ABS', 1, 1, numericArgs('ABS', sameAsFirst), onNumber(Math.abs)),
-  fn('ROUND', 1, 2, numericArgs('ROUND', sameAsFirst), (a) => {
+  exact(fn('ABS', 1, 1, numericArgs('ABS', sameAsFirst), onNumber(Math.abs)), (d) => d.abs()),
+  exact(fn('ROUND', 1, 2, numericArgs('ROUND', sameAsFirst), (a) => {
     const x = num(a[0]);
     return x === null ? null : roundHalfAway(x, a.length > 1 ? Number(a[1]) : 0);
+  }), (d, a) => {
+    const digits = digitsArg(a);
+    return digits === null ? null : toDigits(d, digits, true);
   }),
-  fn('FLOOR', 1, 1, numericArgs('FLOOR', sameAsFirst), onNumber(Math.floor)),
-  fn('CEIL', 1, 1, numericArgs('CEIL', sameAsFirst), onNumber(Math.ceil)),
-  fn('CEILING', 1, 1, numericArgs('CEILING', sameAsFirst), onNumber(Math.ceil)),
+  exact(fn('FLOOR', 1, 1, numericArgs('FLOOR', sameAsFirst), onNumber(Math.floor)), (d) => d.floor()),
+  exact(fn('CEIL', 1, 1, numericArgs('CEIL', sameAsFirst), onNumber(Math.ceil)), (d) => d.ceil()),
+  exact(fn('CEILING', 1, 1, numericArgs('CEILING', sameAsFirst), onNumber(Math.ceil)), (d) => d.ceil()),
   fn('SQRT', 1, 1, numericArgs('SQRT', () => 'double'), onNumber((x) => (x < 0 ? null : Math.sqrt(x)))),
   fn('POWER', 2, 2, numericArgs('POWER', () => 'double'), (a) => {
     const x = num(a[0]);
@@ -176,10 +208,15 @@ export const builtinScalars: ScalarFunction[] = [
     const y = num(a[1]);
     return x === null || y === null ? null : x ** y;
   }),
-  fn('MOD', 2, 2, numericArgs('MOD', intOrAny), (a) => {
+  exact(fn('MOD', 2, 2, numericArgs('MOD', intOrAny), (a) => {
     const x = num(a[0]);
     const y = num(a[1]);
     return x === null || y === null || y === 0 ? null : x % y;
+  }), (d, a) => {
+    const y = exactDecimal(a[1]);
+    if (y) return d.mod(y) ?? null;
+    const q = num(a[1]);
+    return q === null || q === 0 ? null : d.toNumber() % q;
   }),
   fn('DATE_TRUNC', 2, 2, (args) => (args[0] !== 'varchar' && args[0] !== 'any' ? { error: 'DATE_TRUNC needs a unit text first' } : 'timestamp'), (a) => {
     const ms = toEpochMs(a[1]);
@@ -229,17 +266,20 @@ export const builtinScalars: ScalarFunction[] = [
     const part = i > 0 ? parts[i - 1] : i < 0 ? parts[parts.length + i] : undefined;
     return part ?? '';
   }),
-  fn('GREATEST', 1, 64, sameKind('GREATEST'), (a) => extreme(a, 1), true),
-  fn('LEAST', 1, 64, sameKind('LEAST'), (a) => extreme(a, -1), true),
-  fn('IFNULL', 2, 2, sameAsFirst, (a) => a.find((v) => v !== null && v !== undefined) ?? null, true),
-  fn('SIGN', 1, 1, numericArgs('SIGN', () => 'integer'), onNumber((x) => Math.sign(x) + 0)),
-  fn('TRUNC', 1, 2, numericArgs('TRUNC', sameAsFirst), (a) => {
+  { ...fn('GREATEST', 1, 64, sameKind('GREATEST'), (a) => extreme(a, 1), true), decimal: true },
+  { ...fn('LEAST', 1, 64, sameKind('LEAST'), (a) => extreme(a, -1), true), decimal: true },
+  { ...fn('IFNULL', 2, 2, sameAsFirst, (a) => a.find((v) => v !== null && v !== undefined) ?? null, true), decimal: true },
+  exact(fn('SIGN', 1, 1, numericArgs('SIGN', () => 'integer'), onNumber((x) => Math.sign(x) + 0)), (d) => d.sign()),
+  exact(fn('TRUNC', 1, 2, numericArgs('TRUNC', sameAsFirst), (a) => {
     const x = num(a[0]);
     if (x === null) return null;
     const d = a.length > 1 ? num(a[1]) : 0;
     if (d === null) return null;
     const f = 10 ** Math.trunc(d);
     return Math.trunc(x * f) / f + 0;
+  }), (d, a) => {
+    const digits = digitsArg(a);
+    return digits === null ? null : toDigits(d, digits, false);
   }),
   // Outside the domain (LN of zero or less) NULL: JSON has no infinity or NaN to carry DuckDB's answers.
   fn('LN', 1, 1, numericArgs('LN', () => 'double'), onNumber((x) => (x > 0 ? Math.log(x) : null))),
@@ -247,6 +287,6 @@ export const builtinScalars: ScalarFunction[] = [
     const y = Math.exp(x);
     return Number.isFinite(y) ? y : null;
   })),
-  fn('COALESCE', 1, 64, (args) => args.find((t) => t !== 'null') ?? 'null', (a) => a.find((v) => v !== null && v !== undefined) ?? null, true),
-  fn('NULLIF', 2, 2, sameAsFirst, (a) => (a[0] === undefined || a[0] === a[1] ? null : a[0]), true),
+  { ...fn('COALESCE', 1, 64, (args) => args.find((t) => t !== 'null') ?? 'null', (a) => a.find((v) => v !== null && v !== undefined) ?? null, true), decimal: true },
+  { ...fn('NULLIF', 2, 2, sameAsFirst, (a) => (a[0] === undefined || a[0] === a[1] || ((a[0] instanceof Decimal || a[1] instanceof Decimal) && compareNumeric(a[0], a[1]) === 0) ? null : a[0]), true), decimal: true },
 ];

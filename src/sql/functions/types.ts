@@ -26,6 +26,8 @@ export interface AggregateFunction<S = unknown> {
   readonly ordered?: boolean;
   /** When true, null inputs are passed to add; by default they are skipped (SQL semantics). */
   readonly acceptsNulls?: boolean;
+  /** Takes DECIMAL inputs as exact values (src/sql/decimal.ts); other aggregates get doubles. */
+  readonly decimal?: boolean;
   /** Result type from argument types; parameters after the first must be constants. */
   returnType(argTypes: SqlType[]): TypeCheck;
   /** Validates constant parameters at compile time; return an error message to refuse them. */
@@ -62,6 +64,8 @@ export interface ScalarFunction {
   readonly minArgs: number;
   readonly maxArgs: number;
   readonly nullSafe?: boolean;
+  /** Takes DECIMAL arguments as exact values (src/sql/decimal.ts); other functions get doubles. */
+  readonly decimal?: boolean;
   returnType(argTypes: SqlType[]): TypeCheck;
   call(args: unknown[]): unknown;
 }
