@@ -113,9 +113,9 @@ function bigArith(op: ArithOp, p: number | bigint, q: number | bigint): number |
  * the sum of the scales, `%` keeps the larger); a fractional double makes it a double; `/` is
  * always a double (DuckDB's rules).
  */
-function decimalArith(op: ArithOp, p: number | bigint | Decimal, q: number | bigint | Decimal): number | Decimal | null {
-  const x = exactDecimal(p);
-  const y = exactDecimal(q);
+function decimalArith(op: ArithOp, p: number | bigint | Decimal, q: number | bigint | Decimal, inexact: boolean): number | Decimal | null {
+  const x = inexact ? undefined : exactDecimal(p);
+  const y = inexact ? undefined : exactDecimal(q);
   if (!x || !y || op === '/') {
     const a = p instanceof Decimal ? p.toNumber() : Number(p);
     const b = q instanceof Decimal ? q.toNumber() : Number(q);
@@ -153,6 +153,8 @@ function build<C>(e: PlanExpr, leaf: Leaf<C>): Fn<C> {
       const x = num(l, timeLeft);
       const y = num(r, false);
       const op = e.op;
+      // DECIMAL against a DOUBLE-typed side is a double even when that double holds an integer.
+      const inexact = e.left.type === 'double' || e.right.type === 'double';
       return (c) => {
         const p = x(c);
         const q = y(c);
@@ -166,7 +168,7 @@ function build<C>(e: PlanExpr, leaf: Leaf<C>): Fn<C> {
             case '%': return q === 0 ? null : p % q;
           }
         }
-        if (p instanceof Decimal || q instanceof Decimal) return decimalArith(op, p, q);
+        if (p instanceof Decimal || q instanceof Decimal) return decimalArith(op, p, q, inexact);
         return bigArith(op, p, q);
       };
     }
@@ -296,7 +298,7 @@ function build<C>(e: PlanExpr, leaf: Leaf<C>): Fn<C> {
       const plain = fn.decimal !== true;
       return (c) => {
         const vals = args.map((a) => a(c) ?? null);
-        if (plain) for (let i = 0; i < vals.length; i++) if (vals[i] instanceof Decimal) vals[i] = (vals[i] as Decimal).toNumber();
+        if (plain) for (let i = 0; i < vals.length; i++) if (vals[i] instanceof Decimal || typeof vals[i] === 'bigint') vals[i] = Number(vals[i] instanceof Decimal ? (vals[i] as Decimal).toNumber() : vals[i]);
         if (!nullSafe && vals.includes(null)) return null;
         try {
           return fn.call(vals) ?? null;

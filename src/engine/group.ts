@@ -2,7 +2,7 @@
 import { distinctOf } from '../sql/functions/distinct.js';
 import type { AggregateFunction } from '../sql/functions/types.js';
 import type { QueryPlan } from '../sql/plan.js';
-import { isoTime } from '../sql/values.js';
+import { exactNumber, isoTime } from '../sql/values.js';
 import { fromStoredValue, storedValue } from '../sql/decimal.js';
 import { EngineStateError } from './errors.js';
 
@@ -43,9 +43,12 @@ export function bindAggregates(plan: QueryPlan): BoundAggregate[] {
  * A session's end moves as it grows, so a session row is keyed by its start only.
  */
 export function rowKeyOf(keys: unknown[], start: number, end: number, session: boolean): string {
-  if (Number.isNaN(start)) return JSON.stringify(keys);
-  return JSON.stringify(session ? [...keys, isoTime(start)] : [...keys, isoTime(start), isoTime(end)]);
+  if (Number.isNaN(start)) return JSON.stringify(keys, bigAsJson);
+  return JSON.stringify(session ? [...keys, isoTime(start)] : [...keys, isoTime(start), isoTime(end)], bigAsJson);
 }
+
+// A big integer key prints as rows print it: a number when exact, else its digits as text.
+const bigAsJson = (_: string, v: unknown): unknown => (typeof v === 'bigint' ? exactNumber(v) : v);
 
 interface Stored {
   k: unknown[];

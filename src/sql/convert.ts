@@ -4,7 +4,7 @@ import { binaryOps } from './ast.js';
 import { SqlError, SqlErrorCode } from './errors.js';
 import { findWord, posAt } from './position.js';
 import { parseInterval } from './interval.js';
-import { BACKSLASH_STAND_IN } from './scan.js';
+import { BACKSLASH_STAND_IN, scanSql } from './scan.js';
 import { parseIsoTime } from '../util/iso-time.js';
 
 type Loose = Record<string, unknown>;
@@ -28,6 +28,9 @@ const castTargets: Record<string, CastTarget> = {
 };
 
 class Converter {
+  /** Negative integer literals past 2^53 as written, in order (the parser hands them over as rounded doubles). */
+  private bigNegatives: string[] | undefined;
+
   constructor(private readonly sql: string, private readonly maxDepth: number) {}
 
   pos(node: unknown, fallback: Pos): Pos {
@@ -100,8 +103,10 @@ class Converter {
     if (node.ast !== undefined || node.tableList !== undefined) throw new SqlError(SqlErrorCode.subquery, 'subqueries are not supported', findWord(this.sql, 'SELECT', pos.offset, pos), 'subquery');
     const sub = (n: unknown): Expr => this.expr(n, pos, depth + 1);
     switch (node.type) {
-      case 'number': return this.number(node.value, pos);
+      case 'number': return this.number(this.exactText(node.value), pos);
       case 'bigint': return this.number(node.value, pos);
+      // PostgreSQL's "x" is always an identifier; the parser reads it as a string inside some calls (SUBSTRING).
+      case 'double_quote_string': return { kind: 'column', path: [{ name: String(node.value), quoted: true }], pos };
       case 'single_quote_string': case 'string': case 'natural_string':
         return { kind: 'literal', value: String(node.value).replace(/''/g, "'").replaceAll(BACKSLASH_STAND_IN, '\\'), litType: 'varchar', pos };
       case 'bool': return { kind: 'literal', value: node.value === true, litType: 'boolean', pos };
@@ -136,6 +141,14 @@ class Converter {
       default:
         throw new SqlError(SqlErrorCode.unsupported, `unsupported expression ${String(node.type ?? node.value)}`, pos, String(node.type));
     }
+  }
+
+  // A number the parser already rounded (`-9007199254740995` arrives as -9007199254740996): its text.
+  private exactText(value: unknown): unknown {
+    if (typeof value !== 'number' || !Number.isInteger(value) || Number.isSafeInteger(value)) return value;
+    this.bigNegatives ??= scanSql(this.sql).filter((x) => x.kind === 'code').flatMap((x) => [...this.sql.slice(x.start, x.end).matchAll(/-\d{16,}/g)].map((m) => m[0]));
+    const i = this.bigNegatives.findIndex((text) => Number(text) === value);
+    return i < 0 ? value : this.bigNegatives.splice(i, 1)[0];
   }
 
   number(value: unknown, pos: Pos): Expr {

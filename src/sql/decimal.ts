@@ -116,6 +116,11 @@ export class Decimal {
     return Number(this.toString());
   }
 
+  /** `Number(d)` and other implicit conversions see the nearest double. */
+  valueOf(): number {
+    return this.toNumber();
+  }
+
   /** Text with exactly `scale` digits after the point (`0.10` stays `0.10`, as DuckDB prints it). */
   toString(): string {
     const neg = this.units < 0n;

@@ -4,7 +4,7 @@ import type { SelectStmt, TableWindow } from './ast.js';
 import { convertStatement, convertTableWindow } from './convert.js';
 import { SqlError, SqlErrorCode } from './errors.js';
 import { posAt } from './position.js';
-import { BACKSLASH_STAND_IN, mapCode, scanSql, standInBackslashes } from './scan.js';
+import { BACKSLASH_STAND_IN, QUOTE_STAND_IN, mapCode, restoreQuotes, scanSql, standInBackslashes } from './scan.js';
 
 const { Parser } = sqlParser;
 const parser = new Parser();
@@ -23,12 +23,12 @@ export function parseSql(sql: string, limits: ParseLimits = defaultParseLimits):
   if (sql.length > limits.maxLength) {
     throw new SqlError(SqlErrorCode.tooLong, `SQL text is ${sql.length} characters, over the limit of ${limits.maxLength}`, posAt(sql, limits.maxLength), 'length');
   }
-  if (sql.includes(BACKSLASH_STAND_IN)) {
-    throw new SqlError(SqlErrorCode.syntax, 'the noncharacter U+FDD0 is not accepted in SQL text', posAt(sql, sql.indexOf(BACKSLASH_STAND_IN)), 'syntax');
+  for (const c of [BACKSLASH_STAND_IN, QUOTE_STAND_IN]) {
+    if (sql.includes(c)) throw new SqlError(SqlErrorCode.syntax, `the noncharacter U+${c.charCodeAt(0).toString(16).toUpperCase()} is not accepted in SQL text`, posAt(sql, sql.indexOf(c)), 'syntax');
   }
   checkNesting(sql, limits.maxDepth);
   const { text, window } = extractTableWindow(intervalUnits(standInBackslashes(sql)));
-  const loose = astify(standardForms(markDistinct(text)), sql);
+  const loose = restoreQuotes(astify(standardForms(markDistinct(text)), sql));
   const stmt = convertStatement(loose, sql, limits.maxDepth * 4);
   if (window !== undefined) stmt.tableWindow = window;
   return stmt;

@@ -76,13 +76,35 @@ export function mapCode(sql: string, fn: (code: string) => string): string {
  */
 export const BACKSLASH_STAND_IN = '\uFDD0';
 
-/** Replaces backslashes inside string literals with BACKSLASH_STAND_IN. */
+/**
+ * The parser cannot read a doubled quote inside a quoted identifier (`"a""b"`, the identifier
+ * a"b): each `""` inside one becomes two of these noncharacters (same length), turned back into
+ * one quote once parsed (`restoreQuotes`).
+ */
+export const QUOTE_STAND_IN = '\uFDD1';
+
+/** Backslashes in string literals and doubled quotes in quoted identifiers, stood in for. */
 export function standInBackslashes(sql: string): string {
-  if (!sql.includes('\\')) return sql;
+  if (!sql.includes('\\') && !sql.includes('""')) return sql;
   return scanSql(sql)
     .map((s) => {
       const text = sql.slice(s.start, s.end);
-      return s.kind === 'string' ? text.replaceAll('\\', BACKSLASH_STAND_IN) : text;
+      if (s.kind === 'string') return text.replaceAll('\\', BACKSLASH_STAND_IN);
+      if (s.kind === 'ident' && text.startsWith('"') && text.length > 2) return `"${text.slice(1, -1).replaceAll('""', QUOTE_STAND_IN + QUOTE_STAND_IN)}"`;
+      return text;
     })
     .join('');
+}
+
+/** Every string in the parser's tree with its stood-in doubled quotes back as one quote. */
+export function restoreQuotes(node: unknown): unknown {
+  const pair = QUOTE_STAND_IN + QUOTE_STAND_IN;
+  if (typeof node === 'string') return node.includes(pair) ? node.replaceAll(pair, '"') : node;
+  if (Array.isArray(node)) return node.map(restoreQuotes);
+  if (node !== null && typeof node === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) out[k] = restoreQuotes(v);
+    return out;
+  }
+  return node;
 }

@@ -7,7 +7,7 @@ import type { ScalarFunction, TypeCheck } from './types.js';
 import { checkTextLength } from './limits.js';
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v instanceof Decimal ? String(v) : JSON.stringify(v));
-const num = (v: unknown): number | null => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : null);
+const num = (v: unknown): number | null => (typeof v === 'number' ? v : v instanceof Decimal ? v.toNumber() : typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : null);
 
 const stringArgs = (name: string, result: SqlType) => (args: SqlType[]): TypeCheck => {
   const bad = args.find((t) => t !== 'varchar' && t !== 'any' && t !== 'null');
@@ -26,10 +26,20 @@ const fn = (name: string, minArgs: number, maxArgs: number, returnType: (a: SqlT
 
 // A function that keeps DECIMAL exact: `onDecimal` for a DECIMAL first argument; any other call
 // sees doubles in place of decimals, as the functions without DECIMAL support do.
+// An integer past 2^53 (a BigInt) takes the exact path too and comes back an integer.
 const exact = (f: ScalarFunction, onDecimal: (d: Decimal, a: unknown[]) => unknown): ScalarFunction => ({
   ...f,
   decimal: true,
-  call: (a) => (a[0] instanceof Decimal ? onDecimal(a[0], a) : f.call(a.map((v) => (v instanceof Decimal ? v.toNumber() : v)))),
+  call: (a) => {
+    const first = a[0];
+    if (first instanceof Decimal) return onDecimal(first, a);
+    if (typeof first === 'bigint') {
+      const r = onDecimal(Decimal.fromInt(first), a);
+      if (!(r instanceof Decimal) || r.scale !== 0) return r;
+      return Number.isSafeInteger(Number(r.units)) ? Number(r.units) : r.units;
+    }
+    return f.call(a.map((v) => (v instanceof Decimal ? v.toNumber() : typeof v === 'bigint' ? Number(v) : v)));
+  },
 });
 
 // ROUND and TRUNC to `digits` (negative: tens, hundreds…), exactly.
@@ -157,11 +167,12 @@ export const builtinScalars: ScalarFunction[] = [
   fn('LENGTH', 1, 1, stringArgs('LENGTH', 'integer'), (a) => [...text(a[0])].length),
   fn('CHAR_LENGTH', 1, 1, stringArgs('CHAR_LENGTH', 'integer'), (a) => [...text(a[0])].length),
   fn('SUBSTRING', 2, 3, stringArgs('SUBSTRING', 'varchar'), (a) => substring(a)),
-  fn('CONCAT', 1, 64, () => 'varchar', (a) => {
+  // Decimals print with their scale (0.10 stays 0.10), as in DuckDB.
+  { ...fn('CONCAT', 1, 64, () => 'varchar', (a) => {
     const parts = a.filter((v) => v !== null && v !== undefined).map(text);
     checkTextLength(parts.reduce((n, p) => n + p.length, 0), 'CONCAT');
     return parts.join('');
-  }, true),
+  }, true), decimal: true },
   // Spaces only, as DuckDB and PostgreSQL: tabs and newlines are data.
   fn('TRIM', 1, 1, stringArgs('TRIM', 'varchar'), (a) => trimSpaces(text(a[0]), true, true)),
   fn('LTRIM', 1, 1, stringArgs('LTRIM', 'varchar'), (a) => trimSpaces(text(a[0]), true, false)),
@@ -248,13 +259,13 @@ export const builtinScalars: ScalarFunction[] = [
     return at < 0 ? 0 : [...s.slice(0, at)].length + 1;
   }),
   fn('REVERSE', 1, 1, stringArgs('REVERSE', 'varchar'), (a) => [...text(a[0])].reverse().join('')),
-  fn('CONCAT_WS', 2, 64, () => 'varchar', (a) => {
+  { ...fn('CONCAT_WS', 2, 64, () => 'varchar', (a) => {
     if (a[0] === null || a[0] === undefined) return null;
     const parts = a.slice(1).filter((v) => v !== null && v !== undefined).map(text);
     const sep = text(a[0]);
     checkTextLength(parts.reduce((n, p) => n + p.length, 0) + sep.length * Math.max(0, parts.length - 1), 'CONCAT_WS');
     return parts.join(sep);
-  }, true),
+  }, true), decimal: true },
   fn('SPLIT_PART', 3, 3, stringArgs('SPLIT_PART', 'varchar'), (a) => {
     const n = num(a[2]);
     if (n === null) return null;
@@ -288,5 +299,5 @@ export const builtinScalars: ScalarFunction[] = [
     return Number.isFinite(y) ? y : null;
   })),
   { ...fn('COALESCE', 1, 64, (args) => args.find((t) => t !== 'null') ?? 'null', (a) => a.find((v) => v !== null && v !== undefined) ?? null, true), decimal: true },
-  { ...fn('NULLIF', 2, 2, sameAsFirst, (a) => (a[0] === undefined || a[0] === a[1] || ((a[0] instanceof Decimal || a[1] instanceof Decimal) && compareNumeric(a[0], a[1]) === 0) ? null : a[0]), true), decimal: true },
+  { ...fn('NULLIF', 2, 2, sameAsFirst, (a) => (a[0] === undefined || a[0] === a[1] || (kindOf(a[0]) === 'number' && kindOf(a[1]) === 'number' && compareNumeric(a[0], a[1]) === 0) ? null : a[0]), true), decimal: true },
 ];
