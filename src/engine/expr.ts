@@ -151,7 +151,7 @@ function build<C>(e: PlanExpr, leaf: Leaf<C>): Fn<C> {
         return typeof v === 'number' || typeof v === 'bigint' || v instanceof Decimal ? v : time ? toEpochMs(v) : null;
       };
       const x = num(l, timeLeft);
-      const y = num(r, false);
+      const y = num(r, e.right.type === 'timestamp');
       const op = e.op;
       // DECIMAL against a DOUBLE-typed side is a double even when that double holds an integer.
       const inexact = e.left.type === 'double' || e.right.type === 'double';

@@ -159,6 +159,8 @@ export class ExprBinder {
         if (left.type === 'any' && e.right.kind === 'interval' && (e.op === '+' || e.op === '-')) {
           return { k: 'arith', op: e.op, left: { k: 'cast', arg: left, to: 'timestamp', scale: undefined, type: 'timestamp' }, right, type: 'timestamp' };
         }
+        // The difference of two times is milliseconds (DuckDB gives an INTERVAL, which rows cannot carry).
+        if (left.type === 'timestamp' && right.type === 'timestamp' && e.op === '-') return { k: 'arith', op: '-', left, right, type: 'integer' };
         const timeShift = left.type === 'timestamp' && (e.op === '+' || e.op === '-') && isNumeric(right.type);
         if (!timeShift && (surelyNotNumeric(left.type) || surelyNotNumeric(right.type))) {
           throw typeError(`operator ${e.op} needs numbers, not ${surelyNotNumeric(left.type) ? left.type : right.type}`, e.pos, e.op);

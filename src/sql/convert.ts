@@ -116,6 +116,13 @@ class Converter {
         if (Number.isNaN(ms)) throw new SqlError(SqlErrorCode.type, `invalid TIMESTAMP literal '${String(node.value)}'`, pos, 'TIMESTAMP');
         return { kind: 'literal', value: ms, litType: 'timestamp', pos };
       }
+      case 'date': {
+        // DATE '2026-01-02' is that day's midnight UTC, as a TIMESTAMP (times are UTC throughout).
+        const text = String(node.value);
+        const ms = /^\d{4}-\d{2}-\d{2}$/.test(text) ? parseIsoTime(`${text}T00:00:00Z`) ?? NaN : NaN;
+        if (Number.isNaN(ms)) throw new SqlError(SqlErrorCode.type, `invalid DATE literal '${text}'`, pos, 'DATE');
+        return { kind: 'literal', value: ms, litType: 'timestamp', pos };
+      }
       case 'interval': return this.interval(node, pos);
       case 'column_ref': return this.column(node, pos, parent);
       case 'star': return { kind: 'star', pos };
@@ -258,6 +265,30 @@ class Converter {
     return { kind: 'cast', operand: sub(node.expr), target, precision: typeof t.length === 'number' ? t.length : undefined, scale: typeof t.scale === 'number' ? t.scale : undefined, ...(bits ? { bits } : {}), pos };
   }
 
+  /**
+   * POSITION(x IN s) is STRPOS(s, x); TRIM([BOTH | LEADING | TRAILING] [chars] FROM s) is TRIM,
+   * LTRIM or RTRIM of (s, chars); TIMESTAMPDIFF(unit, a, b) takes its unit as a word.
+   */
+  private keywordForm(name: string, raw: unknown[], pos: Pos, sub: (n: unknown) => Expr): Expr | undefined {
+    const call = (fn: string, args: Expr[]): Expr => ({ kind: 'call', name: fn, args, distinct: false, star: false, filter: undefined, pos });
+    if (name === 'POSITION' && raw.length === 3 && isKeyword(raw[1], 'IN')) return call('STRPOS', [sub(raw[2]), sub(raw[0])]);
+    if (name === 'TRIM' && raw.some((n) => isKeyword(n))) {
+      const side = isKeyword(raw[0], 'LEADING') ? 'LTRIM' : isKeyword(raw[0], 'TRAILING') ? 'RTRIM' : 'TRIM';
+      const rest = isKeyword(raw[0], 'BOTH') || side !== 'TRIM' ? raw.slice(1) : raw;
+      const from = rest.findIndex((n) => isKeyword(n, 'FROM'));
+      if (from < 0 || from > 1 || from !== rest.length - 2) throw new SqlError(SqlErrorCode.syntax, 'TRIM takes ([BOTH | LEADING | TRAILING] [characters] FROM text)', pos, 'TRIM');
+      const target = sub(rest[from + 1]);
+      return call(side, from === 1 ? [target, sub(rest[0])] : [target]);
+    }
+    if (name === 'TIMESTAMPDIFF' && raw.length === 3) {
+      const u = raw[0];
+      const word = isObj(u) && u.type === 'column_ref' && isObj(u.column) && isObj(u.column.expr) ? String(u.column.expr.value).toUpperCase() : undefined;
+      if (word === undefined || !timestampDiffUnits.includes(word)) throw new SqlError(SqlErrorCode.unsupported, `TIMESTAMPDIFF takes a unit first: ${timestampDiffUnits.join(', ')}`, pos, 'TIMESTAMPDIFF');
+      return call('TIMESTAMPDIFF', [{ kind: 'literal', value: word, litType: 'varchar', pos }, sub(raw[1]), sub(raw[2])]);
+    }
+    return undefined;
+  }
+
   call(node: Loose, pos: Pos, sub: (n: unknown) => Expr): Expr {
     const nameParts = isObj(node.name) && Array.isArray(node.name.name) ? node.name.name.map((p) => (isObj(p) ? String(p.value) : String(p))) : [String(node.name)];
     const written = nameParts.join('.').toUpperCase();
@@ -267,6 +298,8 @@ class Converter {
     const args = isObj(node.args) ? node.args : {};
     let list: Expr[] = [];
     let star = false;
+    const special = Array.isArray(args.value) ? this.keywordForm(name, args.value, pos, sub) : undefined;
+    if (special) return special;
     if (args.type === 'expr_list' && Array.isArray(args.value)) list = args.value.map(sub);
     else if (args.expr !== undefined) {
       const e = sub(args.expr);
@@ -282,6 +315,11 @@ class Converter {
   }
 }
 
+/** The keyword forms of standard SQL calls, as the parser lists them (keywords as `origin` nodes). */
+const isKeyword = (n: unknown, word?: string): boolean => isObj(n) && n.type === 'origin' && (word === undefined || String(n.value).toUpperCase() === word);
+
+/** Units TIMESTAMPDIFF takes (its first argument is a bare word). */
+export const timestampDiffUnits = ['MILLISECOND', 'SECOND', 'MINUTE', 'HOUR', 'DAY', 'WEEK', 'MONTH', 'QUARTER', 'YEAR'];
 /** Converts a parsed statement (node-sql-parser's loose shape) into our SelectStmt. */
 export function convertStatement(loose: unknown, sql: string, maxDepth: number): SelectStmt {
   return new Converter(sql, maxDepth).statement(loose);

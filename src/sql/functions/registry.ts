@@ -3,6 +3,7 @@ import { aggregateAliases, builtinAggregates } from './aggregates.js';
 import { approxCountDistinct } from './approx-count-distinct.js';
 import { approxPercentile } from './approx-percentile.js';
 import { builtinScalars } from './scalars.js';
+import { regexpScalars } from './regexp.js';
 import { topK } from './topk.js';
 import type { AggregateFunction, ScalarFunction, SqlFunction } from './types.js';
 
@@ -39,7 +40,7 @@ export class FunctionRegistry {
 /** A registry holding every built-in and shipped sketch function. */
 export function defaultRegistry(): FunctionRegistry {
   const r = new FunctionRegistry();
-  for (const f of builtinScalars) r.register(f);
+  for (const f of [...builtinScalars, ...regexpScalars]) r.register(f);
   for (const f of builtinAggregates) r.register(f);
   for (const f of [approxCountDistinct, approxPercentile, topK]) r.register(f);
   return r;

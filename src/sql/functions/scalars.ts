@@ -70,6 +70,37 @@ function trimSpaces(s: string, left: boolean, right: boolean): string {
   return s.slice(from, to);
 }
 
+// TRIM(s, chars): any of the characters (code points) from either end, as DuckDB and PostgreSQL.
+function trimChars(a: unknown[], left: boolean, right: boolean): string {
+  const s = text(a[0]);
+  if (a.length < 2) return trimSpaces(s, left, right);
+  const set = new Set(text(a[1]));
+  const cps = [...s];
+  let from = 0;
+  let to = cps.length;
+  if (left) while (from < to && set.has(cps[from]!)) from++;
+  if (right) while (to > from && set.has(cps[to - 1]!)) to--;
+  return cps.slice(from, to).join('');
+}
+
+const MONTHS: Record<string, number> = { MONTH: 1, QUARTER: 3, YEAR: 12 };
+const UNIT_MS: Record<string, number> = { MILLISECOND: 1, SECOND: 1_000, MINUTE: 60_000, HOUR: 3_600_000, DAY: 86_400_000, WEEK: 604_800_000 };
+
+// TIMESTAMPDIFF(unit, a, b): whole units from a to b, toward zero (Flink, MySQL); months by the calendar.
+function timestampDiff(unit: string, a: number, b: number): number {
+  const per = MONTHS[unit];
+  if (per === undefined) return Math.trunc((b - a) / UNIT_MS[unit]!) + 0;
+  const x = new Date(a);
+  const y = new Date(b);
+  let months = (y.getUTCFullYear() - x.getUTCFullYear()) * 12 + (y.getUTCMonth() - x.getUTCMonth());
+  // The last month counts only when complete: the rest of b's month must reach a's day and time.
+  const restA = a - Date.UTC(x.getUTCFullYear(), x.getUTCMonth());
+  const restB = b - Date.UTC(y.getUTCFullYear(), y.getUTCMonth());
+  if (months > 0 && restB < restA) months--;
+  if (months < 0 && restB > restA) months++;
+  return Math.trunc(months / per) + 0;
+}
+
 function substring(a: unknown[]): string {
   const chars = [...text(a[0])];
   const start = Number(a[1]);
@@ -174,9 +205,14 @@ export const builtinScalars: ScalarFunction[] = [
     return parts.join('');
   }, true), decimal: true },
   // Spaces only, as DuckDB and PostgreSQL: tabs and newlines are data.
-  fn('TRIM', 1, 1, stringArgs('TRIM', 'varchar'), (a) => trimSpaces(text(a[0]), true, true)),
-  fn('LTRIM', 1, 1, stringArgs('LTRIM', 'varchar'), (a) => trimSpaces(text(a[0]), true, false)),
-  fn('RTRIM', 1, 1, stringArgs('RTRIM', 'varchar'), (a) => trimSpaces(text(a[0]), false, true)),
+  fn('TRIM', 1, 2, stringArgs('TRIM', 'varchar'), (a) => trimChars(a, true, true)),
+  fn('LTRIM', 1, 2, stringArgs('LTRIM', 'varchar'), (a) => trimChars(a, true, false)),
+  fn('RTRIM', 1, 2, stringArgs('RTRIM', 'varchar'), (a) => trimChars(a, false, true)),
+  fn('TIMESTAMPDIFF', 3, 3, () => 'integer', (a) => {
+    const from = toEpochMs(a[1]);
+    const to = toEpochMs(a[2]);
+    return from === null || to === null ? null : timestampDiff(String(a[0]).toUpperCase(), from, to);
+  }),
   fn('REPLACE', 3, 3, stringArgs('REPLACE', 'varchar'), (a) => {
     const from = text(a[1]);
     const subject = text(a[0]);
