@@ -10,7 +10,9 @@ const logGamma = Math.log(gamma);
 // Buckets are sparse (Maps), so any non-zero magnitude has its own bucket, down to subnormals
 // (index ≈ -37,000 at 5e-324); only an exact zero counts as zero.
 
-interface Sketch { q: number; pos: Map<number, number>; neg: Map<number, number>; zero: number; n: number }
+// min and max are exact: answers are clamped to them (a bucket's value may lie just outside the
+// data), and p = 0 and p = 1 answer them exactly, as DataDog's DDSketch does.
+interface Sketch { q: number; pos: Map<number, number>; neg: Map<number, number>; zero: number; n: number; min: number; max: number }
 
 const index = (x: number): number => Math.ceil(Math.log(x) / logGamma);
 const bucketValue = (i: number): number => (2 * gamma ** i) / (gamma + 1);
@@ -46,9 +48,11 @@ export const approxPercentile: AggregateFunction<Sketch> = {
     const q = params[0];
     return typeof q === 'number' && q >= 0 && q <= 1 ? undefined : 'the percentile must be a constant between 0 and 1';
   },
-  init: (params) => ({ q: Number(params[0]), pos: new Map(), neg: new Map(), zero: 0, n: 0 }),
+  init: (params) => ({ q: Number(params[0]), pos: new Map(), neg: new Map(), zero: 0, n: 0, min: Infinity, max: -Infinity }),
   add: (s, v) => {
     if (typeof v !== 'number' || !Number.isFinite(v)) return s;
+    if (v < s.min) s.min = v;
+    if (v > s.max) s.max = v;
     if (v > 0) addTo(s.pos, index(v), 1);
     else if (v < 0) addTo(s.neg, index(-v), 1);
     else s.zero++;
@@ -56,15 +60,20 @@ export const approxPercentile: AggregateFunction<Sketch> = {
     return s;
   },
   merge: (a, b) => {
-    const out: Sketch = { q: a.q, pos: new Map(a.pos), neg: new Map(a.neg), zero: a.zero + b.zero, n: a.n + b.n };
+    const out: Sketch = { q: a.q, pos: new Map(a.pos), neg: new Map(a.neg), zero: a.zero + b.zero, n: a.n + b.n, min: Math.min(a.min, b.min), max: Math.max(a.max, b.max) };
     for (const [k, c] of b.pos) addTo(out.pos, k, c);
     for (const [k, c] of b.neg) addTo(out.neg, k, c);
     return out;
   },
-  result: (s) => quantile(s, s.q),
-  serialize: (s) => ({ p: [...s.pos], n: [...s.neg], z: s.zero, c: s.n }),
+  result: (s) => {
+    const v = quantile(s, s.q);
+    return v === null ? null : Math.min(s.max, Math.max(s.min, v));
+  },
+  serialize: (s) => ({ p: [...s.pos], n: [...s.neg], z: s.zero, c: s.n, ...(Number.isFinite(s.min) && Number.isFinite(s.max) ? { lo: s.min, hi: s.max } : {}) }),
   deserialize: (j, params) => {
-    const o = j as { p: [number, number][]; n: [number, number][]; z: number; c: number };
-    return { q: Number(params[0]), pos: new Map(o.p), neg: new Map(o.n), zero: o.z, n: o.c };
+    const o = j as { p: [number, number][]; n: [number, number][]; z: number; c: number; lo?: number; hi?: number };
+    // Checkpoints from before min and max were kept: no clamp.
+    const empty = o.c === 0;
+    return { q: Number(params[0]), pos: new Map(o.p), neg: new Map(o.n), zero: o.z, n: o.c, min: empty ? Infinity : o.lo ?? -Infinity, max: empty ? -Infinity : o.hi ?? Infinity };
   },
 };
