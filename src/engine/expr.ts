@@ -160,13 +160,12 @@ function build<C>(e: PlanExpr, leaf: Leaf<C>): Fn<C> {
         const q = y(c);
         if (p === null || q === null) return null;
         if (typeof p === 'number' && typeof q === 'number') {
-          switch (op) {
-            case '+': return p + q;
-            case '-': return p - q;
-            case '*': return p * q;
-            case '/': return q === 0 ? null : p / q;
-            case '%': return q === 0 ? null : p % q;
-          }
+          if (op === '/') return q === 0 ? null : p / q;
+          if (op === '%') return q === 0 ? null : p % q;
+          const r = op === '+' ? p + q : op === '-' ? p - q : p * q;
+          // Integers never overflow nor round: past 2^53 the result is an exact BigInt (`a * a`).
+          if (Number.isSafeInteger(r) || inexact || !Number.isInteger(p) || !Number.isInteger(q) || Math.abs(p) > Number.MAX_SAFE_INTEGER || Math.abs(q) > Number.MAX_SAFE_INTEGER) return r;
+          return bigArith(op, p, q);
         }
         if (p instanceof Decimal || q instanceof Decimal) return decimalArith(op, p, q, inexact);
         return bigArith(op, p, q);

@@ -98,3 +98,13 @@ void t.test('a nested field through a non-object is NULL', (t) => {
   t.equal(evalOn('a.B', { a: { b: 2 } }), 2);
   t.end();
 });
+
+void t.test('integer arithmetic on event fields is exact past 2^53 (a BigInt), as DuckDB BIGINT', (t) => {
+  t.equal(evalOn('a * a', { a: 3037000499 }), 9223372030926249001n, '3037000499² (DuckDB: 9223372030926249001)');
+  t.equal(evalOn('a + b', { a: Number.MAX_SAFE_INTEGER, b: 2 }), 9007199254740993n);
+  t.equal(evalOn('(a * a) % 10', { a: 3037000499 }), 1n);
+  t.equal(evalOn('a * 1.5e0', { a: 4 }), 6, 'a DOUBLE operand keeps doubles');
+  t.equal(String(evalOn('a * 1.5', { a: 4 })), '6.0', 'a DECIMAL one is exact (DuckDB: 6.0)');
+  t.equal(evalOn('CAST(a AS DOUBLE) * a', { a: 3037000499 }), 3037000499 * 3037000499, 'a DOUBLE-typed side keeps doubles');
+  t.end();
+});
