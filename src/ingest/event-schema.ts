@@ -2,13 +2,23 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { RE2JS } from 're2js';
 import { AppError } from '../errors.js';
 
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM.
 type AddFormats = (ajv: Ajv2020) => unknown;
 const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? addFormatsModule) as unknown as AddFormats;
 
-const ajv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true });
+// `pattern` (and patternProperties) run on RE2: linear in the text, so a schema's pattern cannot be
+// a ReDoS however it is written (an admin's typo must not stall ingest for everyone).
+function re2Engine(pattern: string, flags: string): { source: string; flags: string; test: (s: string) => boolean; toString: () => string } {
+  const re = RE2JS.compile(pattern);
+  // Ajv keys its pattern cache by source and text: without them every pattern shares one entry.
+  return { source: pattern, flags, test: (s: string) => re.matcher(s).find(), toString: () => `/${pattern}/${flags}` };
+}
+re2Engine.code = 're2';
+
+const ajv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true, code: { regExp: re2Engine } });
 addFormats(ajv);
 
 /** Compiles a JSON Schema; throws SG_ERR_BAD_SCHEMA naming what is wrong. */

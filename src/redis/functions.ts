@@ -31,6 +31,12 @@ function isMissingFunction(err: unknown): boolean {
   return err instanceof Error && /Function not found/i.test(err.message);
 }
 
+// The command array is built by concatenation, never by spreading the arguments into a call: a
+// 50,000-event write has hundreds of thousands of them, past what a spread can pass on the stack.
+function fcall(client: RedisClientType, name: string, keys: string[], args: string[]): Promise<unknown> {
+  return client.sendCommand(['FCALL', name, String(keys.length)].concat(keys, args));
+}
+
 /** FCALL with one reload-and-retry when the function is missing. */
 export async function callFunction(
   client: RedisClientType,
@@ -39,10 +45,10 @@ export async function callFunction(
   args: string[],
 ): Promise<unknown> {
   try {
-    return await withDeadline(client.fCall(name, { keys, arguments: args }), CALL_DEADLINE_MS);
+    return await withDeadline(fcall(client, name, keys, args), CALL_DEADLINE_MS);
   } catch (err) {
     if (!isMissingFunction(err)) throw err;
     await loadFunctions(client);
-    return withDeadline(client.fCall(name, { keys, arguments: args }), CALL_DEADLINE_MS);
+    return withDeadline(fcall(client, name, keys, args), CALL_DEADLINE_MS);
   }
 }

@@ -37,7 +37,13 @@ export interface QueryInput {
   limits?: { maxGroups?: number; maxStateBytes?: number };
 }
 
-const ENTRY_ID = /^\d+(-\d+)?$/;
+const ENTRY_ID = /^\d{1,20}(-\d{1,20})?$/;
+const MAX_ID_PART = 2n ** 64n - 1n;
+
+/** An entry id Redis accepts: `ms[-seq]`, each part an unsigned 64-bit integer. */
+function validEntryId(id: string): boolean {
+  return ENTRY_ID.test(id) && id.split('-').every((part) => BigInt(part) <= MAX_ID_PART);
+}
 
 function durationField(value: number | string | undefined, field: string): number | undefined {
   if (value === undefined) return undefined;
@@ -65,7 +71,7 @@ export function compileOrRefuse(sql: string, functions: FunctionRegistry): Compi
 export function buildDefinition(input: QueryInput, now: Date, functions: FunctionRegistry): { def: Omit<QueryDefinition, 'partitions'>; compiled: CompiledQuery } {
   const compiled = compileOrRefuse(input.sql, functions);
   const start = input.start ?? 'latest';
-  if (start !== 'latest' && start !== 'earliest' && !ENTRY_ID.test(start)) {
+  if (start !== 'latest' && start !== 'earliest' && !validEntryId(start)) {
     throw new AppError('SG_ERR_VALIDATION', 'start must be latest, earliest or an entry id', { errors: [{ field: '/start', message: 'must be "latest", "earliest" or an entry id such as 1767225600000-0' }] });
   }
   const def: Omit<QueryDefinition, 'partitions'> = {

@@ -79,6 +79,8 @@ export class QueryService {
    */
   private async entriesReadAt(key: string, startId: string): Promise<{ ENTRIESREAD?: number }> {
     if (startId === '$' || startId === '0') return {};
+    // A stream with no entries yet (created by the group): nothing was read before the id.
+    if ((await this.redis.exists(key)) === 0) return { ENTRIESREAD: 0 };
     const info = (await this.redis.xInfoStream(key)) as unknown as Record<string, unknown>;
     const added = Number(info['entries-added'] ?? info.length ?? 0);
     let after = 0;
