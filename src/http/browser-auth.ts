@@ -22,21 +22,27 @@ export function authorizationOf(req: FastifyRequest, browserAuth: boolean): stri
 
 // access_token values taken out of request URLs, so that no log line ever shows a key.
 const tokens = new WeakMap<IncomingMessage, string>();
-const TOKEN_PARAM = /([?&])access_token=([^&]*)&?/;
+const TOKEN_PARAM = /([?&])access_token=([^&]*)/g;
 
-/** Fastify's rewriteUrl: removes `access_token` from the URL (before routing and logging) and keeps it aside. */
+/**
+ * Fastify's rewriteUrl: removes every `access_token` from the URL (before routing and logging:
+ * a second one must not reach the logs either) and keeps the first aside.
+ */
 export function stripAccessToken(req: IncomingMessage): string {
   const url = req.url ?? '/';
-  const m = TOKEN_PARAM.exec(url);
-  if (!m) return url;
-  let token = m[2]!;
+  const q = url.indexOf('?');
+  if (q < 0 || !url.includes('access_token=', q)) return url;
+  const found = [...url.slice(q).matchAll(TOKEN_PARAM)];
+  if (found.length === 0) return url;
+  let token = found[0]![2]!;
   try {
     token = decodeURIComponent(token);
   } catch {
     // not valid percent-encoding: use it as sent (it will simply not match a key)
   }
   tokens.set(req, token);
-  const stripped = url.replace(TOKEN_PARAM, (_all, sep: string) => sep).replace(/[?&]$/, '');
+  const rest = url.slice(q + 1).split('&').filter((p) => p !== '' && !p.startsWith('access_token='));
+  const stripped = url.slice(0, q) + (rest.length ? `?${rest.join('&')}` : '');
   (req as IncomingMessage & { originalUrl?: string }).originalUrl = stripped;
   return stripped;
 }

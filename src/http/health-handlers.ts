@@ -1,4 +1,5 @@
-// getHealth and getReadiness: liveness is the process; readiness is Redis answering.
+// getHealth and getReadiness: liveness is the process; readiness is Redis answering. Alerts are
+// about queries (one user's failed or lagging query), not this process: they are reported, not unready.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { prometheusExporter } from '../telemetry/metrics.js';
@@ -20,11 +21,10 @@ export async function getReadiness(req: FastifyRequest, reply: FastifyReply) {
   } catch (err) {
     checks.redis = { ok: false, detail: (err as Error).message };
   }
-  const alerts = req.server.sg.alerts.list();
-  checks.alerts = alerts.length === 0 ? { ok: true } : { ok: false, detail: alerts.map((a) => a.message).join('; ') };
+  const alerts = req.server.sg.alerts.list().map((a) => a.message);
   const ready = Object.values(checks).every((c) => c.ok);
-  const status = ready ? 'ready' : checks.redis?.ok ? 'degraded' : 'not_ready';
-  return reply.code(ready ? 200 : 503).send({ status, checks });
+  const status = !ready ? 'not_ready' : alerts.length ? 'degraded' : 'ready';
+  return reply.code(ready ? 200 : 503).send({ status, checks, ...(alerts.length ? { alerts } : {}) });
 }
 
 export async function listAlerts(req: FastifyRequest) {

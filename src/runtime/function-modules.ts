@@ -1,6 +1,7 @@
 // Loads the user function modules of FUNCTIONS_DIR into a registry beside the built-ins.
-import { readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readdirSync, realpathSync } from 'node:fs';
+import { basename, join, resolve, sep } from 'node:path';
+import { FunctionError } from '../sql/errors.js';
 import { pathToFileURL } from 'node:url';
 import { defaultRegistry, type FunctionRegistry } from '../sql/functions/registry.js';
 import { loadPlugins } from '../sql/functions/plugins.js';
@@ -12,9 +13,12 @@ import { loadPlugins } from '../sql/functions/plugins.js';
 export async function loadFunctionModules(dir: string | undefined): Promise<FunctionRegistry> {
   const registry = defaultRegistry();
   if (!dir) return registry;
-  const folder = resolve(dir);
+  const folder = realpathSync(resolve(dir));
   const files = readdirSync(folder)
     .filter((f) => f.endsWith('.js') || f.endsWith('.mjs'))
     .map((f) => join(folder, f));
-  return loadPlugins(registry, files, (file) => import(pathToFileURL(file).href));
+  // A link out of the folder would load code nobody put in FUNCTIONS_DIR: only what lies inside runs.
+  const outside = files.filter((f) => !realpathSync(f).startsWith(folder + sep));
+  if (outside.length > 0) throw new FunctionError(basename(outside[0]!), `${outside[0]} leads outside FUNCTIONS_DIR (${folder}); copy the module in instead of linking it`);
+  return loadPlugins(registry, files, (file) => import(pathToFileURL(realpathSync(file)).href));
 }

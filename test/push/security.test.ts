@@ -116,6 +116,10 @@ t.test('an access_token key is taken out of the URL before anything logs it', as
   const sse = await fetch(`http://127.0.0.1:${port}/v1/queries/${id}/events?access_token=${READER}`);
   t.equal(sse.status, 200, 'SSE with access_token');
   await sse.body?.cancel();
+  // Every occurrence goes, not only the first (a second one reached the logs).
+  const twice = await fetch(`http://127.0.0.1:${port}/v1/queries/${id}/events?access_token=${READER}&filter=k:a&access_token=${READER}`);
+  t.equal(twice.status, 200, 'two access_token parameters');
+  await twice.body?.cancel();
   t.match(logged, /incoming request/, 'requests were logged');
   t.notMatch(logged, READER, 'the key is in no log line');
 });

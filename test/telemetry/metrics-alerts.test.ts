@@ -54,7 +54,7 @@ t.test('/metrics under load: lag and end-to-end latency series move', async (t) 
   t.ok((sample(await scrape(app), 'streamgate_ingest_rejected_total', 'reason="SG_ERR_BAD_EVENTS"') ?? 0) >= 1, 'refusals by reason');
 });
 
-t.test('a lag alert fires and clears, and readiness flips with it', async (t) => {
+t.test('a lag alert fires and clears; readiness reports it but stays 200 (a query is not the process)', async (t) => {
   const r = await startRedis(t);
   const app = await startApp(t, r.url, { ...ENV, ALERT_LAG_ENTRIES: '5' });
   const q = await app.inject({ method: 'POST', url: '/v1/queries', payload: { sql: 'SELECT k, COUNT(*) AS n FROM s GROUP BY k', start: 'earliest' } });
@@ -69,10 +69,10 @@ t.test('a lag alert fires and clears, and readiness flips with it', async (t) =>
   t.match(alerts, [{ name: `lag:${id}`, kind: 'lag', value: 10, threshold: 5 }]);
   t.ok(alerts[0]!.since, 'since when');
   const degraded = await app.inject({ method: 'GET', url: '/readyz' });
-  t.equal(degraded.statusCode, 503);
-  t.match(degraded.json(), { status: 'degraded', checks: { redis: { ok: true }, alerts: { ok: false, detail: /10 entries behind/ } } });
+  t.equal(degraded.statusCode, 200, 'still ready');
+  t.match(degraded.json(), { status: 'degraded', checks: { redis: { ok: true } }, alerts: [/10 entries behind/] });
   t.match(await scrape(app), /streamgate_alerts_active\{[^}]*\} 1/);
   await app.inject({ method: 'POST', url: `/v1/queries/${id}/resume` });
   await waitUntil('the alert clears', async () => (await app.inject({ method: 'GET', url: '/v1/alerts' })).json<{ alerts: unknown[] }>().alerts.length === 0);
-  t.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200, 'ready again');
+  t.match((await app.inject({ method: 'GET', url: '/readyz' })).json(), { status: 'ready' }, 'no alert left');
 });
