@@ -1,4 +1,5 @@
 // A registered continuous query as stored in the registry, and the checks that build one.
+import { STREAM_NAME_RE } from '../streams/stream-config.js';
 import { randomBytes } from 'node:crypto';
 import { compileQuery, type CompiledQuery } from '../sql/compile.js';
 import type { FunctionRegistry } from '../sql/functions/registry.js';
@@ -70,6 +71,10 @@ export function compileOrRefuse(sql: string, functions: FunctionRegistry): Compi
 /** Validates a registration body into a definition (without the stream's partition count). */
 export function buildDefinition(input: QueryInput, now: Date, functions: FunctionRegistry): { def: Omit<QueryDefinition, 'partitions'>; compiled: CompiledQuery } {
   const compiled = compileOrRefuse(input.sql, functions);
+  // FROM names a stream as the URL does: the same rule, so no key or SCAN pattern is built from other text.
+  if (!STREAM_NAME_RE.test(compiled.source)) {
+    throw new AppError('SG_ERR_VALIDATION', `FROM names stream ${JSON.stringify(compiled.source)}, but a stream name is 1 to 128 of A-Z a-z 0-9 _ . -`, { errors: [{ field: '/sql', message: 'the stream in FROM is not a valid stream name' }] });
+  }
   const start = input.start ?? 'latest';
   if (start !== 'latest' && start !== 'earliest' && !validEntryId(start)) {
     throw new AppError('SG_ERR_VALIDATION', 'start must be latest, earliest or an entry id', { errors: [{ field: '/start', message: 'must be "latest", "earliest" or an entry id such as 1767225600000-0' }] });

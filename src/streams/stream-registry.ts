@@ -8,7 +8,7 @@ import { withDeadline } from '../redis/deadline.js';
 /** Registry reads sit on the ingest path: a stalled Redis must give 503, not a hung request. */
 const DEADLINE_MS = 5_000;
 const bounded = <T>(p: Promise<T>) => withDeadline(p, DEADLINE_MS);
-import { buildStreamConfig, defaultStreamConfig, type StreamConfig, type StreamConfigInput } from './stream-config.js';
+import { STREAM_NAME_RE, buildStreamConfig, defaultStreamConfig, type StreamConfig, type StreamConfigInput } from './stream-config.js';
 
 export interface PartitionInfo {
   partition: number;
@@ -58,6 +58,8 @@ export class StreamRegistry {
 
   /** The config, creating the default one on first use (HSETNX: concurrent first POSTs agree). */
   async getOrCreate(name: string): Promise<StreamConfig> {
+    // Every way in (path, FROM) checks names; this is the last line before a key is built from one.
+    if (!STREAM_NAME_RE.test(name)) throw new AppError('SG_ERR_VALIDATION', `${JSON.stringify(name)} is not a stream name (1 to 128 of A-Z a-z 0-9 _ . -)`);
     const existing = await this.get(name);
     if (existing) return existing;
     const fresh = defaultStreamConfig(name, new Date(this.now()));

@@ -63,3 +63,16 @@ t.test('schema patterns run on RE2: a catastrophic pattern answers at once; one 
   t.equal(refused.statusCode, 400, 'a backreference (not RE2) is refused');
   t.equal(refused.json<{ code: string }>().code, 'SG_ERR_BAD_SCHEMA');
 });
+
+t.test('FROM follows the stream-name rule: no stream or key is made from a name the URL would refuse', async (t) => {
+  const r = await startRedis(t);
+  const app = await startApp(t, r.url);
+  for (const name of ['a}b{c', 'x*?[y]', 'a\nb', 'x'.repeat(129)]) {
+    const res = await app.inject({ method: 'POST', url: '/v1/queries', payload: { sql: `SELECT COUNT(*) AS n FROM "${name}"` } });
+    t.equal(res.statusCode, 400, `FROM ${JSON.stringify(name).slice(0, 30)} is refused`);
+    const v = await app.inject({ method: 'POST', url: '/v1/queries/validate', payload: { sql: `SELECT COUNT(*) AS n FROM "${name}"` } });
+    t.equal(v.statusCode, 400, 'by validate too');
+  }
+  t.same((await r.client.keys('*')).filter((k) => !k.startsWith('sg:{meta}')), [], 'no stream key was created');
+  t.same(await r.client.hKeys('sg:{meta}:streams').catch(() => []), [], 'and no stream config');
+});
