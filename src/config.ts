@@ -26,6 +26,8 @@ export interface Config {
   idempotencyTtlMs: number;
   rateLimitMax: number;
   rateLimitWindowMs: number;
+  /** Failed authentications per client address per window, shared across processes (0: off). */
+  authFailures: { max: number; windowMs: number };
   redisMaxMemoryBytes: number;
   streamMaxBacklog: number;
   requestTimeoutMs: number;
@@ -91,6 +93,8 @@ export const configSchema = {
     IDEMPOTENCY_TTL: { type: 'string', default: '24h' },
     RATE_LIMIT_MAX: { type: 'integer', minimum: 0, default: 0 },
     RATE_LIMIT_WINDOW: { type: 'string', default: '1s' },
+    AUTH_FAIL_MAX: { type: 'integer', minimum: 0, default: 20 },
+    AUTH_FAIL_WINDOW: { type: 'string', default: '1m' },
     REDIS_MAX_MEMORY_BYTES: { type: 'integer', minimum: 0, default: 0 },
     STREAM_MAX_BACKLOG: { type: 'integer', minimum: 0, default: 0 },
     REQUEST_TIMEOUT: { type: 'string', default: '30s' },
@@ -131,7 +135,7 @@ export const configSchema = {
 interface RawEnv {
   PORT: number; HOST: string; REDIS_URL?: string; DATA_DIR: string; LOG_LEVEL: string; API_KEYS: string;
   STRICT_STREAMS: boolean; BODY_LIMIT_BYTES: number; MAX_EVENTS_PER_REQUEST: number; IDEMPOTENCY_TTL: string;
-  RATE_LIMIT_MAX: number; RATE_LIMIT_WINDOW: string; REDIS_MAX_MEMORY_BYTES: number; STREAM_MAX_BACKLOG: number;
+  RATE_LIMIT_MAX: number; RATE_LIMIT_WINDOW: string; AUTH_FAIL_MAX: number; AUTH_FAIL_WINDOW: string; REDIS_MAX_MEMORY_BYTES: number; STREAM_MAX_BACKLOG: number;
   REQUEST_TIMEOUT: string; RETENTION_INTERVAL: string; STREAM_CONFIG_CACHE: string;
   ROLE: 'all' | 'api' | 'worker'; LEASE_TTL: string; BATCH_SIZE: number; BLOCK_TIME: string; MAX_DELIVERIES: number;
   RESULT_RETENTION: string; CHANGES_MAX_LENGTH: number; REGISTRY_POLL: string; FUNCTIONS_DIR?: string; SG_TEST_COMMIT_DELAY_MS: number;
@@ -200,6 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idempotencyTtlMs: duration(raw, 'IDEMPOTENCY_TTL'),
     rateLimitMax: raw.RATE_LIMIT_MAX,
     rateLimitWindowMs: duration(raw, 'RATE_LIMIT_WINDOW'),
+    authFailures: { max: raw.AUTH_FAIL_MAX, windowMs: duration(raw, 'AUTH_FAIL_WINDOW') },
     redisMaxMemoryBytes: raw.REDIS_MAX_MEMORY_BYTES,
     streamMaxBacklog: raw.STREAM_MAX_BACKLOG,
     requestTimeoutMs: duration(raw, 'REQUEST_TIMEOUT'),

@@ -4,6 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { ApiKeyAuth } from '../../src/http/api-key-auth.js';
 import type { Scope } from '../../src/config.js';
 import { authorizationOf } from '../../src/http/browser-auth.js';
+import { AuthFailures } from '../../src/http/auth-failures.js';
+import { AppError } from '../../src/errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -16,12 +18,20 @@ async function auth(app: FastifyInstance): Promise<void> {
   const keys = new ApiKeyAuth(app.sg.config.apiKeys);
   app.decorateRequest('apiKeyLabel', undefined);
   if (!keys.enabled) return;
+  const failures = new AuthFailures(app.sg.redis, app.sg.config.authFailures);
   app.addHook('onRequest', async (req) => {
     const schema = req.routeOptions.schema as Record<string, unknown> | undefined;
     const scope = schema?.['x-scope'] as Scope | undefined;
     if (!scope) return; // health, docs and unknown routes need no key
-    // onRequest runs before a WebSocket upgrade is answered, so a refused key never sees a 101.
-    req.apiKeyLabel = keys.authorize(authorizationOf(req, schema?.['x-browser-auth'] === true), scope).label;
+    // A blocked address is refused before its key is looked at.
+    failures.check(req.ip);
+    try {
+      // onRequest runs before a WebSocket upgrade is answered, so a refused key never sees a 101.
+      req.apiKeyLabel = keys.authorize(authorizationOf(req, schema?.['x-browser-auth'] === true), scope).label;
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'SG_ERR_UNAUTHORIZED') await failures.failed(req.ip);
+      throw err;
+    }
   });
 }
 

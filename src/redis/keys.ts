@@ -28,6 +28,8 @@ export const keys = {
   queryRegistry: () => `${PREFIX}:{meta}:queries`,
   /** Counter bumped on every registry change, polled by every process. */
   queryRegistryVersion: () => `${PREFIX}:{meta}:queries:version`,
+  /** Counter of failed authentications from one client address (TTL: AUTH_FAIL_WINDOW). */
+  authFailures: (address: string) => `${PREFIX}:{meta}:authfail:${address}`,
   /** Sorted set: process id → heartbeat expiry (ms); the live gateway processes. */
   members: () => `${PREFIX}:{meta}:members`,
   /** Per task (query × partition): everything one commit touches shares the partition's tag. */
