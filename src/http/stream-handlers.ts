@@ -58,6 +58,7 @@ export async function ingestEvents(
       stream: req.params.stream,
       events,
       idempotencyKey: req.headers['idempotency-key'],
+      principal: req.apiKeyLabel,
       // Each entry carries the ingest span's context (or, with tracing off, the caller's).
       traceparent: traceparentOf(span) ?? req.headers.traceparent,
     });

@@ -23,6 +23,8 @@ export interface IngestRequest {
   events: unknown[];
   idempotencyKey: string | undefined;
   traceparent: string | undefined;
+  /** The API key's label (undefined with auth off): idempotency and event ids are per principal. */
+  principal?: string | undefined;
 }
 
 export interface IngestResult {
@@ -76,7 +78,7 @@ export class IngestService {
       });
       const fingerprint = req.idempotencyKey === undefined ? '' : createHash('sha256').update(prepared.map((e) => e.json).join('\n')).digest('base64url');
       const write = (partition: number, events: PreparedEvent[]) =>
-        this.writer.write({ stream: config.name, partition, events, fingerprint, idempotencyKey: req.idempotencyKey, traceparent: req.traceparent });
+        this.writer.write({ stream: config.name, partition, events, fingerprint, idempotencyKey: req.idempotencyKey, traceparent: req.traceparent, principal: req.principal });
       if (config.partitions === 1) {
         const outcome = checked(await write(0, prepared));
         return { ids: outcome.ids, replayed: req.idempotencyKey !== undefined && outcome.status === 'replayed' };

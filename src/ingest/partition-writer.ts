@@ -13,7 +13,13 @@ export interface PartitionWrite {
   fingerprint: string;
   idempotencyKey: string | undefined;
   traceparent: string | undefined;
+  /** Who writes (the API key's label): Idempotency-Keys and event ids are theirs alone. */
+  principal?: string | undefined;
 }
+
+// Another key's request with the same Idempotency-Key must not get this one's ids, nor its event
+// with the same id be dropped: both are kept per principal (shared when auth is off).
+const scoped = (principal: string | undefined, id: string): string => (principal === undefined ? id : `${principal}\u0000${id}`);
 
 export type WriteOutcome =
   | { status: 'written' | 'replayed'; ids: string[] }
@@ -83,14 +89,14 @@ export class PartitionWriter {
     for (const { write } of batch) {
       let recordIndex = 0;
       if (write.idempotencyKey !== undefined) {
-        fnKeys.push(keys.idempotency(write.stream, write.partition, write.idempotencyKey));
+        fnKeys.push(keys.idempotency(write.stream, write.partition, scoped(write.principal, write.idempotencyKey)));
         recordIndex = fnKeys.length;
       }
       args.push(write.fingerprint, String(recordIndex), write.traceparent ?? '', String(write.events.length));
       for (const ev of write.events) {
         let dedupeIndex = 0;
         if (ev.dedupeId !== undefined) {
-          fnKeys.push(keys.eventId(write.stream, write.partition, ev.dedupeId));
+          fnKeys.push(keys.eventId(write.stream, write.partition, scoped(write.principal, ev.dedupeId)));
           dedupeIndex = fnKeys.length;
         }
         args.push(String(dedupeIndex), ev.eventTime === undefined ? '' : String(ev.eventTime), ev.json);
