@@ -2,7 +2,7 @@
 import envSchema from 'env-schema';
 import { parseDuration } from './util/duration.js';
 
-export const SCOPES = ['ingest', 'query', 'subscribe', 'admin'] as const;
+export const SCOPES = ['ingest', 'query', 'subscribe', 'metrics', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface ApiKey {

@@ -26,3 +26,15 @@ t.test('failures past the limit block the address on every process until the win
   t.equal((await get(a, GOOD)).statusCode, 200, 'after the window the address is served again');
   t.equal((await get(b, GOOD)).statusCode, 200, 'on every process');
 });
+
+t.test('/metrics needs the metrics scope when auth is on', async (t) => {
+  const r = await startRedis(t);
+  const SCRAPER = 's'.repeat(40);
+  const READER = 'r'.repeat(40);
+  const app = await startApp(t, r.url, { API_KEYS: `${SCRAPER}:metrics;${READER}:query` });
+  t.equal((await app.inject({ method: 'GET', url: '/metrics' })).statusCode, 401, 'no key: 401');
+  t.equal((await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${READER}` } })).statusCode, 403, 'a query key: 403');
+  const ok = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${SCRAPER}` } });
+  t.equal(ok.statusCode, 200, 'a metrics key scrapes');
+  t.match(ok.body, /streamgate_/);
+});
