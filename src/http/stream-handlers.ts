@@ -60,7 +60,7 @@ export async function ingestEvents(
       idempotencyKey: req.headers['idempotency-key'],
       principal: req.apiKeyLabel,
       // Each entry carries the ingest span's context (or, with tracing off, the caller's).
-      traceparent: traceparentOf(span) ?? req.headers.traceparent,
+      traceparent: traceparentOf(span) ?? validTraceparent(req.headers.traceparent),
     });
     if (result.ids.length === 1) span.setAttribute('messaging.message.id', result.ids[0]!);
     telemetry().eventsIngested.add(result.replayed ? 0 : result.ids.length, { stream: req.params.stream });
@@ -75,3 +75,7 @@ export async function ingestEvents(
     span.end();
   }
 }
+
+// W3C Trace Context: version 00, non-zero trace and span ids, flags. Anything else is not stored.
+const TRACEPARENT = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+const validTraceparent = (v: string | undefined): string | undefined => (v !== undefined && TRACEPARENT.test(v) ? v : undefined);

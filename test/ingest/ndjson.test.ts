@@ -26,6 +26,13 @@ t.test('NDJSON with 10,000 lines is accepted and stored in order', async (t) => 
   t.equal(sample.t, String(base + 12340), 'event time stored');
   t.match(sample.a, /^\d{13}$/, 'arrival time stored');
   t.equal(sample.tp, '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'trace context stored');
+  // A traceparent that is not W3C Trace Context is not stored verbatim.
+  for (const bad of ['00-00000000000000000000000000000000-b7ad6b7169203331-01', 'ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', '00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\nX: y']) {
+    const res2 = await app.inject({ method: 'POST', url: '/v1/streams/tp/events', headers: { 'content-type': 'application/json', traceparent: bad }, payload: [{ x: 1 }] });
+    t.equal(res2.statusCode, 201);
+  }
+  const tps = ((await r.client.xRange(keys.events('tp', 0), '-', '+')) ?? []).map((e) => e.message.tp ?? '');
+  t.same(tps.filter((x) => x !== ''), [], 'no malformed traceparent was stored');
 });
 
 t.test('event time accepts epoch ms and ISO-8601; arrival time fills in when absent', async (t) => {
