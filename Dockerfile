@@ -10,7 +10,8 @@ COPY openapi ./openapi
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080
+# Listening on every interface, so API keys are required unless REQUIRE_API_KEYS=false is passed.
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 REQUIRE_API_KEYS=true
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules

@@ -26,6 +26,8 @@ export interface Config {
   idempotencyTtlMs: number;
   rateLimitMax: number;
   rateLimitWindowMs: number;
+  /** Host names served while auth is off, beside loopback ones. */
+  allowedHosts: string[];
   /** Failed authentications per client address per window, shared across processes (0: off). */
   authFailures: { max: number; windowMs: number };
   redisMaxMemoryBytes: number;
@@ -94,6 +96,8 @@ export const configSchema = {
     RATE_LIMIT_MAX: { type: 'integer', minimum: 0, default: 0 },
     RATE_LIMIT_WINDOW: { type: 'string', default: '1s' },
     AUTH_FAIL_MAX: { type: 'integer', minimum: 0, default: 20 },
+    ALLOWED_HOSTS: { type: 'string', default: '' },
+    REQUIRE_API_KEYS: { type: 'boolean', default: false },
     AUTH_FAIL_WINDOW: { type: 'string', default: '1m' },
     REDIS_MAX_MEMORY_BYTES: { type: 'integer', minimum: 0, default: 0 },
     STREAM_MAX_BACKLOG: { type: 'integer', minimum: 0, default: 0 },
@@ -135,7 +139,7 @@ export const configSchema = {
 interface RawEnv {
   PORT: number; HOST: string; REDIS_URL?: string; DATA_DIR: string; LOG_LEVEL: string; API_KEYS: string;
   STRICT_STREAMS: boolean; BODY_LIMIT_BYTES: number; MAX_EVENTS_PER_REQUEST: number; IDEMPOTENCY_TTL: string;
-  RATE_LIMIT_MAX: number; RATE_LIMIT_WINDOW: string; AUTH_FAIL_MAX: number; AUTH_FAIL_WINDOW: string; REDIS_MAX_MEMORY_BYTES: number; STREAM_MAX_BACKLOG: number;
+  RATE_LIMIT_MAX: number; RATE_LIMIT_WINDOW: string; AUTH_FAIL_MAX: number; AUTH_FAIL_WINDOW: string; ALLOWED_HOSTS: string; REQUIRE_API_KEYS: boolean; REDIS_MAX_MEMORY_BYTES: number; STREAM_MAX_BACKLOG: number;
   REQUEST_TIMEOUT: string; RETENTION_INTERVAL: string; STREAM_CONFIG_CACHE: string;
   ROLE: 'all' | 'api' | 'worker'; LEASE_TTL: string; BATCH_SIZE: number; BLOCK_TIME: string; MAX_DELIVERIES: number;
   RESULT_RETENTION: string; CHANGES_MAX_LENGTH: number; REGISTRY_POLL: string; FUNCTIONS_DIR?: string; SG_TEST_COMMIT_DELAY_MS: number;
@@ -191,6 +195,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (m?.[1]) throw new ConfigError(m[1], `${m[2]} (got ${JSON.stringify(env[m[1]])})`);
     throw new ConfigError('environment', msg);
   }
+  // The Docker image sets REQUIRE_API_KEYS: a container reachable from a network must not start open by accident.
+  if (raw.REQUIRE_API_KEYS && raw.API_KEYS.trim() === '') throw new ConfigError('API_KEYS', 'is empty but REQUIRE_API_KEYS is true: set API_KEYS, or REQUIRE_API_KEYS=false to run without auth');
   return {
     port: raw.PORT,
     host: raw.HOST,
@@ -205,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitMax: raw.RATE_LIMIT_MAX,
     rateLimitWindowMs: duration(raw, 'RATE_LIMIT_WINDOW'),
     authFailures: { max: raw.AUTH_FAIL_MAX, windowMs: duration(raw, 'AUTH_FAIL_WINDOW') },
+    allowedHosts: raw.ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
     redisMaxMemoryBytes: raw.REDIS_MAX_MEMORY_BYTES,
     streamMaxBacklog: raw.STREAM_MAX_BACKLOG,
     requestTimeoutMs: duration(raw, 'REQUEST_TIMEOUT'),

@@ -13,6 +13,7 @@ export const ERRORS = {
   SG_ERR_STREAM_NOT_FOUND: { status: 404, title: 'Stream not found' },
   SG_ERR_QUERY_NOT_FOUND: { status: 404, title: 'Query not found' },
   SG_ERR_ORIGIN_FORBIDDEN: { status: 403, title: 'Origin not allowed' },
+  SG_ERR_HOST_FORBIDDEN: { status: 403, title: 'Host not allowed while auth is off' },
   SG_ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   SG_ERR_REQUEST_TIMEOUT: { status: 408, title: 'Request timeout' },
   SG_ERR_CONFLICT: { status: 409, title: 'Conflict' },

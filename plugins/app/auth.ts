@@ -5,6 +5,7 @@ import { ApiKeyAuth } from '../../src/http/api-key-auth.js';
 import type { Scope } from '../../src/config.js';
 import { authorizationOf } from '../../src/http/browser-auth.js';
 import { AuthFailures } from '../../src/http/auth-failures.js';
+import { checkHost } from '../../src/http/host-guard.js';
 import { AppError } from '../../src/errors.js';
 
 declare module 'fastify' {
@@ -17,7 +18,15 @@ declare module 'fastify' {
 async function auth(app: FastifyInstance): Promise<void> {
   const keys = new ApiKeyAuth(app.sg.config.apiKeys);
   app.decorateRequest('apiKeyLabel', undefined);
-  if (!keys.enabled) return;
+  if (!keys.enabled) {
+    // Auth off: only loopback (or ALLOWED_HOSTS) Host names reach the API (DNS-rebinding guard).
+    const allowedHosts = app.sg.config.allowedHosts;
+    app.addHook('onRequest', async (req) => {
+      const schema = req.routeOptions.schema as Record<string, unknown> | undefined;
+      if (schema?.['x-scope']) checkHost(req.headers.host, allowedHosts);
+    });
+    return;
+  }
   const failures = new AuthFailures(app.sg.redis, app.sg.config.authFailures);
   app.addHook('onRequest', async (req) => {
     const schema = req.routeOptions.schema as Record<string, unknown> | undefined;

@@ -8,6 +8,7 @@ import { decodeOffset } from '../push/offsets.js';
 import { PushSession, type SessionLimits } from '../push/session.js';
 import { toClientMessage, errorMessage } from '../push/messages.js';
 import { wsSink, sseSink } from '../push/sinks.js';
+import { originAllowed } from './host-guard.js';
 
 type IdParams = { Params: { id: string }; Querystring: { from?: string; filter?: string; batch?: boolean } };
 
@@ -27,12 +28,16 @@ function limitsOf(req: FastifyRequest, batch: boolean): SessionLimits {
 
 const labelOf = (req: FastifyRequest) => req.apiKeyLabel ?? req.ip;
 
-/** Browsers always send Origin; other clients usually do not, and are not subject to CORS anyway. */
+/**
+ * Browsers always send Origin; other clients usually do not, and are not subject to CORS anyway.
+ * Without WS_ALLOWED_ORIGINS only the gateway's own origin may subscribe (a page elsewhere cannot
+ * read results cross-site).
+ */
 async function checkOrigin(req: FastifyRequest): Promise<void> {
   const allowed = req.server.sg.config.push.allowedOrigins;
   const origin = req.headers.origin;
-  if (origin && allowed.length > 0 && !allowed.includes(origin)) {
-    throw new AppError('SG_ERR_ORIGIN_FORBIDDEN', `origin ${origin} is not in WS_ALLOWED_ORIGINS`);
+  if (origin && !originAllowed(origin, req.headers.host, allowed)) {
+    throw new AppError('SG_ERR_ORIGIN_FORBIDDEN', allowed.length ? `origin ${origin} is not in WS_ALLOWED_ORIGINS` : `origin ${origin} is not this gateway's; list it in WS_ALLOWED_ORIGINS`);
   }
 }
 

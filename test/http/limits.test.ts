@@ -69,7 +69,7 @@ t.test('a client that sends its request too slowly gets 408 problem+json', async
   const port = (app.server.address() as { port: number }).port;
   const answer = await new Promise<string>((ok, fail) => {
     const sock = connect(port, '127.0.0.1', () => {
-      sock.write('POST /v1/streams/s/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":');
+      sock.write('POST /v1/streams/s/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":');
     });
     let data = '';
     sock.on('data', (d) => (data += d.toString()));
