@@ -65,6 +65,8 @@ export interface PushConfig {
   /** Origins allowed to open a WebSocket or SSE stream; empty: any. Requests without Origin are allowed. */
   allowedOrigins: string[];
   maxMessageBytes: number;
+  /** Client messages per second on one socket; past it the socket is closed (1008). */
+  maxMessagesPerSecond: number;
   softLimit: number;
   hardLimit: number;
   highWaterBytes: number;
@@ -123,6 +125,7 @@ export const configSchema = {
     SG_TEST_COMMIT_DELAY_MS: { type: 'integer', minimum: 0, default: 0 },
     WS_ALLOWED_ORIGINS: { type: 'string', default: '' },
     WS_MAX_MESSAGE_BYTES: { type: 'integer', minimum: 256, default: 16_384 },
+    WS_MAX_MESSAGES_PER_SECOND: { type: 'integer', minimum: 1, default: 50 },
     WS_SOFT_LIMIT: { type: 'integer', minimum: 1, default: 1_000 },
     WS_HARD_LIMIT: { type: 'integer', minimum: 2, default: 10_000 },
     WS_HIGH_WATER_BYTES: { type: 'integer', minimum: 1024, default: 1_048_576 },
@@ -145,7 +148,7 @@ interface RawEnv {
   RESULT_RETENTION: string; CHANGES_MAX_LENGTH: number; REGISTRY_POLL: string; FUNCTIONS_DIR?: string; SG_TEST_COMMIT_DELAY_MS: number;
   VALIDATE_TIMEOUT: string; VALIDATE_MEMORY_MB: number; QUARANTINE_AFTER: number;
   ALERT_LAG_ENTRIES: number; ALERT_E2E_P99_MS: number; ALERT_DEAD_LETTER_GROWTH: number; ALERT_INTERVAL: string;
-  WS_ALLOWED_ORIGINS: string; WS_MAX_MESSAGE_BYTES: number; WS_SOFT_LIMIT: number; WS_HARD_LIMIT: number;
+  WS_ALLOWED_ORIGINS: string; WS_MAX_MESSAGE_BYTES: number; WS_MAX_MESSAGES_PER_SECOND: number; WS_SOFT_LIMIT: number; WS_HARD_LIMIT: number;
   WS_HIGH_WATER_BYTES: number; WS_MAX_SUBSCRIPTIONS_PER_KEY: number; WS_HEARTBEAT: string; WS_STALL_TIMEOUT: string; WS_PING_TIMEOUT: string;
   PUSH_BLOCK_TIME: string; WS_MAX_BATCH: number; WS_SNAPSHOT_ROWS: number;
 }
@@ -237,6 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     push: {
       allowedOrigins: raw.WS_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
       maxMessageBytes: raw.WS_MAX_MESSAGE_BYTES,
+      maxMessagesPerSecond: raw.WS_MAX_MESSAGES_PER_SECOND,
       softLimit: raw.WS_SOFT_LIMIT,
       hardLimit: Math.max(raw.WS_HARD_LIMIT, raw.WS_SOFT_LIMIT + 1),
       highWaterBytes: raw.WS_HIGH_WATER_BYTES,

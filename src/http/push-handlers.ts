@@ -6,7 +6,7 @@ import type { QueryDefinition } from '../runtime/query-definition.js';
 import { parseFilter, type RowFilter } from '../push/filter.js';
 import { decodeOffset } from '../push/offsets.js';
 import { PushSession, type SessionLimits } from '../push/session.js';
-import { toClientMessage, errorMessage } from '../push/messages.js';
+import { CLOSE, toClientMessage, errorMessage } from '../push/messages.js';
 import { wsSink, sseSink } from '../push/sinks.js';
 import { originAllowed } from './host-guard.js';
 
@@ -86,7 +86,20 @@ export const openSocket = {
   wsHandler(socket: WebSocket, req: FastifyRequest<{ Querystring: { batch?: boolean } }>): void {
     const session = new PushSession(wsSink(socket), req.server.push.hub, limitsOf(req, req.query.batch === true), req.log, labelOf(req), true);
     socket.on('close', () => session.end());
+    // Each message may start a snapshot read: a client gets WS_MAX_MESSAGES_PER_SECOND, then is closed.
+    const max = req.server.sg.config.push.maxMessagesPerSecond;
+    let windowStart = Date.now();
+    let inWindow = 0;
     socket.on('message', (data: Buffer, isBinary: boolean) => {
+      const now = Date.now();
+      if (now - windowStart >= 1_000) {
+        windowStart = now;
+        inWindow = 0;
+      }
+      if (++inWindow > max) {
+        session.closeWith(CLOSE.POLICY, 'too many messages', errorMessage('SG_ERR_BAD_MESSAGE', undefined, `more than ${max} messages in one second (WS_MAX_MESSAGES_PER_SECOND)`));
+        return;
+      }
       void onClientMessage(req, session, isBinary ? undefined : data.toString('utf8'));
     });
   },

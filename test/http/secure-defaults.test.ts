@@ -49,3 +49,19 @@ t.test('REQUIRE_API_KEYS refuses to start without keys', (t) => {
   t.ok(loadConfig({ REQUIRE_API_KEYS: 'false' }), 'an explicit opt-out');
   t.end();
 });
+
+t.test('a socket sending more than WS_MAX_MESSAGES_PER_SECOND messages is closed with 1008', async (t) => {
+  const r = await startRedis(t);
+  const { listening } = await import('../helpers/push.js');
+  const { default: WebSocket } = await import('ws');
+  const { url } = await listening(t, r.url, { WS_MAX_MESSAGES_PER_SECOND: '10' });
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/v1/ws`);
+  t.teardown(() => ws.terminate());
+  await new Promise((ok, fail) => { ws.once('open', ok); ws.once('error', fail); });
+  const closed = new Promise<number>((ok) => ws.once('close', (code: number) => ok(code)));
+  const errors: string[] = [];
+  ws.on('message', (d: Buffer) => errors.push(d.toString()));
+  for (let i = 0; i < 30; i++) ws.send(JSON.stringify({ type: 'unsubscribe', query: 'q_0123456789abcdef' }));
+  t.equal(await closed, 1008, 'closed with 1008');
+  t.ok(errors.some((m) => /WS_MAX_MESSAGES_PER_SECOND/.test(m)), 'after an error message naming the limit');
+});
