@@ -46,6 +46,13 @@ function ping(port: number): Promise<boolean> {
 }
 
 /** A running redis-server child. */
+// Children still running when this process exits without stopping them (an uncaught error, a
+// closed stdout pipe) are ended here, synchronously; SIGTERM lets Redis flush its AOF first.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+});
+
 export class LocalRedis {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
@@ -74,6 +81,8 @@ export class LocalRedis {
     ];
     const child = spawn(this.opts.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
+    live.add(child);
+    child.once('exit', () => live.delete(child));
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     this.exited = new Promise((ok) => child.once('exit', () => ok()));
