@@ -1,7 +1,7 @@
 // PlanExpr → closures. No code is generated from user text: each node becomes a small pre-built function.
 import type { ArithOp, FieldStep, PlanExpr } from '../sql/plan.js';
 import { FunctionError } from '../sql/errors.js';
-import { compareNumeric, compareText, toEpochMs } from '../sql/values.js';
+import { compareNumeric, compareText, toEpochMs, valueText } from '../sql/values.js';
 import { Decimal, exactDecimal } from '../sql/decimal.js';
 import { castValue } from './cast.js';
 import { likeMatch } from './like.js';
@@ -130,7 +130,7 @@ function decimalArith(op: ArithOp, p: number | bigint | Decimal, q: number | big
   }
 }
 
-const asText = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v instanceof Decimal ? String(v) : JSON.stringify(v));
+const asText = valueText;
 
 /** Builds the closure for an expression; `leaf` handles the context-specific nodes. */
 function build<C>(e: PlanExpr, leaf: Leaf<C>): Fn<C> {
@@ -297,7 +297,8 @@ function build<C>(e: PlanExpr, leaf: Leaf<C>): Fn<C> {
       const plain = fn.decimal !== true;
       return (c) => {
         const vals = args.map((a) => a(c) ?? null);
-        if (plain) for (let i = 0; i < vals.length; i++) if (vals[i] instanceof Decimal || typeof vals[i] === 'bigint') vals[i] = Number(vals[i] instanceof Decimal ? (vals[i] as Decimal).toNumber() : vals[i]);
+        // Decimal.valueOf gives its double, so Number() serves decimals and big integers alike.
+        if (plain) for (let i = 0; i < vals.length; i++) if (vals[i] instanceof Decimal || typeof vals[i] === 'bigint') vals[i] = Number(vals[i]);
         if (!nullSafe && vals.includes(null)) return null;
         try {
           return fn.call(vals) ?? null;

@@ -85,7 +85,7 @@ export interface CheckpointedGroup {
 export function checkpointGroup(g: Group, aggs: BoundAggregate[], outside: boolean): CheckpointedGroup {
   const go = outside || g.states.some((st, i) => (aggs[i] as BoundAggregate).fn.external?.large(st) === true);
   if (!go) {
-    for (const [i, st] of g.states.entries()) (aggs[i] as BoundAggregate).fn.external?.take(st, false);
+    for (const [i, st] of g.states.entries()) (aggs[i] as BoundAggregate).fn.external?.settle(st);
     return { text: serializeGroup(g, aggs) };
   }
   const values: [string, string][] = [];

@@ -2,7 +2,7 @@
 // its key range at its own change ids; later pages are read later, so a change a page already
 // includes must not be sent again (its row would step back to an older version). The coverage
 // remembers each page's range and ids until the replay has passed them all.
-import type { ResultReader } from '../runtime/result-reader.js';
+import { byteOrder, type ResultReader } from '../runtime/result-reader.js';
 import type { ChangeEntry } from './change-entry.js';
 import type { Outbox } from './outbox.js';
 import { compareIds } from '../util/stream-ids.js';
@@ -13,8 +13,6 @@ import type { SnapshotMessage } from './messages.js';
 /** Rows per snapshot message. */
 export const SNAPSHOT_PAGE_ROWS = 1_000;
 
-// Row keys are ordered by their UTF-8 bytes in the result index; page bounds compare the same way.
-const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 /** Which changes the pages sent so far already include. */
 export class SnapshotCoverage {

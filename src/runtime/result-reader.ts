@@ -39,7 +39,8 @@ type PartitionValues = [Stored[], Stored[], Stored[]];
 
 // Row keys sort in the index by their UTF-8 bytes (ZRANGEBYLEX); the merge must use the same order.
 const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
-const byteOrder = (a: string, b: string): number => Buffer.compare(bytes(a), bytes(b));
+/** Row keys in the index's order (their UTF-8 bytes, as ZRANGEBYLEX): pages and snapshots merge by it. */
+export const byteOrder = (a: string, b: string): number => Buffer.compare(bytes(a), bytes(b));
 
 /** A key range of the index: `lo` inclusive (undefined: from the start), `hi` a prefix bound. */
 interface KeyRange {

@@ -118,3 +118,8 @@ export function compareNumeric(a: unknown, b: unknown): number | undefined {
   if ((typeof p === 'number' || typeof p === 'bigint') && (typeof q === 'number' || typeof q === 'bigint')) return p < q ? -1 : p > q ? 1 : 0;
   return undefined;
 }
+
+/** A value as text where SQL needs one (||, CONCAT, string functions): decimals keep their scale. */
+export function valueText(v: unknown): string {
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v instanceof Decimal ? String(v) : JSON.stringify(v);
+}

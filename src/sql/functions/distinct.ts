@@ -95,9 +95,10 @@ export function distinctOf(inner: AggregateFunction, params: unknown[]): Aggrega
       take: (s, all) => {
         const out: [string, string][] = [];
         for (const it of (all ? loaded(s).items : s.unsaved).values()) out.push([JSON.stringify(storedValue(it.v)), ordered ? JSON.stringify([it.ts, it.id]) : '']);
-        s.unsaved = new Map();
+        s.unsaved.clear();
         return out;
       },
+      settle: (s) => s.unsaved.clear(),
       restore: (stub, entries) => {
         const s = fromItems(entries.map(([f, x]): [unknown, number, string] => {
           const [ts, id] = ordered ? (JSON.parse(x) as [number, string]) : [0, ''];

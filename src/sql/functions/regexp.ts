@@ -6,6 +6,7 @@ import { RE2JS } from 're2js';
 import type { SqlType } from '../types.js';
 import type { ScalarFunction, TypeCheck } from './types.js';
 import { checkTextLength, maxTextLength } from './limits.js';
+import { valueText } from '../values.js';
 
 /** Patterns longer than this are refused (their compiled program grows with them). */
 export const MAX_PATTERN_LENGTH = 10_000;
@@ -27,7 +28,7 @@ function compile(pattern: string, options: string): RE2JS {
   return re;
 }
 
-const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : JSON.stringify(v));
+const text = valueText;
 
 const textArgs = (name: string, result: SqlType) => (args: SqlType[]): TypeCheck => {
   const bad = args.find((t, i) => i < 3 && t !== 'varchar' && t !== 'any' && t !== 'null');

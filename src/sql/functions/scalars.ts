@@ -1,12 +1,12 @@
 // Built-in scalar functions, on the same ScalarFunction interface user plugins implement.
 import type { SqlType } from '../types.js';
 import { isNumeric, surelyNotNumeric } from '../types.js';
-import { compareNumeric, compareValues, roundHalfAway, toEpochMs } from '../values.js';
+import { compareNumeric, compareValues, roundHalfAway, toEpochMs, valueText } from '../values.js';
 import { Decimal, exactDecimal } from '../decimal.js';
 import type { ScalarFunction, TypeCheck } from './types.js';
 import { checkTextLength } from './limits.js';
 
-const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v instanceof Decimal ? String(v) : JSON.stringify(v));
+const text = valueText;
 const num = (v: unknown): number | null => (typeof v === 'number' ? v : v instanceof Decimal ? v.toNumber() : typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : null);
 
 const stringArgs = (name: string, result: SqlType) => (args: SqlType[]): TypeCheck => {

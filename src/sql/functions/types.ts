@@ -53,6 +53,8 @@ export interface ExternalState<S> {
   isStub(json: unknown): boolean;
   /** (field, value) pairs for the values hash: those added since the last call, or all of them. */
   take(state: S, all: boolean): [string, string][];
+  /** The state was checkpointed whole (in its group's entry): nothing is pending any more. */
+  settle(state: S): void;
   /** The state rebuilt from its stand-in and every pair of its values hash. */
   restore(stub: unknown, entries: [string, string][]): S;
 }
