@@ -17,6 +17,10 @@ export interface Config {
   host: string;
   /** Unset: start a local redis-server child with persistence under dataDir. */
   redisUrl: string | undefined;
+  /** Cluster node addresses as announced → as reachable from here (NAT, managed clusters). */
+  redisNodeAddressMap: Record<string, string>;
+  /** Replicas that must hold an ingest or a commit before it is acknowledged (WAIT); 0: off. */
+  redisWaitReplicas: number;
   dataDir: string;
   logLevel: string;
   apiKeys: ApiKey[];
@@ -87,7 +91,9 @@ export const configSchema = {
   properties: {
     PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
     HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
-    REDIS_URL: { type: 'string', pattern: '^rediss?://' },
+    REDIS_URL: { type: 'string', pattern: '^rediss?://[^,\\s]+(,\\s*rediss?://[^,\\s]+)*$' },
+    REDIS_NODE_ADDRESS_MAP: { type: 'string', pattern: '^([^=,\\s]+=[^=,\\s]+(,[^=,\\s]+=[^=,\\s]+)*)?$', default: '' },
+    REDIS_WAIT_REPLICAS: { type: 'integer', minimum: 0, maximum: 16, default: 0 },
     DATA_DIR: { type: 'string', minLength: 1, default: './data' },
     LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
     API_KEYS: { type: 'string', default: '' },
@@ -140,7 +146,7 @@ export const configSchema = {
 } as const;
 
 interface RawEnv {
-  PORT: number; HOST: string; REDIS_URL?: string; DATA_DIR: string; LOG_LEVEL: string; API_KEYS: string;
+  PORT: number; HOST: string; REDIS_URL?: string; REDIS_NODE_ADDRESS_MAP: string; REDIS_WAIT_REPLICAS: number; DATA_DIR: string; LOG_LEVEL: string; API_KEYS: string;
   STRICT_STREAMS: boolean; BODY_LIMIT_BYTES: number; MAX_EVENTS_PER_REQUEST: number; IDEMPOTENCY_TTL: string;
   RATE_LIMIT_MAX: number; RATE_LIMIT_WINDOW: string; AUTH_FAIL_MAX: number; AUTH_FAIL_WINDOW: string; ALLOWED_HOSTS: string; REQUIRE_API_KEYS: boolean; REDIS_MAX_MEMORY_BYTES: number; STREAM_MAX_BACKLOG: number;
   REQUEST_TIMEOUT: string; RETENTION_INTERVAL: string; STREAM_CONFIG_CACHE: string;
@@ -204,6 +210,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: raw.PORT,
     host: raw.HOST,
     redisUrl: raw.REDIS_URL || undefined,
+    redisNodeAddressMap: Object.fromEntries(raw.REDIS_NODE_ADDRESS_MAP.split(',').filter(Boolean).map((pair) => pair.split('=') as [string, string])),
+    redisWaitReplicas: raw.REDIS_WAIT_REPLICAS,
     dataDir: raw.DATA_DIR,
     logLevel: raw.LOG_LEVEL,
     apiKeys: parseApiKeys(raw.API_KEYS),

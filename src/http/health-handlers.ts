@@ -3,6 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { prometheusExporter } from '../telemetry/metrics.js';
+import { clusterState } from '../redis/topology.js';
 
 const serializer = new PrometheusSerializer();
 
@@ -13,11 +14,12 @@ export async function getHealth(): Promise<{ status: 'ok' }> {
 export async function getReadiness(req: FastifyRequest, reply: FastifyReply) {
   const checks: Record<string, { ok: boolean; detail?: string }> = {};
   try {
-    const pong = await Promise.race([
-      req.server.sg.redis.ping(),
+    // A cluster answers per primary: ready while every primary serves its slots (cluster_state:ok).
+    const state = await Promise.race([
+      clusterState(req.server.sg.redis).then(async (s) => (s === 'ok' && (await req.server.sg.redis.ping()) === 'PONG' ? 'ok' : s)),
       new Promise<never>((_, fail) => setTimeout(() => fail(new Error('no answer within 1 s')), 1_000).unref()),
     ]);
-    checks.redis = { ok: pong === 'PONG' };
+    checks.redis = state === 'ok' ? { ok: true } : { ok: false, detail: `cluster_state:${state}` };
   } catch (err) {
     checks.redis = { ok: false, detail: (err as Error).message };
   }

@@ -1,6 +1,9 @@
-// Tails one query's changes streams for this process: one blocking XREAD loop on its own
-// connection, fanned out to every local subscriber of the query, whichever process owns its tasks.
+// Tails one query's changes streams for this process: blocking XREAD loops on their own
+// connections, fanned out to every local subscriber of the query, whichever process owns its tasks.
+// One Redis reads every partition in one XREAD; a cluster gets one loop per partition (each
+// partition's keys live in their own slot), their entries handed on one at a time in read order.
 import type { Redis } from '../redis/client.js';
+import { duplicateForBlocking, isCluster } from '../redis/topology.js';
 import { keys } from '../redis/keys.js';
 import type { Log } from '../util/logger.js';
 import type { QueryDefinition } from '../runtime/query-definition.js';
@@ -48,14 +51,25 @@ function observe(queryId: string, messages: StreamReply['messages'], subscribers
   flush();
 }
 
+function destroyQuietly(reader: Redis): void {
+  try {
+    reader.destroy();
+  } catch {
+    // already closed
+  }
+}
+
 export class QueryTailer {
   readonly subs = new Set<Subscriber>();
   /** Last id read per partition: every later entry reaches every live subscriber. */
   private pos: string[] = [];
   private readonly streams: string[];
-  private reader: Redis | undefined;
+  private readers: Redis[] = [];
   private running = false;
-  private loop: Promise<void> | undefined;
+  private loops: Promise<void>[] = [];
+  /** Entries read by the loops are handled one read at a time, in the order read. */
+  private handling: Promise<void> = Promise.resolve();
+  private lastCheck = Date.now();
   /** Entries read from Redis (each once, whatever the subscriber count). */
   entriesRead = 0;
   /** Present for queries over several partitions, whose changes carry partial rows. */
@@ -77,12 +91,19 @@ export class QueryTailer {
   /** Starts at the current end of every changes stream. */
   async start(): Promise<void> {
     this.pos = await Promise.all(this.streams.map(async (k) => (await this.redis.xRevRange(k, '+', '-', { COUNT: 1 }))?.[0]?.id ?? '0-0'));
-    this.reader = this.redis.duplicate();
-    this.reader.on('error', (err: Error) => this.log.debug({ err: err.message, query: this.def.id }, 'changes tailer connection error'));
-    await this.reader.connect();
+    const groups = isCluster(this.redis) ? this.streams.map((_, p) => [p]) : [this.streams.map((_, p) => p)];
+    for (const _ of groups) {
+      const reader = duplicateForBlocking(this.redis);
+      reader.on('error', (err: Error) => this.log.debug({ err: err.message, query: this.def.id }, 'changes tailer connection error'));
+      this.readers.push(reader);
+    }
+    await Promise.all(this.readers.map((r) => r.connect()));
     this.running = true;
-    this.loop = this.run();
+    this.loops = groups.map((partitions, i) => this.run(this.readers[i]!, partitions, i === 0));
+    void Promise.all(this.loops).then(() => this.onEnd(this, this.ended));
   }
+
+  private ended: 'deleted' | 'stopped' = 'stopped';
 
   /**
    * For a subscriber already in `subs` (so live entries wait in it) and positioned at `sub.pos`:
@@ -116,48 +137,57 @@ export class QueryTailer {
 
   async stop(): Promise<void> {
     this.running = false;
-    // Destroying the connection ends the pending XREAD BLOCK at once instead of waiting it out.
-    this.reader?.destroy();
-    await this.loop;
+    // Destroying the connections ends the pending XREAD BLOCKs at once instead of waiting them out.
+    for (const r of this.readers) destroyQuietly(r);
+    await Promise.all(this.loops);
   }
 
-  private async run(): Promise<void> {
-    let lastCheck = Date.now();
+  /** One blocking read loop over `partitions`; `watch`: this loop also notices the query's deletion. */
+  private async run(reader: Redis, partitions: number[], watch: boolean): Promise<void> {
     while (this.running) {
       try {
         // node-redis types an XREAD reply as `any` (RESP2 and RESP3 differ); this is its RESP3 shape.
-        const res: unknown = await this.reader!.xRead(
-          this.streams.map((key, p) => ({ key, id: this.pos[p]! })),
+        const res: unknown = await reader.xRead(
+          partitions.map((p) => ({ key: this.streams[p]!, id: this.pos[p]! })),
           { BLOCK: this.opts.blockMs, COUNT: this.opts.count },
         );
-        for (const s of (res ?? []) as StreamReply[]) {
-          const p = this.streams.indexOf(s.name);
-          const read = s.messages.map((m) => new ChangeEntry(p, m.id, m.message.c ?? '{}'));
-          if (read.length === 0) continue;
-          const entries = this.merger ? await this.merger.resolve(read) : read;
-          this.pos[p] = entries[entries.length - 1]!.id;
-          this.entriesRead += entries.length;
-          // Built at most once, for all subscribers that take the shared frame.
-          let shared: Buffer | undefined;
-          const frame = () => (shared ??= Buffer.from(`[${entries.map((e) => e.frame(e.id)).join(',')}]`));
-          for (const sub of this.subs) sub.offerAll(entries, frame);
-          observe(this.def.id, s.messages, this.subs.size);
+        if (res) {
+          const job = this.handling.then(() => this.handle(res as StreamReply[]));
+          this.handling = job.catch(() => {});
+          await job;
         }
-        if (Date.now() - lastCheck > this.opts.blockMs * 4) {
-          lastCheck = Date.now();
+        if (watch && Date.now() - this.lastCheck > this.opts.blockMs * 4) {
+          this.lastCheck = Date.now();
           if (!(await this.exists())) {
+            this.ended = 'deleted';
             this.running = false;
-            this.onEnd(this, 'deleted');
+            for (const r of this.readers) if (r !== reader) destroyQuietly(r);
             return;
           }
         }
       } catch (err) {
         if (!this.running) break;
-        // Redis went away: node-redis reconnects; retry after a pause rather than spin.
+        // Redis went away or the slot moved: node-redis reconnects; retry after a pause rather than spin.
         this.log.warn({ err: (err as Error).message, query: this.def.id }, 'changes tailer read failed; retrying');
         await new Promise((ok) => setTimeout(ok, 250));
       }
     }
-    this.onEnd(this, 'stopped');
+  }
+
+  /** Merges (several partitions) and offers one read's entries to every subscriber. */
+  private async handle(reply: StreamReply[]): Promise<void> {
+    for (const s of reply) {
+      const p = this.streams.indexOf(s.name);
+      const read = s.messages.map((m) => new ChangeEntry(p, m.id, m.message.c ?? '{}'));
+      if (read.length === 0) continue;
+      const entries = this.merger ? await this.merger.resolve(read) : read;
+      this.pos[p] = entries[entries.length - 1]!.id;
+      this.entriesRead += entries.length;
+      // Built at most once, for all subscribers that take the shared frame.
+      let shared: Buffer | undefined;
+      const frame = () => (shared ??= Buffer.from(`[${entries.map((e) => e.frame(e.id)).join(',')}]`));
+      for (const sub of this.subs) sub.offerAll(entries, frame);
+      observe(this.def.id, s.messages, this.subs.size);
+    }
   }
 }

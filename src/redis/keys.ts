@@ -56,9 +56,7 @@ export const keys = {
       valuesPrefix: `${base}:values:`,
     };
   },
-  /** Pattern matching every key of one task (for deletion). */
-  taskPattern: (stream: string, partition: number, queryId: string) => `${PREFIX}:${partitionTag(stream, partition)}:q:${queryId}:*`,
-  /** Pattern matching every key of one partition (for deletion). */
+  /** Pattern matching every key of one partition (for deletion: a SCAN of the node serving its slot). */
   partitionPattern: (stream: string, partition: number) => `${PREFIX}:${partitionTag(stream, partition)}:*`,
 } as const;
 

@@ -14,6 +14,8 @@ export interface LocalRedisOptions {
   /** false: no persistence at all (tests that want Redis to forget). */
   persistence?: boolean;
   binary?: string;
+  /** More redis-server arguments (a cluster node's `--cluster-enabled yes`, ...). */
+  extraArgs?: string[];
 }
 
 export class RedisNotInstalledError extends Error {}
@@ -68,6 +70,10 @@ export class LocalRedis {
     return this.child?.pid;
   }
 
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   /** Starts (or restarts, on the same port and folder) and waits until it answers PING. */
   async start(): Promise<void> {
     if (!this.port) this.port = this.opts.port || (await freePort());
@@ -78,6 +84,7 @@ export class LocalRedis {
       '--port', String(this.port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
       '--appendonly', persistence ? 'yes' : 'no', '--appendfsync', this.opts.appendfsync ?? 'everysec',
       '--daemonize', 'no', '--loglevel', 'warning', '--logfile', '',
+      ...(this.opts.extraArgs ?? []),
     ];
     const child = spawn(this.opts.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;

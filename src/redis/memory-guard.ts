@@ -1,5 +1,6 @@
 // Sheds ingest load before Redis runs out of memory: polls INFO memory, refuses writes over the threshold.
 import type { Redis } from './client.js';
+import { primaryClients } from './topology.js';
 import { AppError } from '../errors.js';
 
 /** Polls Redis memory use; `check()` throws 503 while it is over the threshold. */
@@ -17,9 +18,9 @@ export class MemoryGuard {
     if (this.maxBytes <= 0 || this.timer) return;
     const poll = async () => {
       try {
-        const info = await this.redis.info('memory');
-        const m = /used_memory:(\d+)/.exec(info);
-        if (m) this.usedBytes = Number(m[1]);
+        // On a cluster, the fullest primary: writes spread over all of them.
+        const used = await Promise.all((await primaryClients(this.redis)).map(async (node) => Number(/used_memory:(\d+)/.exec(await node.info('memory'))?.[1] ?? 0)));
+        this.usedBytes = Math.max(0, ...used);
       } catch {
         // Unreachable Redis is reported by the request that needs it; keep the last reading.
       }

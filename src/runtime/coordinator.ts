@@ -2,6 +2,7 @@
 // acquisition and release, renewal, and starting/stopping a TaskRunner per owned task.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { duplicateForBlocking } from '../redis/topology.js';
 import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
 import type { Log } from '../util/logger.js';
@@ -145,7 +146,7 @@ export class Coordinator {
   }
 
   private async startTask(id: string, def: QueryDefinition, partition: number, epoch: number, takeovers: number): Promise<void> {
-    const reader = this.redis.duplicate();
+    const reader = duplicateForBlocking(this.redis);
     reader.on('error', () => {});
     await reader.connect();
     let compiled: CompiledQuery;

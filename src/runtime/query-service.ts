@@ -1,6 +1,7 @@
 // What the queries API does: register, validate, inspect, pause/resume, delete, and read results.
 import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
+import { deleteTaskKeys } from '../redis/delete-keys.js';
 import { AppError } from '../errors.js';
 import type { StreamRegistry } from '../streams/stream-registry.js';
 import type { Row } from '../engine/types.js';
@@ -219,9 +220,7 @@ export class QueryService {
     }
     for (let p = 0; p < def.partitions; p++) {
       await this.redis.xGroupDestroy(keys.events(def.stream, p), def.id).catch(() => 0);
-      const doomed: string[] = [];
-      for await (const found of this.redis.scanIterator({ MATCH: keys.taskPattern(def.stream, p, def.id), COUNT: 1000 })) doomed.push(...found);
-      if (doomed.length) await this.redis.unlink(doomed);
+      await deleteTaskKeys(this.redis, keys.task(def.stream, p, def.id));
     }
     await this.registry.remove(id);
   }

@@ -1,5 +1,6 @@
 // Stream configurations in Redis, shared by every gateway process, with a short local cache.
 import type { Redis } from '../redis/client.js';
+import { deletePartitionKeys } from '../redis/delete-keys.js';
 import { keys } from '../redis/keys.js';
 import { AppError } from '../errors.js';
 import { streamGroups, type StreamGroup } from '../redis/stream-groups.js';
@@ -105,13 +106,7 @@ export class StreamRegistry {
     if (!config) return false;
     await this.redis.hDel(keys.streamRegistry(), name);
     this.cache.delete(name);
-    for (let p = 0; p < config.partitions; p++) {
-      const batch: string[] = [keys.events(name, p)];
-      for await (const found of this.redis.scanIterator({ MATCH: keys.partitionPattern(name, p), COUNT: 1000 })) {
-        batch.push(...found);
-      }
-      for (let i = 0; i < batch.length; i += 500) await this.redis.unlink(batch.slice(i, i + 500));
-    }
+    for (let p = 0; p < config.partitions; p++) await deletePartitionKeys(this.redis, name, p);
     return true;
   }
 

@@ -6,7 +6,7 @@ import t from 'tap';
 import type { Test } from 'tap';
 import type { FastifyInstance } from 'fastify';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { monitorAll, scanKeys, startRedis, type TestRedis } from '../helpers/redis.js';
 import { startApp } from '../helpers/app.js';
 import { assertProblem } from '../helpers/http.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -90,15 +90,8 @@ function watchDeliveries(r: TestRedis, source: string, group: string, entryId: s
 /** Records every command Redis executes that names `needle` (via MONITOR on a separate connection). */
 async function monitorCommands(t: Test, r: TestRedis, needle: string) {
   const lines: string[] = [];
-  const mon = r.client.duplicate();
-  mon.on('error', () => {});
-  await mon.connect();
-  await mon.monitor((line: unknown) => {
-    const s = String(line);
-    if (s.includes(needle)) lines.push(s);
-  });
-  t.teardown(() => {
-    mon.destroy();
+  await monitorAll(t, r, (line) => {
+    if (line.includes(needle)) lines.push(line);
   });
   return lines;
 }
@@ -336,9 +329,7 @@ t.test('DELETE leaves no key of the query behind, late and dead-letter streams i
     t.equal(await r.client.exists(key), 1, `before DELETE the ${what} exists`);
   }
   const ownKeys = async () => {
-    const found: string[] = [];
-    for await (const batch of r.client.scanIterator({ MATCH: `*${id}*`, COUNT: 1000 })) found.push(...batch);
-    return found.sort();
+    return scanKeys(r, `*${id}*`);
   };
   t.ok((await ownKeys()).length >= 6, 'SCAN finds the query keys before DELETE');
 

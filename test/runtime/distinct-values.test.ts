@@ -2,7 +2,7 @@
 // (written as they arrive), results equal DuckDB on 1 and 3 partitions across a SIGKILL of the
 // worker, the values hashes hold exactly the distinct values, and closed windows leave none behind.
 import t from 'tap';
-import { startRedis } from '../helpers/redis.js';
+import { scanKeys, startRedis } from '../helpers/redis.js';
 import { startApp } from '../helpers/app.js';
 import { startGateway, type Gateway } from '../helpers/gateway.js';
 import { oracle, oracleRows, sameRows, type OracleEvent } from '../helpers/oracle.js';
@@ -67,7 +67,7 @@ t.test('results equal DuckDB across a SIGKILL; values hashes hold exactly the di
     }
     const valueKeys: string[] = [];
     for (let p = 0; p < partitions; p++) {
-      for await (const found of r.client.scanIterator({ MATCH: `${keys.task(stream, p, id).valuesPrefix}*`, COUNT: 1000 })) valueKeys.push(...found);
+      valueKeys.push(...(await scanKeys(r, `${keys.task(stream, p, id).valuesPrefix}*`)));
     }
     if (q === 1) {
       // Every window closed (idle past 1 s): no state, so no values hash either.
