@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     log.info({ redis: redisUrl.replace(/\/\/[^@]*@/, '//***@') }, 'using Redis at REDIS_URL');
   }
 
-  const redis = await connectRedis({ url: redisUrl, log, nodeAddressMap: config.redisNodeAddressMap });
+  const redis = await connectRedis({ url: redisUrl, log, nodeAddressMap: config.redisNodeAddressMap, waitReplicas: config.redisWaitReplicas });
   let app: Awaited<ReturnType<typeof buildApp>>;
   try {
     app = await buildApp({ config, redis, ownsRedis: true, logger: log });

@@ -1,6 +1,7 @@
 // Turns any error into an RFC 9457 problem: 4xx answers explain, 5xx answers do not leak.
 import type { FastifyError } from 'fastify';
 import { AppError, type FieldError } from '../errors.js';
+import { toRedisError } from '../redis/redis-errors.js';
 
 interface ValidationEntry {
   instancePath: string;
@@ -50,5 +51,8 @@ export function toAppError(err: FastifyError | AppError | Error): AppError {
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new AppError('SG_ERR_VALIDATION', err.message);
   }
+  // Any route may meet a Redis outage (a node down, a failover, a slot moving): 503, not 500.
+  const redisError = toRedisError(err);
+  if (redisError instanceof AppError) return redisError;
   return new AppError('SG_ERR_INTERNAL', 'an internal error occurred; it has been logged', { cause: err });
 }

@@ -5,6 +5,7 @@ import { createClient, createCluster, type RedisClientOptions, type RedisClientT
 import type { Log } from '../util/logger.js';
 import { loadFunctions } from './functions.js';
 import { markCluster } from './topology.js';
+import { setReplicaWait } from './replica-wait.js';
 
 /**
  * The client type used everywhere. A cluster client is typed as this too: keyed commands have the
@@ -21,6 +22,8 @@ export interface RedisOptions {
   name?: string;
   /** Cluster node addresses as the nodes announce them → as reachable from this process. */
   nodeAddressMap?: Record<string, string>;
+  /** Replicas an ingest or a commit waits for (WAIT) before it is acknowledged; 0: none. */
+  waitReplicas?: number;
 }
 
 function nodeOptions(name: string): RedisClientOptions {
@@ -90,6 +93,9 @@ export async function connectRedis(opts: RedisOptions): Promise<Redis> {
         ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
         socket: { ...nodeOptions(name).socket, ...(first.protocol === 'rediss:' ? { tls: true as const } : {}) },
       },
+      // A primary that stopped answering may have been replaced by its replica: ask the cluster
+      // for its slots a second after losing the node (node-redis waits 5 s by default).
+      topologyRefreshOnReconnectionAttemptStrategy: 1_000,
       ...(opts.nodeAddressMap && Object.keys(opts.nodeAddressMap).length ? { nodeAddressMap: mapAddresses(opts.nodeAddressMap) } : {}),
     });
     logErrors(cluster, opts.log);
@@ -102,6 +108,7 @@ export async function connectRedis(opts: RedisOptions): Promise<Redis> {
     await cluster.connect();
     connected = true;
     await loadFunctions(redis);
+    setReplicaWait(redis, opts.waitReplicas ?? 0);
     opts.log.info({ primaries: cluster.masters.length, replicas: cluster.replicas.length }, 'connected to a Redis Cluster');
     return redis;
   }
@@ -118,6 +125,7 @@ export async function connectRedis(opts: RedisOptions): Promise<Redis> {
   });
   await client.connect();
   await loadFunctions(client);
+  setReplicaWait(client, opts.waitReplicas ?? 0);
   return client;
 }
 

@@ -9,7 +9,7 @@ const RETRY_BUDGET_MS = 2_000;
 /** A refusal that changes nothing and is worth asking again shortly (the command did not run). */
 export function isRetryableClusterError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  return /^(TRYAGAIN|CLUSTERDOWN|MASTERDOWN|LOADING)\b/.test(err.message) || err.message === 'Too many Cluster redirections' || /^Cannot find node/.test(err.message);
+  return /^(TRYAGAIN|CLUSTERDOWN|MASTERDOWN|LOADING)\b/.test(err.message) || err.message === 'Too many Cluster redirections' || /^(Cannot find node|Could not find shard)/.test(err.message);
 }
 
 /** Runs `work`, again after a jittered, doubling pause (25 ms up to 400 ms) while `retryable(err)`, within the budget. */

@@ -10,6 +10,7 @@ import type { Redis } from './client.js';
 import { withDeadline } from './deadline.js';
 import { primaryClients, sendKeyed } from './topology.js';
 import { isRetryableClusterError, retryTransient } from './cluster-retry.js';
+import { awaitReplicas } from './replica-wait.js';
 
 /** A call that takes longer is answered as an outage (503), not left hanging on a stalled Redis. */
 const CALL_DEADLINE_MS = 5_000;
@@ -86,7 +87,7 @@ function fcall(redis: Redis, name: string, keys: string[], args: string[]): Prom
  * (TRYAGAIN while a slot migrates, CLUSTERDOWN during a failover) with a short jittered backoff.
  */
 export async function callFunction(redis: Redis, name: string, keys: string[], args: string[]): Promise<unknown> {
-  return retryTransient(async () => {
+  const reply = await retryTransient(async () => {
     try {
       return await withDeadline(fcall(redis, name, keys, args), CALL_DEADLINE_MS);
     } catch (err) {
@@ -95,4 +96,9 @@ export async function callFunction(redis: Redis, name: string, keys: string[], a
       return withDeadline(fcall(redis, name, keys, args), CALL_DEADLINE_MS);
     }
   }, isRetryableClusterError);
+  if (ACKNOWLEDGED_WRITES.has(name)) await awaitReplicas(redis, keys[0]!);
+  return reply;
 }
+
+/** The writes a client or a checkpoint relies on: with REDIS_WAIT_REPLICAS they wait for replicas. */
+const ACKNOWLEDGED_WRITES = new Set(['ingest_events', 'commit_batch']);

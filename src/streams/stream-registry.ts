@@ -52,7 +52,18 @@ export class StreamRegistry {
   async get(name: string): Promise<StreamConfig | undefined> {
     const hit = this.fresh(name);
     if (hit) return hit.config;
-    const config = this.parse(await bounded(this.redis.hGet(keys.streamRegistry(), name)));
+    let text: string | null;
+    try {
+      text = await bounded(this.redis.hGet(keys.streamRegistry(), name));
+    } catch (err) {
+      // The registry's node is down (on a cluster, the one serving {meta}) but the stream's own
+      // partitions may not be: a stream this process knows keeps its last config (partition
+      // counts never change) until the registry answers again.
+      const stale = this.cache.get(name)?.config;
+      if (stale) return stale;
+      throw err;
+    }
+    const config = this.parse(text);
     this.cache.set(name, { config, at: this.now() });
     return config;
   }

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 export async function startApp(t: Test, redisUrl: string, env: Record<string, string> = {}, onRoute?: (r: RouteOptions) => void, fastifyOtel = false): Promise<FastifyInstance> {
   const config = loadConfig({ REDIS_URL: redisUrl, LOG_LEVEL: 'silent', ...env });
   const log = pino({ level: 'silent' });
-  const redis = await connectRedis({ url: redisUrl, log });
+  const redis = await connectRedis({ url: redisUrl, log, nodeAddressMap: config.redisNodeAddressMap, waitReplicas: config.redisWaitReplicas });
   const app = await buildApp({ config, redis, ownsRedis: true, logger: log, fastifyOtel, ...(onRoute ? { onRoute } : {}) });
   await app.ready();
   t.teardown(() => app.close());

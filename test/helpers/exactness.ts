@@ -45,8 +45,21 @@ export async function register(api: FastifyInstance): Promise<string[]> {
   return ids;
 }
 
-/** Waits until every query has committed everything, then checks results against DuckDB. */
-export async function checkExact(t: Test, api: FastifyInstance, redis: Redis, ids: string[], acked: Map<string, OracleEvent>, which: number[] = ids.map((_, i) => i)): Promise<void> {
+export interface ExactReport {
+  /** Acknowledged entry ids the streams do not hold. */
+  lost: string[];
+  stored: number;
+  /** Per query: how its rows differ from DuckDB over the stored events ([] when equal). */
+  differences: string[][];
+  rows: number[];
+  /** Per query and partition: entries delivered but not acknowledged. */
+  pending: number[][];
+}
+
+/** Waits until every query has committed everything, then compares its results with DuckDB. */
+export async function compareExact(api: FastifyInstance, redis: Redis, ids: string[], acked: Map<string, OracleEvent>, which: number[] = ids.map((_, i) => i), opts: { stream?: string; partitions?: number } = {}): Promise<ExactReport> {
+  const stream = opts.stream ?? 's';
+  const partitions = opts.partitions ?? 1;
   for (const id of ids) {
     await waitUntil(`query ${id} caught up`, async () => {
       const q = (await api.inject({ method: 'GET', url: `/v1/queries/${id}` })).json<{ lag: number; processed: number }>();
@@ -55,17 +68,35 @@ export async function checkExact(t: Test, api: FastifyInstance, redis: Redis, id
   }
   // The oracle runs over what the stream holds: every acknowledged event must be there (nothing
   // lost), and an event whose answer was lost in an outage may be there too, counted once.
-  const entries = (await redis.xRange(keys.events('s', 0), '-', '+')) ?? [];
-  const stored = new Map(entries.map((e) => [e.id, JSON.parse(e.message.e!) as OracleEvent]));
-  const lost = [...acked.keys()].filter((id) => !stored.has(id));
-  t.same(lost, [], `every one of ${acked.size} acknowledged events is in the stream`);
-  const conn = await oracle([...stored.values()], COLUMNS);
+  // Entry ids are per partition stream: an acknowledged id must be in one of them.
+  const stored: OracleEvent[] = [];
+  const storedIds = new Set<string>();
+  for (let p = 0; p < partitions; p++) {
+    for (const e of (await redis.xRange(keys.events(stream, p), '-', '+')) ?? []) {
+      stored.push(JSON.parse(e.message.e!) as OracleEvent);
+      storedIds.add(e.id);
+    }
+  }
+  const report: ExactReport = { lost: [...acked.keys()].filter((id) => !storedIds.has(id)), stored: stored.length, differences: [], rows: [], pending: [] };
+  const conn = await oracle(stored, COLUMNS);
   for (const [i, id] of ids.entries()) {
     const rows = (await api.inject({ method: 'GET', url: `/v1/queries/${id}/results?limit=10000` })).json<{ rows: Record<string, unknown>[] }>().rows;
-    const expected = await oracleRows(conn, QUERIES[which[i]!]!.oracle);
-    t.same(sameRows(rows, expected), [], `query ${i + 1} equals DuckDB over the ${stored.size} stored events (${rows.length} rows)`);
-    const pending = await redis.xPending(keys.events('s', 0), id);
-    t.equal(Number(pending.pending), 0, `query ${i + 1}: no entry left pending`);
+    report.differences.push(sameRows(rows, await oracleRows(conn, QUERIES[which[i]!]!.oracle)));
+    report.rows.push(rows.length);
+    const pending: number[] = [];
+    for (let p = 0; p < partitions; p++) pending.push(Number((await redis.xPending(keys.events(stream, p), id)).pending));
+    report.pending.push(pending);
+  }
+  return report;
+}
+
+/** Waits until every query has committed everything, then checks results against DuckDB. */
+export async function checkExact(t: Test, api: FastifyInstance, redis: Redis, ids: string[], acked: Map<string, OracleEvent>, which: number[] = ids.map((_, i) => i), opts: { stream?: string; partitions?: number } = {}): Promise<void> {
+  const report = await compareExact(api, redis, ids, acked, which, opts);
+  t.same(report.lost, [], `every one of ${acked.size} acknowledged events is in the stream`);
+  for (let i = 0; i < ids.length; i++) {
+    t.same(report.differences[i], [], `query ${i + 1} equals DuckDB over the ${report.stored} stored events (${report.rows[i]} rows)`);
+    t.ok(report.pending[i]!.every((n) => n === 0), `query ${i + 1}: no entry left pending (${report.pending[i]!.join(', ')})`);
   }
 }
 

@@ -32,3 +32,22 @@ export function startLoad(post: (events: OracleEvent[]) => Promise<string[] | un
     },
   };
 }
+
+/**
+ * A post function for startLoad through an in-process app that retries 503s with the same
+ * Idempotency-Key, as a client should; `statuses` counts every answer by status code.
+ */
+export function retryingPoster(api: { inject: (opts: { method: 'POST'; url: string; headers: Record<string, string>; payload: unknown }) => Promise<{ statusCode: number; json: <T>() => T }> }, url: string, statuses: Map<number, number>): (events: OracleEvent[]) => Promise<string[] | undefined> {
+  let idem = 0;
+  return async (events) => {
+    const key = `k${idem++}-${Math.random().toString(36).slice(2)}`;
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const res = await api.inject({ method: 'POST', url, headers: { 'idempotency-key': key }, payload: events });
+      statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+      if (res.statusCode === 201) return res.json<{ ids: string[] }>().ids;
+      if (res.statusCode !== 503) return undefined;
+      await new Promise((ok) => setTimeout(ok, 50));
+    }
+    return undefined;
+  };
+}
