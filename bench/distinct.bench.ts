@@ -14,6 +14,7 @@ import { commitBatch, encodeCommit } from '../src/redis/functions/commit-batch.j
 import { compileQuery } from '../src/sql/compile.js';
 import { createEngine } from '../src/engine/query-engine.js';
 import type { SourceEvent } from '../src/engine/types.js';
+import { part } from '../test/helpers/partitions.js';
 
 const BATCH = 1_000;
 const ROUNDS = 15;
@@ -26,8 +27,8 @@ try {
   const client = createClient({ url: redis.url }) as RedisClientType;
   await client.connect();
   await loadFunctions(client);
-  const k = keys.task('s', 0, 'q_bench');
-  const source = keys.events('s', 0);
+  const k = keys.task(part('s', 0), 'q_bench');
+  const source = keys.events(part('s', 0));
   await client.set(k.lease, 'me 1');
   const engine = createEngine(plan, { emit: 'changes', latenessMs: 0 });
   let next = 0;

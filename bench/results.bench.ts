@@ -10,6 +10,7 @@ import { createClient } from 'redis';
 import { LocalRedis } from '../src/redis/local-server.js';
 import { startBenchGateway } from './helpers/gateway.js';
 import { keys } from '../src/redis/keys.js';
+import { part } from '../test/helpers/partitions.js';
 
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 1_000_000);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 1);
@@ -47,7 +48,7 @@ try {
   const t0 = Date.now();
   for (let i = 0; i < GROUPS; i += 10_000) {
     const m = client.multi();
-    for (let j = i; j < Math.min(GROUPS, i + 10_000); j++) m.xAdd(keys.events('s', j % PARTITIONS), '*', { e: JSON.stringify({ u: `u${j}`, x: j % 100 }), t: String(t0 + j), a: String(t0) });
+    for (let j = i; j < Math.min(GROUPS, i + 10_000); j++) m.xAdd(keys.events(part('s', j % PARTITIONS, PARTITIONS)), '*', { e: JSON.stringify({ u: `u${j}`, x: j % 100 }), t: String(t0 + j), a: String(t0) });
     await m.exec();
   }
   const created = (await (await fetch(`${gw.url}/v1/queries`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql: SQL, start: 'earliest' }) })).json()) as { id: string };

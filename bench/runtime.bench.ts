@@ -15,6 +15,7 @@ import { createEngine } from '../src/engine/query-engine.js';
 import type { SourceEvent } from '../src/engine/types.js';
 import { acquireLease, releaseLease } from '../src/runtime/leases.js';
 import { commitBatch } from '../src/redis/functions/commit-batch.js';
+import { part } from '../test/helpers/partitions.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const MULTI_EVENTS = Math.floor(EVENTS / 5);
@@ -47,7 +48,7 @@ interface QueryStatus {
 
 /** Writes n entries in our ingest's format (e, t, a) with pipelined XADDs; returns entries/s. */
 async function preIngest(redis: Redis, stream: string, n: number): Promise<number> {
-  const key = keys.events(stream, 0);
+  const key = keys.events(part(stream, 0));
   const CHUNK = 1000;
   let next = 0;
   const start = nowMs();
@@ -71,7 +72,7 @@ async function preIngest(redis: Redis, stream: string, n: number): Promise<numbe
 
 /** The ceiling: one consumer, XREADGROUP COUNT 1000, JSON.parse of every `e`, XACK of the batch. */
 async function rawCeiling(redis: Redis, stream: string, n: number): Promise<number> {
-  const key = keys.events(stream, 0);
+  const key = keys.events(part(stream, 0));
   const conn = redis.duplicate();
   conn.on('error', () => {});
   await conn.connect();
@@ -151,8 +152,8 @@ function percentile(sorted: number[], p: number): number {
  */
 async function commitLatency(redis: Redis, stream: string, ackCount: number, commits: number): Promise<CommitFigures> {
   const queryId = `q_commitbench${ackCount}`;
-  const source = keys.events(stream, 0);
-  const k = keys.task(stream, 0, queryId);
+  const source = keys.events(part(stream, 0));
+  const k = keys.task(part(stream, 0), queryId);
   const owner = 'bench-commit';
   const { epoch } = await acquireLease(redis, k, source, queryId, owner, 10 * 60_000);
   if (epoch <= 0) throw new Error('could not acquire the commit-bench lease');

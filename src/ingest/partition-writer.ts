@@ -3,11 +3,12 @@
 import type { Redis } from '../redis/client.js';
 import { callFunction } from '../redis/functions.js';
 import { keys } from '../redis/keys.js';
+import type { PartitionRef } from '../redis/placement.js';
 import type { PreparedEvent } from './validate-events.js';
 
 export interface PartitionWrite {
-  stream: string;
-  partition: number;
+  /** The stream partition written, with its hash tag. */
+  part: PartitionRef;
   events: PreparedEvent[];
   /** '' without an Idempotency-Key. */
   fingerprint: string;
@@ -55,7 +56,7 @@ export class PartitionWriter {
         void this.call([{ write: w, done, fail }]);
         return;
       }
-      const id = keys.events(w.stream, w.partition);
+      const id = keys.events(w.part);
       let queue = this.queues.get(id);
       if (!queue) {
         this.queues.set(id, (queue = []));
@@ -84,19 +85,19 @@ export class PartitionWriter {
 
   private async call(batch: Queued[]): Promise<void> {
     const first = batch[0]!.write;
-    const fnKeys = [keys.events(first.stream, first.partition)];
+    const fnKeys = [keys.events(first.part)];
     const args = [String(this.ttlMs), String(this.backlogLimit), String(batch.length)];
     for (const { write } of batch) {
       let recordIndex = 0;
       if (write.idempotencyKey !== undefined) {
-        fnKeys.push(keys.idempotency(write.stream, write.partition, scoped(write.principal, write.idempotencyKey)));
+        fnKeys.push(keys.idempotency(write.part, scoped(write.principal, write.idempotencyKey)));
         recordIndex = fnKeys.length;
       }
       args.push(write.fingerprint, String(recordIndex), write.traceparent ?? '', String(write.events.length));
       for (const ev of write.events) {
         let dedupeIndex = 0;
         if (ev.dedupeId !== undefined) {
-          fnKeys.push(keys.eventId(write.stream, write.partition, scoped(write.principal, ev.dedupeId)));
+          fnKeys.push(keys.eventId(write.part, scoped(write.principal, ev.dedupeId)));
           dedupeIndex = fnKeys.length;
         }
         args.push(String(dedupeIndex), ev.eventTime === undefined ? '' : String(ev.eventTime), ev.json);

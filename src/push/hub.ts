@@ -3,7 +3,7 @@
 import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
 import type { Log } from '../util/logger.js';
-import type { QueryDefinition } from '../runtime/query-definition.js';
+import { type QueryDefinition, queryPartition } from '../runtime/query-definition.js';
 import type { QueryRegistry } from '../runtime/query-registry.js';
 import { QueryTailer } from './tailer.js';
 import { Subscriber } from './subscriber.js';
@@ -102,7 +102,7 @@ export class PushHub {
     const ids = decodeOffset(from, def.partitions);
     if (!ids) return 'malformed';
     for (let p = 0; p < def.partitions; p++) {
-      const k = keys.task(def.stream, p, def.id).changes;
+      const k = keys.task(queryPartition(def, p), def.id).changes;
       // No changes stream yet (no commit so far) reads as empty.
       const info = (await this.redis.xInfoStream(k).catch(() => undefined)) as StreamInfo | undefined;
       const last = info?.['last-generated-id'] ?? '0-0';

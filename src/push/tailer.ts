@@ -6,7 +6,7 @@ import type { Redis } from '../redis/client.js';
 import { duplicateForBlocking, isCluster } from '../redis/topology.js';
 import { keys } from '../redis/keys.js';
 import type { Log } from '../util/logger.js';
-import type { QueryDefinition } from '../runtime/query-definition.js';
+import { type QueryDefinition, queryPartition } from '../runtime/query-definition.js';
 import { ChangeEntry } from './change-entry.js';
 import { compareIds } from '../util/stream-ids.js';
 import type { Subscriber } from './subscriber.js';
@@ -84,7 +84,7 @@ export class QueryTailer {
     private readonly onEnd: (tailer: QueryTailer, reason: 'deleted' | 'stopped') => void,
     private readonly exists: () => Promise<boolean>,
   ) {
-    this.streams = Array.from({ length: def.partitions }, (_, p) => keys.task(def.stream, p, def.id).changes);
+    this.streams = Array.from({ length: def.partitions }, (_, p) => keys.task(queryPartition(def, p), def.id).changes);
     this.merger = def.partitions > 1 ? new PartitionMerger(redis, def, opts.functions) : undefined;
   }
 

@@ -4,6 +4,7 @@
 // serving the partition's slot, with a pattern made only of a validated stream name.
 import type { Redis } from './client.js';
 import { keys, type TaskKeys } from './keys.js';
+import type { PartitionRef } from './placement.js';
 import { clientForKey } from './topology.js';
 
 const CHUNK = 500;
@@ -20,12 +21,12 @@ export async function deleteTaskKeys(redis: Redis, k: TaskKeys): Promise<void> {
 }
 
 /** Every key of one stream partition: its events, and its idempotency and event-id records. */
-export async function deletePartitionKeys(redis: Redis, stream: string, partition: number): Promise<void> {
-  const events = keys.events(stream, partition);
+export async function deletePartitionKeys(redis: Redis, part: PartitionRef): Promise<void> {
+  const events = keys.events(part);
   await redis.unlink(events);
   const node = await clientForKey(redis, events);
   let batch: string[] = [];
-  for await (const found of node.scanIterator({ MATCH: keys.partitionPattern(stream, partition), COUNT: 1000 })) {
+  for await (const found of node.scanIterator({ MATCH: keys.partitionPattern(part), COUNT: 1000 })) {
     batch.push(...found);
     if (batch.length >= CHUNK) {
       await redis.unlink(batch);

@@ -1,6 +1,7 @@
 // The only place Redis keys are built. Every key of one stream partition carries that
-// partition's Cluster hash tag, so one atomic step never spans slots.
+// partition's Cluster hash tag (placement.ts), so one atomic step never spans slots.
 import { createHash } from 'node:crypto';
+import type { PartitionRef } from './placement.js';
 
 const PREFIX = 'sg';
 
@@ -8,22 +9,15 @@ function digest(text: string): string {
   return createHash('sha1').update(text).digest('base64url');
 }
 
-/** `{stream#p}`: the hash tag shared by everything one partition's commit touches. */
-export function partitionTag(stream: string, partition: number): string {
-  return `{${stream}#${partition}}`;
-}
-
 export const keys = {
   /** Hash: stream name → stream config JSON. */
   streamRegistry: () => `${PREFIX}:{meta}:streams`,
   /** The Redis Stream holding one partition's events. */
-  events: (stream: string, partition: number) => `${PREFIX}:${partitionTag(stream, partition)}:events`,
+  events: (part: PartitionRef) => `${PREFIX}:${part.tag}:events`,
   /** String: the first answer to a request with this Idempotency-Key. */
-  idempotency: (stream: string, partition: number, idempotencyKey: string) =>
-    `${PREFIX}:${partitionTag(stream, partition)}:idem:${digest(idempotencyKey)}`,
+  idempotency: (part: PartitionRef, idempotencyKey: string) => `${PREFIX}:${part.tag}:idem:${digest(idempotencyKey)}`,
   /** String: the entry id of the event that first carried this `id`. */
-  eventId: (stream: string, partition: number, eventId: string) =>
-    `${PREFIX}:${partitionTag(stream, partition)}:eid:${digest(eventId)}`,
+  eventId: (part: PartitionRef, eventId: string) => `${PREFIX}:${part.tag}:eid:${digest(eventId)}`,
   /** Hash: query id → query definition JSON. */
   queryRegistry: () => `${PREFIX}:{meta}:queries`,
   /** Counter bumped on every registry change, polled by every process. */
@@ -33,8 +27,8 @@ export const keys = {
   /** Sorted set: process id → heartbeat expiry (ms); the live gateway processes. */
   members: () => `${PREFIX}:{meta}:members`,
   /** Per task (query × partition): everything one commit touches shares the partition's tag. */
-  task: (stream: string, partition: number, queryId: string) => {
-    const base = `${PREFIX}:${partitionTag(stream, partition)}:q:${queryId}`;
+  task: (part: PartitionRef, queryId: string) => {
+    const base = `${PREFIX}:${part.tag}:q:${queryId}`;
     return {
       lease: `${base}:lease`,
       epoch: `${base}:epoch`,
@@ -57,7 +51,7 @@ export const keys = {
     };
   },
   /** Pattern matching every key of one partition (for deletion: a SCAN of the node serving its slot). */
-  partitionPattern: (stream: string, partition: number) => `${PREFIX}:${partitionTag(stream, partition)}:*`,
+  partitionPattern: (part: PartitionRef) => `${PREFIX}:${part.tag}:*`,
 } as const;
 
 /** Every key of one task (query × partition). */

@@ -19,6 +19,11 @@ export function toRedisError(err: unknown): unknown {
   if (err instanceof Error && err.constructor.name !== 'Error' && /Client|Socket|Connection|Timeout|Reconnect|RootNodes|Redirections/.test(err.constructor.name)) {
     return new AppError('SG_ERR_REDIS_UNAVAILABLE', 'Redis is unreachable; retry later', { retryAfterSeconds: 1, cause: err });
   }
+  // The connection broke with a command in flight (a node killed, a network cut): it may or may
+  // not have run, so the client retries with its Idempotency-Key.
+  if (err instanceof Error && /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTCONN|EHOSTUNREACH|ENETUNREACH)$/.test(String((err as NodeJS.ErrnoException).code))) {
+    return new AppError('SG_ERR_REDIS_UNAVAILABLE', 'the connection to Redis broke; retry later with the same Idempotency-Key', { retryAfterSeconds: 1, cause: err });
+  }
   // While a cluster's topology changes (failover, resharding) the client's routing can fail on
   // its own: a node it cannot find, a slot no shard serves yet. Redis is not ready; retry later.
   if (err instanceof Error && (/^(Cannot find node|Could not find shard)/.test(err.message) || fromRedisClient(err))) {

@@ -56,3 +56,10 @@ export async function clusterState(redis: Redis): Promise<string> {
   const states = await Promise.all((await primaryClients(redis)).map(async (c) => /cluster_state:(\w+)/.exec(await c.sendCommand<string>(['CLUSTER', 'INFO']))?.[1] ?? 'unknown'));
   return states.find((s) => s !== 'ok') ?? 'ok';
 }
+
+/** `host:port` of the primary serving `slot` as this client last saw the cluster; null on one Redis. */
+export function primaryOfSlot(redis: Redis, slot: number): string | null {
+  if (!isCluster(redis)) return null;
+  const master = asCluster(redis).getSlotMaster(slot) as { host?: string; port?: number } | undefined;
+  return master?.host ? `${master.host}:${master.port}` : null;
+}

@@ -8,7 +8,7 @@ import { keys } from '../redis/keys.js';
 import type { Log } from '../util/logger.js';
 import { fnv1a } from '../ingest/partitioner.js';
 import type { FunctionRegistry } from '../sql/functions/registry.js';
-import type { QueryDefinition } from './query-definition.js';
+import { type QueryDefinition, queryPartition } from './query-definition.js';
 import { compiledQuery } from './compiled-queries.js';
 import type { CompiledQuery } from '../sql/compile.js';
 import type { QueryRegistry } from './query-registry.js';
@@ -74,7 +74,7 @@ export class Coordinator {
     for (const [id, o] of this.owned) {
       const { def, partition, epoch } = o.runner;
       try {
-        const ok = await renewLease(this.redis, keys.task(def.stream, partition, def.id), this.owner, epoch, this.s.leaseTtlMs);
+        const ok = await renewLease(this.redis, keys.task(queryPartition(def, partition), def.id), this.owner, epoch, this.s.leaseTtlMs);
         if (!ok) {
           this.log.warn({ task: id, epoch }, 'lease lost; stopping the task');
           await this.drop(id, false);
@@ -119,8 +119,8 @@ export class Coordinator {
         const free = [...wanted].filter(([id]) => !this.owned.has(id)).sort(([a], [b]) => fnv1a(this.owner + a) - fnv1a(this.owner + b));
         for (const [id, { def, partition }] of free) {
           if (this.owned.size >= target || this.closed) break;
-          const k = keys.task(def.stream, partition, def.id);
-          const { epoch, takeovers } = await acquireLease(this.redis, k, keys.events(def.stream, partition), def.id, this.owner, this.s.leaseTtlMs);
+          const k = keys.task(queryPartition(def, partition), def.id);
+          const { epoch, takeovers } = await acquireLease(this.redis, k, keys.events(queryPartition(def, partition)), def.id, this.owner, this.s.leaseTtlMs);
           if (epoch <= 0) continue;
           if (takeovers >= this.s.quarantineAfter) await this.quarantine(id, def, k, epoch, takeovers);
           else await this.startTask(id, def, partition, epoch, takeovers);
@@ -156,7 +156,7 @@ export class Coordinator {
       // Registered under older rules (e.g. before the windows-per-event limit): it cannot run now.
       await reader.close().catch(() => {});
       await this.failQuery(def.id, new Error(`no longer compiles: ${(err as Error).message}`));
-      await releaseLease(this.redis, keys.task(def.stream, partition, def.id), this.owner, epoch).catch(() => false);
+      await releaseLease(this.redis, keys.task(queryPartition(def, partition), def.id), this.owner, epoch).catch(() => false);
       return;
     }
     const runner = new TaskRunner(this.redis, reader, def, partition, epoch, takeovers, compiled, { ...this.s, owner: this.owner }, {
@@ -177,7 +177,7 @@ export class Coordinator {
     await o.reader.close().catch(() => {});
     if (release) {
       const { def, partition, epoch } = o.runner;
-      await releaseLease(this.redis, keys.task(def.stream, partition, def.id), this.owner, epoch).catch(() => false);
+      await releaseLease(this.redis, keys.task(queryPartition(def, partition), def.id), this.owner, epoch).catch(() => false);
       telemetry().leaseMoves.add(1, { direction: 'released' });
     }
   }

@@ -1,4 +1,5 @@
 // A registered continuous query as stored in the registry, and the checks that build one.
+import { partitionRef, type PartitionRef } from '../redis/placement.js';
 import { STREAM_NAME_RE } from '../streams/stream-config.js';
 import { randomBytes } from 'node:crypto';
 import { compileQuery, type CompiledQuery } from '../sql/compile.js';
@@ -23,6 +24,8 @@ export interface QueryDefinition {
   limits: { maxGroups?: number; maxStateBytes?: number };
   stream: string;
   partitions: number;
+  /** The stream's partition hash tags when the query was registered (absent: plain tags). */
+  tags?: string[];
   status: QueryStatus;
   error?: string;
   createdAt: string;
@@ -125,4 +128,9 @@ export function engineOptions(def: Pick<QueryDefinition, 'emit' | 'latenessMs' |
     ...(def.idleTimeoutMs !== undefined ? { idleTimeoutMs: def.idleTimeoutMs } : {}),
     limits: def.limits,
   };
+}
+
+/** Partition `p` of the query's stream, with the hash tag its keys carry. */
+export function queryPartition(def: Pick<QueryDefinition, 'stream' | 'tags'>, p: number): PartitionRef {
+  return partitionRef(def.stream, def.tags, p);
 }

@@ -5,7 +5,7 @@ import { deleteTaskKeys } from '../redis/delete-keys.js';
 import { AppError } from '../errors.js';
 import type { StreamRegistry } from '../streams/stream-registry.js';
 import type { Row } from '../engine/types.js';
-import { buildDefinition, checkWindowColumn, type QueryDefinition, type QueryInput } from './query-definition.js';
+import { buildDefinition, checkWindowColumn, type QueryDefinition, type QueryInput, queryPartition } from './query-definition.js';
 import type { SampleRunner } from './sample-runner.js';
 import type { QueryRegistry } from './query-registry.js';
 import type { FunctionRegistry } from '../sql/functions/registry.js';
@@ -64,10 +64,10 @@ export class QueryService {
     const stream = this.opts.strictStreams ? await this.streams.get(partial.stream) : await this.streams.getOrCreate(partial.stream);
     if (!stream) throw new AppError('SG_ERR_STREAM_NOT_FOUND', `stream "${partial.stream}" does not exist and strict mode is on`);
     checkWindowColumn(compiled, stream.name, stream.timeField);
-    const def: QueryDefinition = { ...partial, partitions: stream.partitions };
+    const def: QueryDefinition = { ...partial, partitions: stream.partitions, ...(stream.tags ? { tags: stream.tags } : {}) };
     const startId = def.start === 'latest' ? '$' : def.start === 'earliest' ? '0' : def.start;
     for (let p = 0; p < def.partitions; p++) {
-      const key = keys.events(def.stream, p);
+      const key = keys.events(queryPartition(def, p));
       await this.redis.xGroupCreate(key, def.id, startId, { MKSTREAM: true, ...(await this.entriesReadAt(key, startId)) });
     }
     await this.registry.put(def);
@@ -142,8 +142,8 @@ export class QueryService {
   }
 
   private async partitionStatus(def: QueryDefinition, p: number): Promise<PartitionStatus> {
-    const k = keys.task(def.stream, p, def.id);
-    const source = keys.events(def.stream, p);
+    const k = keys.task(queryPartition(def, p), def.id);
+    const source = keys.events(queryPartition(def, p));
     const [ckpt, lease, groups] = await Promise.all([this.redis.hGetAll(k.checkpoint), this.redis.get(k.lease), streamGroups(this.redis, source)]);
     const g = groups.find((x) => x.name === def.id);
     const pending = g?.pending ?? 0;
@@ -214,13 +214,13 @@ export class QueryService {
     const deadline = Date.now() + this.opts.leaseTtlMs + 5_000;
     let clear = 0;
     while (clear < 2 && Date.now() < deadline) {
-      const leases = await Promise.all(Array.from({ length: def.partitions }, (_, p) => this.redis.exists(keys.task(def.stream, p, def.id).lease)));
+      const leases = await Promise.all(Array.from({ length: def.partitions }, (_, p) => this.redis.exists(keys.task(queryPartition(def, p), def.id).lease)));
       clear = leases.every((n) => n === 0) ? clear + 1 : 0;
       if (clear < 2) await sleep(this.opts.registryPollMs);
     }
     for (let p = 0; p < def.partitions; p++) {
-      await this.redis.xGroupDestroy(keys.events(def.stream, p), def.id).catch(() => 0);
-      await deleteTaskKeys(this.redis, keys.task(def.stream, p, def.id));
+      await this.redis.xGroupDestroy(keys.events(queryPartition(def, p)), def.id).catch(() => 0);
+      await deleteTaskKeys(this.redis, keys.task(queryPartition(def, p), def.id));
     }
     await this.registry.remove(id);
   }

@@ -8,7 +8,7 @@ import { decodeMeta } from '../engine/checkpoint.js';
 import { mergeStates } from '../engine/query-engine.js';
 import type { QueryPlan } from '../sql/compile.js';
 import type { ApplyResult, Engine } from '../engine/types.js';
-import type { QueryDefinition } from './query-definition.js';
+import { type QueryDefinition, queryPartition } from './query-definition.js';
 import type { Log } from '../util/logger.js';
 
 // How often a partition of a multi-partition query reads the others' watermarks.
@@ -24,7 +24,7 @@ const UNKNOWN: PartitionTime = { wm: -Infinity, idle: false, sealed: -Infinity }
 
 /** Every partition's committed time, by partition. */
 export async function partitionTimes(redis: Redis, def: Pick<QueryDefinition, 'stream' | 'id' | 'partitions'>): Promise<PartitionTime[]> {
-  const metas = await Promise.all(Array.from({ length: def.partitions }, (_, p) => redis.hGet(keys.task(def.stream, p, def.id).checkpoint, 'meta')));
+  const metas = await Promise.all(Array.from({ length: def.partitions }, (_, p) => redis.hGet(keys.task(queryPartition(def, p), def.id).checkpoint, 'meta')));
   return metas.map((m) => {
     if (!m) return UNKNOWN;
     const d = decodeMeta(m);
@@ -56,7 +56,7 @@ export interface SealedPartials {
 
 /** Reads and merges the sealed partials of windows ending in (after, upTo]. */
 export async function collectSealed(redis: Redis, def: Pick<QueryDefinition, 'stream' | 'id' | 'partitions'>, plan: QueryPlan, after: number, upTo: number): Promise<SealedPartials> {
-  const hashes = await Promise.all(Array.from({ length: def.partitions }, (_, p) => redis.hGetAll(keys.task(def.stream, p, def.id).sealed)));
+  const hashes = await Promise.all(Array.from({ length: def.partitions }, (_, p) => redis.hGetAll(keys.task(queryPartition(def, p), def.id).sealed)));
   const groups: Record<string, string> = {};
   const done = hashes.map((hash) => {
     const keysDone: string[] = [];
@@ -82,7 +82,7 @@ export async function removeSealed(redis: Redis, def: Pick<QueryDefinition, 'str
   await Promise.all(
     done.map(async (rowKeys, p) => {
       if (rowKeys.length === 0) return;
-      const k = keys.task(def.stream, p, def.id);
+      const k = keys.task(queryPartition(def, p), def.id);
       await redis.hDel(k.sealed, rowKeys);
       const unindexed = p === 0 ? rowKeys.filter((key) => !finalKeys.has(key)) : rowKeys;
       if (unindexed.length) await redis.zRem(k.index, unindexed);

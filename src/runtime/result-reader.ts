@@ -8,7 +8,7 @@ import { createEngine, mergeStates } from '../engine/query-engine.js';
 import { bindAggregates, hasOutsideValues, withOutsideValues, type BoundAggregate } from '../engine/group.js';
 import type { Engine, Row } from '../engine/types.js';
 import type { CompiledQuery } from '../sql/compile.js';
-import { engineOptions, type QueryDefinition } from './query-definition.js';
+import { engineOptions, type QueryDefinition, queryPartition } from './query-definition.js';
 
 export interface ResultFilter {
   /** Output column → value as text (a row matches when its value prints as that text). */
@@ -163,7 +163,7 @@ export class ResultReader {
     // A point lookup needs no index read: the hashes answer for the key itself.
     if (range.exact !== undefined) return { keys: fromAfter ? [] : [range.exact], exhausted: true };
     const lists = await Promise.all(
-      Array.from({ length: this.def.partitions }, (_, p) => this.redis.zRangeByLex(keys.task(this.def.stream, p, this.def.id).index, min, max, { LIMIT: { offset: 0, count: n } })),
+      Array.from({ length: this.def.partitions }, (_, p) => this.redis.zRangeByLex(keys.task(queryPartition(this.def, p), this.def.id).index, min, max, { LIMIT: { offset: 0, count: n } })),
     );
     let bound: string | undefined;
     for (const list of lists) {
@@ -182,7 +182,7 @@ export class ResultReader {
     const partials = this.def.emit !== 'final';
     const reads = await Promise.all(
       Array.from({ length: this.def.partitions }, (_, p) => {
-        const k = keys.task(this.def.stream, p, this.def.id);
+        const k = keys.task(queryPartition(this.def, p), this.def.id);
         return Promise.all([this.redis.hmGet(k.results, rowKeys), partials ? this.redis.hmGet(k.state, rowKeys) : [], partials ? this.redis.hmGet(k.sealed, rowKeys) : []]);
       }),
     );
@@ -198,7 +198,7 @@ export class ResultReader {
     const min = after === undefined ? '-' : `(${after}`;
     const parts = (await Promise.all(
       Array.from({ length: this.def.partitions }, (_, p) => {
-        const k = keys.task(this.def.stream, p, this.def.id);
+        const k = keys.task(queryPartition(this.def, p), this.def.id);
         return callFunction(this.redis, 'snapshot_page', [k.index, k.state, k.sealed, k.results, k.changes], [min, String(n), this.def.emit === 'final' ? '0' : '1']);
       }),
     )) as [string, string[], Stored[], Stored[], Stored[]][];
@@ -244,7 +244,7 @@ export class ResultReader {
         for (const x of partials) {
           if (!hasOutsideValues(x.text, aggs)) continue;
           // The entry again with its values, in one step: a commit in between would mismatch them.
-          const k = keys.task(this.def.stream, x.p, this.def.id);
+          const k = keys.task(queryPartition(this.def, x.p), this.def.id);
           const [text, values] = (await this.redis.multi().hGet(k.state, key).hGetAll(k.valuesPrefix + key).exec()) as unknown as [string | null, Record<string, string>];
           // Gone from the state since (sealed or dropped): a later read sees where it went.
           x.text = text === null ? '' : hasOutsideValues(text, aggs) ? withOutsideValues(text, values, aggs) : text;

@@ -8,7 +8,7 @@ import { FunctionError } from '../sql/errors.js';
 import type { Engine, SourceEvent, ApplyResult, StateDelta } from '../engine/types.js';
 import type { CompiledQuery } from '../sql/compile.js';
 import type { Log } from '../util/logger.js';
-import { engineOptions, type QueryDefinition } from './query-definition.js';
+import { engineOptions, type QueryDefinition, queryPartition } from './query-definition.js';
 import { ensureResultIndex, loadCheckpoint } from './checkpoint-store.js';
 import { commitBatch, FencedError } from '../redis/functions/commit-batch.js';
 import type { TaskKeys } from '../redis/keys.js';
@@ -98,8 +98,8 @@ export class TaskRunner {
     private readonly log: Log,
   ) {
     this.name = `${def.id}/${partition}`;
-    this.k = keys.task(def.stream, partition, def.id);
-    this.source = keys.events(def.stream, partition);
+    this.k = keys.task(queryPartition(def, partition), def.id);
+    this.source = keys.events(queryPartition(def, partition));
     this.guarded = takeovers > 0;
     this.batches = new BatchReader(redis, reader, this.source, { group: def.id, owner: s.owner, batchSize: s.batchSize, blockMs: s.blockMs }, () => (this.guarded = false));
     const w = compiled.plan.window;

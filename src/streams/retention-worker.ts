@@ -4,7 +4,7 @@ import type { Redis } from '../redis/client.js';
 import { callFunction } from '../redis/functions.js';
 import { keys } from '../redis/keys.js';
 import type { StreamRegistry } from './stream-registry.js';
-import type { StreamConfig } from './stream-config.js';
+import { streamPartition, type StreamConfig } from './stream-config.js';
 
 /** Entries examined per partition per pass for the length limit: bounds the time one call holds Redis. */
 const SCAN_CAP = 10_000;
@@ -16,7 +16,7 @@ export async function trimStream(redis: Redis, config: StreamConfig, nowMs: numb
   let removed = 0;
   for (let p = 0; p < config.partitions; p++) {
     const ageCut = r.maxAgeMs === undefined ? '' : `${Math.max(0, nowMs - r.maxAgeMs)}-0`;
-    removed += Number(await callFunction(redis, 'trim_stream', [keys.events(config.name, p)], [String(r.maxLength ?? 0), ageCut, String(SCAN_CAP)]));
+    removed += Number(await callFunction(redis, 'trim_stream', [keys.events(streamPartition(config, p))], [String(r.maxLength ?? 0), ageCut, String(SCAN_CAP)]));
   }
   return removed;
 }

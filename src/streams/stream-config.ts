@@ -2,6 +2,7 @@
 import { AppError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import { compileEventSchema } from '../ingest/event-schema.js';
+import { partitionRef, spreadTags, type PartitionRef } from '../redis/placement.js';
 
 export interface StreamConfig {
   name: string;
@@ -9,6 +10,8 @@ export interface StreamConfig {
   timeField: string;
   retention?: { maxLength?: number; maxAgeMs?: number };
   partitions: number;
+  /** Each partition's hash tag, chosen when the partition count was set (placement.ts); absent: plain tags. */
+  tags?: string[];
   partitionKey?: string;
   createdAt: string;
   /** Bumped on every change so caches (compiled schemas) know when to rebuild. */
@@ -46,6 +49,13 @@ export function buildStreamConfig(name: string, input: StreamConfigInput, previo
     compileEventSchema(input.schema); // throws SG_ERR_BAD_SCHEMA
     config.schema = input.schema;
   }
+  // Tags never change while the partition count does not: the keys carry them. A stream from
+  // before placement keeps its plain tags.
+  if (previous && previous.partitions === config.partitions) {
+    if (previous.tags) config.tags = previous.tags;
+  } else if (config.partitions > 1) {
+    config.tags = spreadTags(name, config.partitions);
+  }
   if (input.partitionKey) config.partitionKey = input.partitionKey;
   if (input.retention) {
     const retention: StreamConfig['retention'] = {};
@@ -68,4 +78,9 @@ export function buildStreamConfig(name: string, input: StreamConfigInput, previo
 export function publicStreamConfig(config: StreamConfig): Omit<StreamConfig, 'version'> {
   const { version: _version, ...rest } = config;
   return rest;
+}
+
+/** Partition `p` of the stream, with the hash tag its keys carry. */
+export function streamPartition(config: Pick<StreamConfig, 'name' | 'tags'>, p: number): PartitionRef {
+  return partitionRef(config.name, config.tags, p);
 }

@@ -2,6 +2,8 @@
 import type { Redis } from '../redis/client.js';
 import { deletePartitionKeys } from '../redis/delete-keys.js';
 import { keys } from '../redis/keys.js';
+import { tagSlot } from '../redis/placement.js';
+import { primaryOfSlot } from '../redis/topology.js';
 import { AppError } from '../errors.js';
 import { streamGroups, type StreamGroup } from '../redis/stream-groups.js';
 import { withDeadline } from '../redis/deadline.js';
@@ -9,10 +11,14 @@ import { withDeadline } from '../redis/deadline.js';
 /** Registry reads sit on the ingest path: a stalled Redis must give 503, not a hung request. */
 const DEADLINE_MS = 5_000;
 const bounded = <T>(p: Promise<T>) => withDeadline(p, DEADLINE_MS);
-import { STREAM_NAME_RE, buildStreamConfig, defaultStreamConfig, type StreamConfig, type StreamConfigInput } from './stream-config.js';
+import { STREAM_NAME_RE, buildStreamConfig, streamPartition, defaultStreamConfig, type StreamConfig, type StreamConfigInput } from './stream-config.js';
 
 export interface PartitionInfo {
   partition: number;
+  /** Where the partition lives: its hash tag, that tag's slot, and the primary serving it (null on one Redis). */
+  tag: string;
+  slot: number;
+  node: string | null;
   length: number;
   firstEntryId: string | null;
   lastEntryId: string | null;
@@ -99,7 +105,7 @@ export class StreamRegistry {
     const previous = this.parse(await bounded(this.redis.hGet(keys.streamRegistry(), name)));
     const next = buildStreamConfig(name, input, previous, new Date(this.now()));
     if (previous && previous.partitions !== next.partitions) {
-      const lengths = await Promise.all(Array.from({ length: previous.partitions }, (_, p) => this.redis.xLen(keys.events(name, p))));
+      const lengths = await Promise.all(Array.from({ length: previous.partitions }, (_, p) => this.redis.xLen(keys.events(streamPartition(previous, p)))));
       if (lengths.some((n) => n > 0)) {
         throw new AppError('SG_ERR_CONFLICT', `stream "${name}" holds events in ${previous.partitions} partition(s); its partition count cannot change`, {
           errors: [{ field: '/partitions', message: `must stay ${previous.partitions} while the stream holds events` }],
@@ -117,7 +123,7 @@ export class StreamRegistry {
     if (!config) return false;
     await this.redis.hDel(keys.streamRegistry(), name);
     this.cache.delete(name);
-    for (let p = 0; p < config.partitions; p++) await deletePartitionKeys(this.redis, name, p);
+    for (let p = 0; p < config.partitions; p++) await deletePartitionKeys(this.redis, streamPartition(config, p));
     return true;
   }
 
@@ -125,14 +131,16 @@ export class StreamRegistry {
   async partitionInfo(config: StreamConfig): Promise<PartitionInfo[]> {
     return Promise.all(
       Array.from({ length: config.partitions }, async (_, partition) => {
-        const key = keys.events(config.name, partition);
+        const part = streamPartition(config, partition);
+        const key = keys.events(part);
+        const slot = tagSlot(part.tag);
         const [length, first, last] = await Promise.all([
           this.redis.xLen(key),
           this.redis.xRange(key, '-', '+', { COUNT: 1 }),
           this.redis.xRevRange(key, '+', '-', { COUNT: 1 }),
         ]);
         const groups = await streamGroups(this.redis, key);
-        return { partition, length, firstEntryId: first?.[0]?.id ?? null, lastEntryId: last?.[0]?.id ?? null, groups };
+        return { partition, tag: part.tag, slot, node: primaryOfSlot(this.redis, slot), length, firstEntryId: first?.[0]?.id ?? null, lastEntryId: last?.[0]?.id ?? null, groups };
       }),
     );
   }

@@ -6,6 +6,7 @@ import type { Redis } from '../../src/redis/client.js';
 import { keys } from '../../src/redis/keys.js';
 import { oracle, oracleRows, sameRows, type OracleEvent } from './oracle.js';
 import { waitUntil } from './wait.js';
+import { part } from './partitions.js';
 
 const BASE = Date.UTC(2026, 0, 1);
 
@@ -72,7 +73,7 @@ export async function compareExact(api: FastifyInstance, redis: Redis, ids: stri
   const stored: OracleEvent[] = [];
   const storedIds = new Set<string>();
   for (let p = 0; p < partitions; p++) {
-    for (const e of (await redis.xRange(keys.events(stream, p), '-', '+')) ?? []) {
+    for (const e of (await redis.xRange(keys.events(part(stream, p, partitions)), '-', '+')) ?? []) {
       stored.push(JSON.parse(e.message.e!) as OracleEvent);
       storedIds.add(e.id);
     }
@@ -84,7 +85,7 @@ export async function compareExact(api: FastifyInstance, redis: Redis, ids: stri
     report.differences.push(sameRows(rows, await oracleRows(conn, QUERIES[which[i]!]!.oracle)));
     report.rows.push(rows.length);
     const pending: number[] = [];
-    for (let p = 0; p < partitions; p++) pending.push(Number((await redis.xPending(keys.events(stream, p), id)).pending));
+    for (let p = 0; p < partitions; p++) pending.push(Number((await redis.xPending(keys.events(part(stream, p, partitions)), id)).pending));
     report.pending.push(pending);
   }
   return report;

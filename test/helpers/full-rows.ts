@@ -7,7 +7,7 @@ import { createEngine } from '../../src/engine/query-engine.js';
 import { mergeStates } from '../../src/engine/group.js';
 import type { Row } from '../../src/engine/types.js';
 import type { CompiledQuery } from '../../src/sql/compile.js';
-import { engineOptions, type QueryDefinition } from '../../src/runtime/query-definition.js';
+import { engineOptions, queryPartition, type QueryDefinition } from '../../src/runtime/query-definition.js';
 import { withValuesOf } from '../../src/runtime/checkpoint-store.js';
 
 /** What one partition holds for some row keys: serialized states, sealed partials and closed rows (JSON). */
@@ -58,7 +58,7 @@ export async function readCurrentRows(redis: Redis, def: QueryDefinition, compil
   const ids: string[] = [];
   let meta: string | undefined;
   for (let p = 0; p < def.partitions; p++) {
-    const k = keys.task(def.stream, p, def.id);
+    const k = keys.task(queryPartition(def, p), def.id);
     const [state, ckpt, results, sealed, last] = (await redis
       .multi()
       .hGetAll(k.state)

@@ -5,6 +5,7 @@ import { startRedis } from '../helpers/redis.js';
 import { startApp } from '../helpers/app.js';
 import { assertProblem } from '../helpers/http.js';
 import { keys } from '../../src/redis/keys.js';
+import { part } from '../helpers/partitions.js';
 
 t.test('over the rate limit: 429 with Retry-After, per API key', async (t) => {
   const r = await startRedis(t);
@@ -18,7 +19,7 @@ t.test('over the rate limit: 429 with Retry-After, per API key', async (t) => {
   t.ok(Number(limited.headers['retry-after']) >= 1, 'Retry-After set');
   t.equal((await post(b)).statusCode, 201, 'another key has its own budget');
   t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'health is not limited');
-  t.equal(await r.client.xLen(keys.events('s', 0)), 4);
+  t.equal(await r.client.xLen(keys.events(part('s', 0))), 4);
 });
 
 t.test('a stream over its backlog limit: 503 with Retry-After, nothing written', async (t) => {
@@ -28,7 +29,7 @@ t.test('a stream over its backlog limit: 503 with Retry-After, nothing written',
   const res = await app.inject({ method: 'POST', url: '/v1/streams/s/events', payload: { i: 5 } });
   assertProblem(t, res, 503, 'SG_ERR_OVERLOADED');
   t.ok(res.headers['retry-after']);
-  t.equal(await r.client.xLen(keys.events('s', 0)), 5);
+  t.equal(await r.client.xLen(keys.events(part('s', 0))), 5);
 });
 
 t.test('Redis over the memory threshold: 503 with Retry-After', async (t) => {
@@ -80,7 +81,7 @@ t.test('a client that sends its request too slowly gets 408 problem+json', async
   t.match(answer, /^HTTP\/1\.1 408/);
   t.match(answer, /application\/problem\+json/);
   t.match(answer, /SG_ERR_REQUEST_TIMEOUT/);
-  t.equal(await r.client.exists(keys.events('s', 0)), 0);
+  t.equal(await r.client.exists(keys.events(part('s', 0))), 0);
 });
 
 t.test('a stalled Redis (SIGSTOP) gets 503 after the call deadline, not a hung request', async (t) => {

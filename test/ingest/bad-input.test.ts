@@ -5,6 +5,7 @@ import { startApp } from '../helpers/app.js';
 import { assertProblem } from '../helpers/http.js';
 import { keys } from '../../src/redis/keys.js';
 import type { InjectOptions } from 'fastify';
+import { part } from '../helpers/partitions.js';
 
 t.test('bad input is refused with problem+json and the stream is unchanged', async (t) => {
   const r = await startRedis(t);
@@ -18,7 +19,7 @@ t.test('bad input is refused with problem+json and the stream is unchanged', asy
   t.equal(put.statusCode, 200);
   const seed = await app.inject({ method: 'POST', url, payload: [{ amount: 1 }, { amount: 2 }] });
   t.equal(seed.statusCode, 201);
-  const length = () => r.client.xLen(keys.events('orders', 0));
+  const length = () => r.client.xLen(keys.events(part('orders', 0)));
   t.equal(await length(), 2);
 
   const json = { 'content-type': 'application/json' };
@@ -78,7 +79,7 @@ t.test('first 20 problems are listed for a large bad batch', async (t) => {
   const p = assertProblem(t, res, 400, 'SG_ERR_BAD_EVENTS');
   t.equal(p.errors?.length, 20);
   t.match(p.detail, /50 of 100/);
-  t.equal(await r.client.exists(keys.events('s', 0)), 0, 'no stream key written');
+  t.equal(await r.client.exists(keys.events(part('s', 0))), 0, 'no stream key written');
 });
 
 t.test('strict mode refuses an unknown stream with 404', async (t) => {
@@ -86,7 +87,7 @@ t.test('strict mode refuses an unknown stream with 404', async (t) => {
   const app = await startApp(t, r.url, { STRICT_STREAMS: 'true' });
   const res = await app.inject({ method: 'POST', url: '/v1/streams/nope/events', payload: { a: 1 } });
   assertProblem(t, res, 404, 'SG_ERR_STREAM_NOT_FOUND');
-  t.equal(await r.client.exists(keys.events('nope', 0)), 0);
+  t.equal(await r.client.exists(keys.events(part('nope', 0))), 0);
   const put = await app.inject({ method: 'PUT', url: '/v1/streams/nope', payload: {} });
   t.equal(put.statusCode, 200);
   const ok = await app.inject({ method: 'POST', url: '/v1/streams/nope/events', payload: { a: 1 } });

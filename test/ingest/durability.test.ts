@@ -3,6 +3,7 @@ import t from 'tap';
 import { startRedis } from '../helpers/redis.js';
 import { startApp } from '../helpers/app.js';
 import { keys } from '../../src/redis/keys.js';
+import { part } from '../helpers/partitions.js';
 
 t.test('redis-server killed with SIGKILL mid-load and restarted: every acknowledged event is in the stream', async (t) => {
   const r = await startRedis(t, { persistence: true, appendfsync: 'always' });
@@ -50,7 +51,7 @@ t.test('redis-server killed with SIGKILL mid-load and restarted: every acknowled
   t.ok(acked.size > before, `load resumed after the restart (${acked.size} acknowledged in all)`);
   t.ok(refused > 0, `requests during the outage were refused, not lost (${refused})`);
   const stored = new Map<string, number>();
-  for (const e of (await r.client.xRange(keys.events('load', 0), '-', '+'))!) stored.set(e.id, (JSON.parse(e.message.e!) as { seq: number }).seq);
+  for (const e of (await r.client.xRange(keys.events(part('load', 0)), '-', '+'))!) stored.set(e.id, (JSON.parse(e.message.e!) as { seq: number }).seq);
   const missing = [...acked].filter(([id, s]) => stored.get(id) !== s);
   t.same(missing, [], 'every 201 event is stored with its content');
 });

@@ -4,6 +4,7 @@ import { startRedis } from '../helpers/redis.js';
 import { startApp } from '../helpers/app.js';
 import { assertProblem } from '../helpers/http.js';
 import { keys } from '../../src/redis/keys.js';
+import { part } from '../helpers/partitions.js';
 
 t.test('a sequential retry with the same Idempotency-Key writes once and returns the same ids', async (t) => {
   const r = await startRedis(t);
@@ -16,7 +17,7 @@ t.test('a sequential retry with the same Idempotency-Key writes once and returns
   t.equal(second.statusCode, 201);
   t.equal(second.headers['idempotent-replayed'], 'true');
   t.same(second.json(), first.json(), 'same ids');
-  t.equal(await r.client.xLen(keys.events('pay', 0)), 2, 'written once');
+  t.equal(await r.client.xLen(keys.events(part('pay', 0))), 2, 'written once');
 });
 
 t.test('20 concurrent duplicates resolve to one write', async (t) => {
@@ -28,7 +29,7 @@ t.test('20 concurrent duplicates resolve to one write', async (t) => {
   const ids = new Set(answers.map((a) => a.body));
   t.equal(ids.size, 1, 'every answer carries the same ids');
   t.equal(answers.filter((a) => a.headers['idempotent-replayed'] !== 'true').length, 1, 'exactly one did the write');
-  t.equal(await r.client.xLen(keys.events('pay', 0)), 3);
+  t.equal(await r.client.xLen(keys.events(part('pay', 0))), 3);
 });
 
 t.test('the same key with a different body is refused with 422 and writes nothing', async (t) => {
@@ -38,7 +39,7 @@ t.test('the same key with a different body is refused with 422 and writes nothin
   t.equal((await app.inject({ method: 'POST', url, headers: { 'idempotency-key': 'k' }, payload: { a: 1 } })).statusCode, 201);
   const res = await app.inject({ method: 'POST', url, headers: { 'idempotency-key': 'k' }, payload: { a: 2 } });
   assertProblem(t, res, 422, 'SG_ERR_IDEMPOTENCY_MISMATCH');
-  t.equal(await r.client.xLen(keys.events('pay', 0)), 1);
+  t.equal(await r.client.xLen(keys.events(part('pay', 0))), 1);
 });
 
 t.test('an event id dedupes within a request and across requests', async (t) => {
@@ -54,7 +55,7 @@ t.test('an event id dedupes within a request and across requests', async (t) => 
   t.equal(idsB[0], ids[1], 'repeat across requests returns the first id');
   const c = await app.inject({ method: 'POST', url, payload: { id: 7, v: 3 } });
   t.equal(c.json<{ ids: string[] }>().ids[0], idsB[1], 'numeric ids dedupe too');
-  t.equal(await r.client.xLen(keys.events('orders', 0)), 3, 'three distinct events stored');
+  t.equal(await r.client.xLen(keys.events(part('orders', 0))), 3, 'three distinct events stored');
 });
 
 t.test('an idempotent retry across partitions writes once', async (t) => {
@@ -69,14 +70,14 @@ t.test('an idempotent retry across partitions writes once', async (t) => {
   let total = 0;
   const nonEmpty: number[] = [];
   for (let p = 0; p < 4; p++) {
-    const n = await r.client.xLen(keys.events('multi', p));
+    const n = await r.client.xLen(keys.events(part('multi', p, 4)));
     total += n;
     if (n > 0) nonEmpty.push(p);
   }
   t.equal(total, 40, 'each event once');
   t.ok(nonEmpty.length > 1, 'events spread over partitions');
   // The same partition key always lands on the same partition.
-  const entries = await Promise.all([0, 1, 2, 3].map((p) => r.client.xRange(keys.events('multi', p), '-', '+')));
+  const entries = await Promise.all([0, 1, 2, 3].map((p) => r.client.xRange(keys.events(part('multi', p, 4)), '-', '+')));
   const home = new Map<string, number>();
   entries.forEach((list, p) => list!.forEach((e) => {
     const user = (JSON.parse(e.message.e!) as { user: string }).user;

@@ -3,6 +3,7 @@ import t from 'tap';
 import { startRedis } from '../helpers/redis.js';
 import { startApp } from '../helpers/app.js';
 import { keys } from '../../src/redis/keys.js';
+import { part } from '../helpers/partitions.js';
 
 t.test('NDJSON with 10,000 lines is accepted and stored in order', async (t) => {
   const r = await startRedis(t);
@@ -18,8 +19,8 @@ t.test('NDJSON with 10,000 lines is accepted and stored in order', async (t) => 
   t.equal(res.statusCode, 201);
   const ids = res.json<{ ids: string[] }>().ids;
   t.equal(ids.length, 10_000);
-  t.equal(await r.client.xLen(keys.events('clicks', 0)), 10_000);
-  const stored = (await r.client.xRange(keys.events('clicks', 0), '-', '+'))!;
+  t.equal(await r.client.xLen(keys.events(part('clicks', 0))), 10_000);
+  const stored = (await r.client.xRange(keys.events(part('clicks', 0)), '-', '+'))!;
   t.same(stored.map((e) => e.id), ids, 'ids in request order');
   const sample = stored[1234]!.message;
   t.equal(JSON.parse(sample.e!).seq, 1234);
@@ -31,7 +32,7 @@ t.test('NDJSON with 10,000 lines is accepted and stored in order', async (t) => 
     const res2 = await app.inject({ method: 'POST', url: '/v1/streams/tp/events', headers: { 'content-type': 'application/json', traceparent: bad }, payload: [{ x: 1 }] });
     t.equal(res2.statusCode, 201);
   }
-  const tps = ((await r.client.xRange(keys.events('tp', 0), '-', '+')) ?? []).map((e) => e.message.tp ?? '');
+  const tps = ((await r.client.xRange(keys.events(part('tp', 0)), '-', '+')) ?? []).map((e) => e.message.tp ?? '');
   t.same(tps.filter((x) => x !== ''), [], 'no malformed traceparent was stored');
 });
 
@@ -45,7 +46,7 @@ t.test('event time accepts epoch ms and ISO-8601; arrival time fills in when abs
     payload: [{ meta: { when: 1767225600000 } }, { meta: { when: '2026-01-01T00:00:01.500Z' } }, { meta: { when: '2026-01-01T01:00:00+01:00' } }, { other: 1 }],
   });
   t.equal(res.statusCode, 201);
-  const stored = (await r.client.xRange(keys.events('ev', 0), '-', '+'))!;
+  const stored = (await r.client.xRange(keys.events(part('ev', 0)), '-', '+'))!;
   t.same(stored.slice(0, 3).map((e) => Number(e.message.t)), [1767225600000, 1767225601500, 1767225600000]);
   t.equal(stored[3]!.message.t, stored[3]!.message.a, 'no event time: the arrival time is used');
   t.notOk(stored[0]!.message.tp, 'no traceparent stored when none came in');

@@ -5,6 +5,7 @@ import { waitUntil } from '../helpers/wait.js';
 import { keys } from '../../src/redis/keys.js';
 import { compareIds } from '../../src/util/stream-ids.js';
 import { listening, post, createQuery, caughtUp, converged, client } from '../helpers/push.js';
+import { part } from '../helpers/partitions.js';
 
 t.test('1,500 changes, 12 disconnects with resume: no offset twice, none missing, rows equal the pull results', async (t) => {
   const r = await startRedis(t);
@@ -50,7 +51,7 @@ t.test('1,500 changes, 12 disconnects with resume: no offset twice, none missing
   await posting;
   await caughtUp(app, id);
 
-  const all = ((await r.client.xRange(keys.task('s', 0, id).changes, '-', '+')) ?? []).map((e) => e.id).filter((x) => compareIds(x, startOffset) > 0);
+  const all = ((await r.client.xRange(keys.task(part('s', 0), id).changes, '-', '+')) ?? []).map((e) => e.id).filter((x) => compareIds(x, startOffset) > 0);
   t.ok(all.length >= 1500, `${all.length} changes after the snapshot`);
   await waitUntil('every change received', async () => received.length >= all.length, 15_000);
   t.equal(new Set(received).size, received.length, 'no offset received twice');

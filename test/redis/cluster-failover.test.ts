@@ -9,6 +9,7 @@ import { startApp } from '../helpers/app.js';
 import { retryingPoster, startLoad } from '../helpers/load.js';
 import { compareExact, makeEvent, register } from '../helpers/exactness.js';
 import { keys } from '../../src/redis/keys.js';
+import { part } from '../helpers/partitions.js';
 
 // About 20 s per case on a quiet machine.
 t.setTimeout(300_000);
@@ -25,7 +26,7 @@ for (const waitReplicas of [1, 0]) {
     const load = startLoad(retryingPoster(api, '/v1/streams/s/events', statuses), makeEvent, { posters: 3, batch: 8, pauseMs: 5 });
     await sleep(1_500);
 
-    const slot = await r.cluster.slotOf(keys.events('s', 0));
+    const slot = await r.cluster.slotOf(keys.events(part('s', 0, 2)));
     const victim = await r.cluster.primaryOf(slot);
     const killedAt = Date.now();
     await r.cluster.kill(victim);

@@ -5,6 +5,7 @@ import t from 'tap';
 import { startCluster } from '../helpers/redis.js';
 import { startApp } from '../helpers/app.js';
 import { keys } from '../../src/redis/keys.js';
+import { part } from '../helpers/partitions.js';
 
 t.setTimeout(120_000);
 
@@ -17,7 +18,7 @@ t.test('ingest into a known stream continues while the {meta} primary is down', 
   // A stream whose one partition lives on another primary than {meta}.
   let stream = '';
   for (let i = 0; !stream; i++) {
-    if ((await r.cluster.primaryOf(await r.cluster.slotOf(keys.events(`orders${i}`, 0)))) !== meta) stream = `orders${i}`;
+    if ((await r.cluster.primaryOf(await r.cluster.slotOf(keys.events(part(`orders${i}`, 0))))) !== meta) stream = `orders${i}`;
   }
   const post = (name: string, n: number) => api.inject({ method: 'POST', url: `/v1/streams/${name}/events`, payload: Array.from({ length: n }, (_, i) => ({ n: i })) });
   t.equal((await post(stream, 3)).statusCode, 201, 'before: written');
@@ -31,7 +32,7 @@ t.test('ingest into a known stream continues while the {meta} primary is down', 
     if (res.statusCode === 201) written += 2;
     await sleep(100);
   }
-  t.equal(await r.client.xLen(keys.events(stream, 0)), 3 + written, `the ${written} events written during the outage are in the stream`);
+  t.equal(await r.client.xLen(keys.events(part(stream, 0))), 3 + written, `the ${written} events written during the outage are in the stream`);
   const unknown = await post('never-seen', 1);
   t.equal(unknown.statusCode, 503, 'a stream this process does not know needs the registry: 503');
   t.ok(unknown.headers['retry-after'], 'with Retry-After');

@@ -7,6 +7,7 @@ import { startApp } from '../helpers/app.js';
 import { retryingPoster, startLoad } from '../helpers/load.js';
 import { checkExact, makeEvent, register } from '../helpers/exactness.js';
 import { keys } from '../../src/redis/keys.js';
+import { part } from '../helpers/partitions.js';
 
 // About 25 s on a quiet machine.
 t.setTimeout(240_000);
@@ -23,7 +24,7 @@ t.test('moving busy partitions between primaries: exact, and never a 500', async
   const moves: string[] = [];
   for (let round = 0; round < 2; round++) {
     for (let p = 0; p < 2; p++) {
-      const slot = await r.cluster.slotOf(keys.events('s', p));
+      const slot = await r.cluster.slotOf(keys.events(part('s', p, 2)));
       const from = await r.cluster.primaryOf(slot);
       const to = (from + 1) % 3;
       const started = Date.now();

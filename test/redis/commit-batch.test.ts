@@ -8,10 +8,11 @@ import { startRedis } from '../helpers/redis.js';
 import { connectRedis } from '../../src/redis/client.js';
 import { keys } from '../../src/redis/keys.js';
 import { commitBatch, decodeCommitReply, encodeCommit, FencedError, type CommitInput } from '../../src/redis/functions/commit-batch.js';
+import { part } from '../helpers/partitions.js';
 
 const log = pino({ level: 'silent' });
-const k = keys.task('s', 0, 'q1');
-const source = keys.events('s', 0);
+const k = keys.task(part('s', 0), 'q1');
+const source = keys.events(part('s', 0));
 
 const input = (over: Partial<CommitInput> = {}): CommitInput => ({
   owner: 'me', epoch: 1, group: 'q1', offset: undefined, processed: 0,

@@ -7,6 +7,7 @@ import { projectRoot } from '../../src/util/project-root.js';
 import { startRedis } from '../helpers/redis.js';
 import { connectRedis } from '../../src/redis/client.js';
 import { callFunction } from '../../src/redis/functions.js';
+import { part } from '../helpers/partitions.js';
 
 const log = pino({ level: 'silent' });
 
@@ -76,8 +77,8 @@ t.test('lease_acquire counts takeovers from an owner that died mid-batch; a comm
   const { keys } = await import('../../src/redis/keys.js');
   const { acquireLease, releaseLease } = await import('../../src/runtime/leases.js');
   const { commitBatch } = await import('../../src/redis/functions/commit-batch.js');
-  const k = keys.task('s', 0, 'q1');
-  const source = keys.events('s', 0);
+  const k = keys.task(part('s', 0), 'q1');
+  const source = keys.events(part('s', 0));
   await r.client.xGroupCreate(source, 'q1', '0', { MKSTREAM: true });
   await r.client.xAdd(source, '*', { e: '{}', t: '1' });
   // An owner reads the entry (it is now pending) and dies, inside apply or elsewhere.

@@ -12,6 +12,7 @@ import { assertProblem } from '../helpers/http.js';
 import { waitUntil } from '../helpers/wait.js';
 import { keys } from '../../src/redis/keys.js';
 import { rng } from '../helpers/rng.js';
+import { part } from '../helpers/partitions.js';
 
 const MAX_DELIVERIES = 3;
 const FAST = { LEASE_TTL: '2s', REGISTRY_POLL: '100ms', BLOCK_TIME: '100ms', MAX_DELIVERIES: String(MAX_DELIVERIES) };
@@ -98,14 +99,14 @@ async function monitorCommands(t: Test, r: TestRedis, needle: string) {
 
 /** XADDs an entry that our ingest would never write: its `e` is not JSON. */
 async function addPoison(r: TestRedis, stream: string): Promise<string> {
-  return r.client.xAdd(keys.events(stream, 0), '*', { e: 'not json', t: '1000', a: '1000' });
+  return r.client.xAdd(keys.events(part(stream, 0)), '*', { e: 'not json', t: '1000', a: '1000' });
 }
 
 t.test('a poison entry is dead-lettered after MAX_DELIVERIES deliveries and the query goes on', async (t) => {
   const r = await startRedis(t);
   const app = await startApp(t, r.url, FAST);
   const stream = 'pay';
-  const source = keys.events(stream, 0);
+  const source = keys.events(part(stream, 0));
   const id = await createQuery(t, app, { sql: 'SELECT k, COUNT(*) AS n, SUM(v) AS total FROM pay GROUP BY k' });
   const xpendingChecks = await monitorCommands(t, r, '"XPENDING"');
 
@@ -128,7 +129,7 @@ t.test('a poison entry is dead-lettered after MAX_DELIVERIES deliveries and the 
     { k: 'c', n: 1, total: 100 },
   ], 'the valid events before and after the poison entry are counted exactly once');
 
-  const dlq = (await r.client.xRange(keys.task(stream, 0, id).deadLetter, '-', '+')) ?? [];
+  const dlq = (await r.client.xRange(keys.task(part(stream, 0), id).deadLetter, '-', '+')) ?? [];
   t.equal(dlq.length, 1, 'one entry on the dead-letter stream');
   const dead = dlq[0]!.message;
   t.equal(dead.id, poison, 'the dead-letter entry names the poison entry id');
@@ -153,7 +154,7 @@ t.test('a poison entry is dead-lettered after MAX_DELIVERIES deliveries and the 
   await post(app, stream, [{ k: 'a', v: 1000 }]);
   const after = await settled(app, id, 'one more event', (q) => q.processed === 7);
   t.equal(after.deadLettered, 1, 'still exactly one dead-lettered entry');
-  t.equal((await r.client.xLen(keys.task(stream, 0, id).deadLetter)), 1, 'the dead-letter stream did not grow');
+  t.equal((await r.client.xLen(keys.task(part(stream, 0), id).deadLetter)), 1, 'the dead-letter stream did not grow');
   t.same((await results(app, id)).find((row) => row.k === 'a'), { k: 'a', n: 4, total: 1014 });
 });
 
@@ -188,7 +189,7 @@ t.test('a late event goes to the late stream and never changes its closed window
   t.equal(q.late, 1, 'GET /v1/queries/{id} counts the late event');
   t.equal(q.deadLettered, 0, 'a late event is not a poison entry');
 
-  const late = (await r.client.xRange(keys.task(stream, 0, id).late, '-', '+')) ?? [];
+  const late = (await r.client.xRange(keys.task(part(stream, 0), id).late, '-', '+')) ?? [];
   t.equal(late.length, 1, 'one entry on the late stream');
   const entry = late[0]!.message;
   t.equal(entry.id, lateId, 'it names the late entry id');
@@ -201,13 +202,13 @@ t.test('a late event goes to the late stream and never changes its closed window
   t.same(after.find((row) => row.k === 'b' && row.window_start === W1.window_start), { k: 'b', c: 1, ...W1 }, 'the on-time event was applied');
   t.equal(after.length, 4);
   // The changes stream never reopened the closed window: its last change is the final one.
-  const changes = ((await r.client.xRange(keys.task(stream, 0, id).changes, '-', '+')) ?? [])
+  const changes = ((await r.client.xRange(keys.task(part(stream, 0), id).changes, '-', '+')) ?? [])
     .map((e) => JSON.parse(e.message.c ?? '{}') as { op: string; row: Row; final: boolean })
     .filter((c) => c.row.k === 'a' && c.row.window_start === W0.window_start);
   t.ok(changes.length > 0, 'the closed window had changes');
   t.match(changes[changes.length - 1], { op: 'upsert', final: true, row: { c: 2 } }, 'its last change is the final row');
   t.equal(changes.filter((c) => c.final).length, 1, 'exactly one final change for it (the late event emitted nothing)');
-  t.equal(Number((await r.client.xPending(keys.events(stream, 0), id)).pending), 0, 'the late event was acked');
+  t.equal(Number((await r.client.xPending(keys.events(part(stream, 0)), id)).pending), 0, 'the late event was acked');
 });
 
 // --- start: earliest vs latest against DuckDB -------------------------------------------------
@@ -324,7 +325,7 @@ t.test('DELETE leaves no key of the query behind, late and dead-letter streams i
   t.equal(q.processed, 4, 'the four valid events processed (the poison entry is not)');
   await settled(app, other, 'other query caught up', (q) => q.deadLettered === 1);
 
-  const k = keys.task(stream, 0, id);
+  const k = keys.task(part(stream, 0), id);
   for (const [what, key] of [['late stream', k.late], ['dead-letter stream', k.deadLetter], ['results', k.results], ['checkpoint', k.checkpoint], ['state', k.state], ['lease', k.lease]] as const) {
     t.equal(await r.client.exists(key), 1, `before DELETE the ${what} exists`);
   }
@@ -337,7 +338,7 @@ t.test('DELETE leaves no key of the query behind, late and dead-letter streams i
   t.equal(del.statusCode, 204, del.body);
   t.same(await ownKeys(), [], 'SCAN: no key containing the query id remains');
   t.same(await r.client.keys(`*${id}*`), [], 'KEYS: no key containing the query id remains');
-  const groups = (await r.client.xInfoGroups(keys.events(stream, 0))) as unknown as { name: string }[];
+  const groups = (await r.client.xInfoGroups(keys.events(part(stream, 0)))) as unknown as { name: string }[];
   t.notOk(groups.some((g) => String(g.name) === id), 'the consumer group is gone');
   t.ok(groups.some((g) => String(g.name) === other), "the other query's group is still there");
   t.equal(await r.client.hExists(keys.queryRegistry(), id), 0, 'the registry no longer holds the query');

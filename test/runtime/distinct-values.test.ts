@@ -9,6 +9,7 @@ import { oracle, oracleRows, sameRows, type OracleEvent } from '../helpers/oracl
 import { waitUntil } from '../helpers/wait.js';
 import { rng } from '../helpers/rng.js';
 import { keys } from '../../src/redis/keys.js';
+import { part } from '../helpers/partitions.js';
 
 // About 25 s on a quiet machine.
 t.setTimeout(180_000);
@@ -62,12 +63,12 @@ t.test('results equal DuckDB across a SIGKILL; values hashes hold exactly the di
     }, 60_000, 250).catch(() => undefined);
     t.same(problems, [], `${partitions} partition(s), query ${q}: ${expected.length} rows equal DuckDB`);
     if (q === 1) {
-      const open = async () => (await Promise.all(Array.from({ length: partitions }, (_, p) => r.client.hLen(keys.task(stream, p, id).state)))).reduce((a, b) => a + b, 0);
+      const open = async () => (await Promise.all(Array.from({ length: partitions }, (_, p) => r.client.hLen(keys.task(part(stream, p, partitions), id).state)))).reduce((a, b) => a + b, 0);
       await waitUntil(`${stream}: every window closed`, async () => ((await open()) === 0 ? true : undefined), 30_000, 200);
     }
     const valueKeys: string[] = [];
     for (let p = 0; p < partitions; p++) {
-      valueKeys.push(...(await scanKeys(r, `${keys.task(stream, p, id).valuesPrefix}*`)));
+      valueKeys.push(...(await scanKeys(r, `${keys.task(part(stream, p, partitions), id).valuesPrefix}*`)));
     }
     if (q === 1) {
       // Every window closed (idle past 1 s): no state, so no values hash either.
@@ -77,7 +78,7 @@ t.test('results equal DuckDB across a SIGKILL; values hashes hold exactly the di
     t.ok(valueKeys.length >= 3, `${partitions} partition(s): ${valueKeys.length} values hashes (a group per partition holding it)`);
     if (partitions === 1) {
       for (const g of ['a', 'b', 'c']) {
-        const k = keys.task(stream, 0, id);
+        const k = keys.task(part(stream, 0, partitions), id);
         const fields = await r.client.hKeys(`${k.valuesPrefix}${JSON.stringify([g])}`);
         const entry = (await r.client.hGet(k.state, JSON.stringify([g])))!;
         const du = fields.filter((f) => f.startsWith('0:')).length;

@@ -9,6 +9,7 @@ import { startLoad } from '../helpers/load.js';
 import { oracle, oracleRows, sameRows, type OracleEvent } from '../helpers/oracle.js';
 import { waitUntil } from '../helpers/wait.js';
 import { keys } from '../../src/redis/keys.js';
+import { part } from '../helpers/partitions.js';
 
 // Measured at about 60 s on a quiet machine; twice that and more under CI load.
 t.setTimeout(300_000);
@@ -64,7 +65,7 @@ t.test('SIGKILL the process emitting final rows at random points: each final row
   const stored: OracleEvent[] = [];
   const storedIds = new Set<string>();
   for (let p = 0; p < 3; p++) {
-    for (const e of (await r.client.xRange(keys.events('c', p), '-', '+')) ?? []) {
+    for (const e of (await r.client.xRange(keys.events(part('c', p, 3)), '-', '+')) ?? []) {
       stored.push(JSON.parse(e.message.e!) as OracleEvent);
       storedIds.add(`${p}:${e.id}`);
     }
@@ -78,7 +79,7 @@ t.test('SIGKILL the process emitting final rows at random points: each final row
     const finals = async () => {
       const count = new Map<string, number>();
       for (let p = 0; p < 3; p++) {
-        for (const e of (await r.client.xRange(keys.task('c', p, id).changes, '-', '+')) ?? []) {
+        for (const e of (await r.client.xRange(keys.task(part('c', p, 3), id).changes, '-', '+')) ?? []) {
           const c = JSON.parse(e.message.c!) as { op: string; key: string; final: boolean; row: { region?: string } };
           if (c.final && c.op === 'upsert') count.set(c.key, (count.get(c.key) ?? 0) + 1);
         }

@@ -11,6 +11,7 @@ import { waitUntil } from '../helpers/wait.js';
 import { rng } from '../helpers/rng.js';
 import { keys } from '../../src/redis/keys.js';
 import { fnv1a } from '../../src/ingest/partitioner.js';
+import { part } from '../helpers/partitions.js';
 
 const FAST = { LEASE_TTL: '2s', REGISTRY_POLL: '100ms', BLOCK_TIME: '50ms' };
 const SKEW_MS = 3 * 60_000;
@@ -132,7 +133,7 @@ t.test('random queries over 1, 2 and 4 partitions with skewed event times equal 
       const finals = async () => {
         const count = new Map<string, number>();
         for (let p = 0; p < partitions; p++) {
-          const entries = (await redis.client.xRange(keys.task(stream, p, ids[i]!).changes, '-', '+')) ?? [];
+          const entries = (await redis.client.xRange(keys.task(part(stream, p, partitions), ids[i]!).changes, '-', '+')) ?? [];
           for (const e of entries) {
             const c = JSON.parse(e.message.c!) as { op: string; key: string; final: boolean };
             if (c.final && c.op === 'upsert') count.set(c.key, (count.get(c.key) ?? 0) + 1);
@@ -182,7 +183,7 @@ t.test('a window spread over two partitions closes once, when the slower partiti
   async function finalCount(client: typeof redis.client, queryId: string): Promise<number> {
     let n = 0;
     for (let p = 0; p < 2; p++) {
-      for (const e of (await client.xRange(keys.task('two', p, queryId).changes, '-', '+')) ?? []) if ((JSON.parse(e.message.c!) as { final: boolean }).final) n++;
+      for (const e of (await client.xRange(keys.task(part('two', p, 2), queryId).changes, '-', '+')) ?? []) if ((JSON.parse(e.message.c!) as { final: boolean }).final) n++;
     }
     return n;
   }

@@ -6,6 +6,7 @@ import { startApp } from '../helpers/app.js';
 import { oracle, oracleRows, sameRows, type OracleEvent } from '../helpers/oracle.js';
 import { waitUntil } from '../helpers/wait.js';
 import { keys } from '../../src/redis/keys.js';
+import { part } from '../helpers/partitions.js';
 
 const FAST = { LEASE_TTL: '2s', REGISTRY_POLL: '100ms', BLOCK_TIME: '50ms' };
 const QUERIES = [
@@ -51,7 +52,7 @@ t.test('a query over 3 partitions, processed by two processes, equals DuckDB', a
   t.same(split, [3, 3], 'three tasks each');
   const stored: OracleEvent[] = [];
   for (let p = 0; p < 3; p++) {
-    const entries = (await r.client.xRange(keys.events('p', p), '-', '+')) ?? [];
+    const entries = (await r.client.xRange(keys.events(part('p', p, 3)), '-', '+')) ?? [];
     t.ok(entries.length > 0, `partition ${p} holds events`);
     for (const e of entries) stored.push(JSON.parse(e.message.e!) as OracleEvent);
   }

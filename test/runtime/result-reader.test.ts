@@ -12,6 +12,7 @@ import { readCurrentRows } from '../helpers/full-rows.js';
 import { compiledQuery } from '../../src/runtime/compiled-queries.js';
 import type { QueryDefinition } from '../../src/runtime/query-definition.js';
 import { defaultRegistry } from '../../src/sql/compile.js';
+import { part } from '../helpers/partitions.js';
 
 const registry = defaultRegistry();
 
@@ -58,7 +59,7 @@ t.test('every page walk equals the full read, filtered and in row-key byte order
       let last = '';
       const all = await waitUntil(`query ${qi} settled`, async () => {
         const rows = (await readCurrentRows(r.client, def, compiledQuery(def, registry))).rows;
-        const sealed = await Promise.all(Array.from({ length: partitions }, (_, p) => r.client.hLen(keys.task(stream, p, id).sealed)));
+        const sealed = await Promise.all(Array.from({ length: partitions }, (_, p) => r.client.hLen(keys.task(part(stream, p, partitions), id).sealed)));
         const text = JSON.stringify(rows);
         const settled = text === last && sealed.every((n) => n === 0);
         last = text;
@@ -93,7 +94,7 @@ t.test('every page walk equals the full read, filtered and in row-key byte order
         checks++;
       }
       for (let p = 0; p < partitions; p++) {
-        const k = keys.task(stream, p, id);
+        const k = keys.task(part(stream, p, partitions), id);
         const [index, state, sealed, results] = await Promise.all([r.client.zRange(k.index, 0, -1), r.client.hKeys(k.state), r.client.hKeys(k.sealed), r.client.hKeys(k.results)]);
         t.same([...index].sort(), [...new Set([...state, ...sealed, ...results])].sort(), `${partitions} partition(s), query ${qi}, partition ${p}: the index holds exactly the stored row keys`);
       }

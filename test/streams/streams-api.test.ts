@@ -7,6 +7,7 @@ import { keys } from '../../src/redis/keys.js';
 import { trimStream } from '../../src/streams/retention-worker.js';
 import type { StreamConfig } from '../../src/streams/stream-config.js';
 import type { Redis } from '../../src/redis/client.js';
+import { part } from '../helpers/partitions.js';
 
 t.test('a stream is configured, shown with its groups, listed and deleted', async (t) => {
   const r = await startRedis(t);
@@ -22,8 +23,8 @@ t.test('a stream is configured, shown with its groups, listed and deleted', asyn
   const post = await app.inject({ method: 'POST', url: '/v1/streams/sales/events', payload: [{ region: 'eu', at: 5 }, { region: 'us', at: 6 }, { region: 'eu', at: 7 }] });
   t.equal(post.statusCode, 201);
   const ids = post.json<{ ids: string[] }>().ids;
-  const busy = (await r.client.xLen(keys.events('sales', 0))) > 0 ? 0 : 1;
-  await r.client.xGroupCreate(keys.events('sales', busy), 'q1', '0');
+  const busy = (await r.client.xLen(keys.events(part('sales', 0, 2)))) > 0 ? 0 : 1;
+  await r.client.xGroupCreate(keys.events(part('sales', busy, 2)), 'q1', '0');
 
   const got = await app.inject({ method: 'GET', url: '/v1/streams/sales' });
   t.equal(got.statusCode, 200);
@@ -70,7 +71,7 @@ const config = (retention: StreamConfig['retention']): StreamConfig => ({ name: 
 
 t.test('retention trims by length but never drops entries a group has not acknowledged', async (t) => {
   const r = await startRedis(t);
-  const key = keys.events('r', 0);
+  const key = keys.events(part('r', 0));
   const ids = await fill(r.client, key, 100);
   await r.client.xGroupCreate(key, 'slow', '0');
   // The group reads 50 and acknowledges 30: entries 30.. are pending or unread.
@@ -91,7 +92,7 @@ t.test('retention trims by length but never drops entries a group has not acknow
 
 t.test('retention by age and with no groups trims what is old enough', async (t) => {
   const r = await startRedis(t);
-  const key = keys.events('r', 0);
+  const key = keys.events(part('r', 0));
   const old = await r.client.xAdd(key, '1000-0', { n: 'old' });
   await r.client.xAdd(key, '2000-0', { n: 'old2' });
   const fresh = await fill(r.client, key, 3);
