@@ -20,7 +20,7 @@ const WORKER_OPERATIONS = new Set(['getHealth', 'getReadiness', 'getMetrics']);
 async function routes(app: FastifyInstance): Promise<void> {
   if (app.sg.config.role === 'worker') {
     app.addHook('onRequest', async (req) => {
-      const operation = (req.routeOptions.schema as { operationId?: string } | undefined)?.operationId;
+      const operation = (req.routeOptions.schema)?.operationId;
       if (operation !== undefined && !WORKER_OPERATIONS.has(operation)) {
         throw new AppError('SG_ERR_NOT_FOUND', `this process runs with ROLE=worker: it serves only /healthz, /readyz and /metrics; send ${req.method} ${req.url.split('?')[0]} to a process with ROLE=api or all`);
       }
