@@ -185,7 +185,7 @@ export class Coordinator {
   private async failQuery(queryId: string, error: Error): Promise<void> {
     this.log.error({ query: queryId, err: error.message }, 'query failed');
     await this.registry
-      .update(queryId, (def) => ({ ...def, status: 'failed', error: error.message }))
+      .update(queryId, (def) => (def.status === 'deleting' ? def : { ...def, status: 'failed', error: error.message }))
       .catch((err: unknown) => this.log.error({ err }, 'could not record the query failure'));
   }
 }

@@ -1,6 +1,8 @@
-// Query definitions in Redis, visible to every process; a version counter signals changes.
+// Query definitions in Redis, visible to every process; a version counter signals changes. Every
+// write goes through one Redis Function (registry-write.lua): atomic, and compare-and-set for updates.
 import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
+import { callFunction } from '../redis/functions.js';
 import type { QueryDefinition } from './query-definition.js';
 
 export class QueryRegistry {
@@ -18,23 +20,36 @@ export class QueryRegistry {
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 
+  /** Creates or replaces a definition (registration: the id is new). */
   async put(def: QueryDefinition): Promise<void> {
-    await this.redis.hSet(keys.queryRegistry(), def.id, JSON.stringify(def));
-    await this.redis.incr(keys.queryRegistryVersion());
+    await this.write('put', def.id, '', JSON.stringify(def));
   }
 
   async remove(id: string): Promise<void> {
-    await this.redis.hDel(keys.queryRegistry(), id);
-    await this.redis.incr(keys.queryRegistryVersion());
+    await this.write('del', id, '', '');
   }
 
-  /** Read-modify-write of one definition; returns the new one, or undefined if it is gone. */
+  /**
+   * Read-modify-write of one definition, compare-and-set: when another process changed it in
+   * between, it is read again and `change` applied to that. Returns the new definition, the
+   * unchanged one when `change` returns it as is, or undefined if it is gone.
+   */
   async update(id: string, change: (def: QueryDefinition) => QueryDefinition): Promise<QueryDefinition | undefined> {
-    const def = await this.get(id);
-    if (!def) return undefined;
-    const next = change(def);
-    await this.put(next);
-    return next;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const text = await this.redis.hGet(keys.queryRegistry(), id);
+      if (!text) return undefined;
+      const def = JSON.parse(text) as QueryDefinition;
+      const next = change(def);
+      if (next === def) return def;
+      const written = await this.write('cas', id, text, JSON.stringify(next));
+      if (written === 1) return next;
+      if (written === -1) return undefined;
+    }
+    throw new Error(`query ${id}: the registry kept changing under 20 compare-and-set attempts`);
+  }
+
+  private async write(mode: 'put' | 'cas' | 'del', id: string, expected: string, next: string): Promise<number> {
+    return Number(await callFunction(this.redis, 'registry_write', [keys.queryRegistry(), keys.queryRegistryVersion()], [mode, id, expected, next]));
   }
 
   async version(): Promise<string> {

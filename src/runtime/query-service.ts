@@ -195,12 +195,14 @@ export class QueryService {
   }
 
   async setStatus(id: string, status: 'running' | 'paused') {
-    const def = await this.require(id);
-    if (def.status === 'failed' && status === 'running') {
-      await this.registry.put({ ...def, status, error: undefined });
-    } else {
-      await this.registry.put({ ...def, status });
-    }
+    await this.require(id);
+    // Compare-and-set: a concurrent change (a failure, a delete) is not overwritten, and a query
+    // being deleted stays deleting.
+    await this.registry.update(id, (def) => {
+      if (def.status === 'deleting') return def;
+      const { error: _error, ...rest } = def;
+      return def.status === 'failed' && status === 'running' ? { ...rest, status } : { ...def, status };
+    });
     return this.get(id);
   }
 
@@ -210,7 +212,7 @@ export class QueryService {
    */
   async delete(id: string): Promise<void> {
     const def = await this.require(id);
-    await this.registry.put({ ...def, status: 'deleting' });
+    await this.registry.update(id, (d) => ({ ...d, status: 'deleting' }));
     const deadline = Date.now() + this.opts.leaseTtlMs + 5_000;
     let clear = 0;
     while (clear < 2 && Date.now() < deadline) {
