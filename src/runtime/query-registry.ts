@@ -3,6 +3,7 @@
 import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
 import { callFunction } from '../redis/functions.js';
+import { sleep } from '../util/sleep.js';
 import type { QueryDefinition } from './query-definition.js';
 
 export class QueryRegistry {
@@ -35,7 +36,9 @@ export class QueryRegistry {
    * unchanged one when `change` returns it as is, or undefined if it is gone.
    */
   async update(id: string, change: (def: QueryDefinition) => QueryDefinition): Promise<QueryDefinition | undefined> {
-    for (let attempt = 0; attempt < 20; attempt++) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      // Writers that collided spread out instead of colliding again.
+      if (attempt > 0) await sleep(Math.random() * Math.min(2 * attempt, 20));
       const text = await this.redis.hGet(keys.queryRegistry(), id);
       if (!text) return undefined;
       const def = JSON.parse(text) as QueryDefinition;
@@ -45,7 +48,7 @@ export class QueryRegistry {
       if (written === 1) return next;
       if (written === -1) return undefined;
     }
-    throw new Error(`query ${id}: the registry kept changing under 20 compare-and-set attempts`);
+    throw new Error(`query ${id}: the registry kept changing under 50 compare-and-set attempts`);
   }
 
   private async write(mode: 'put' | 'cas' | 'del', id: string, expected: string, next: string): Promise<number> {
