@@ -70,6 +70,8 @@ export class QueryTailer {
   /** Entries read by the loops are handled one read at a time, in the order read. */
   private handling: Promise<void> = Promise.resolve();
   private lastCheck = Date.now();
+  /** Why the loops ended, for onEnd. */
+  private ended: 'deleted' | 'stopped' = 'stopped';
   /** Entries read from Redis (each once, whatever the subscriber count). */
   entriesRead = 0;
   /** Present for queries over several partitions, whose changes carry partial rows. */
@@ -92,18 +94,16 @@ export class QueryTailer {
   async start(): Promise<void> {
     this.pos = await Promise.all(this.streams.map(async (k) => (await this.redis.xRevRange(k, '+', '-', { COUNT: 1 }))?.[0]?.id ?? '0-0'));
     const groups = isCluster(this.redis) ? this.streams.map((_, p) => [p]) : [this.streams.map((_, p) => p)];
-    for (const _ of groups) {
+    this.readers = groups.map(() => {
       const reader = duplicateForBlocking(this.redis);
       reader.on('error', (err: Error) => this.log.debug({ err: err.message, query: this.def.id }, 'changes tailer connection error'));
-      this.readers.push(reader);
-    }
+      return reader;
+    });
     await Promise.all(this.readers.map((r) => r.connect()));
     this.running = true;
     this.loops = groups.map((partitions, i) => this.run(this.readers[i]!, partitions, i === 0));
     void Promise.all(this.loops).then(() => this.onEnd(this, this.ended));
   }
-
-  private ended: 'deleted' | 'stopped' = 'stopped';
 
   /**
    * For a subscriber already in `subs` (so live entries wait in it) and positioned at `sub.pos`:

@@ -84,14 +84,15 @@ export async function connectRedis(opts: RedisOptions): Promise<Redis> {
   const reload = (client: Redis) => loadFunctions(client).catch((err: unknown) => opts.log.error({ err }, 'loading redis functions failed'));
   if (await detectCluster(seeds, opts.log)) {
     const first = new URL(seeds[0]!);
+    const node = nodeOptions(name);
     const cluster = createCluster({
       rootNodes: seeds.map((url) => ({ url })),
       // Nodes found through CLUSTER SLOTS get the seeds' credentials and TLS.
       defaults: {
-        ...nodeOptions(name),
+        ...node,
         ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
         ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
-        socket: { ...nodeOptions(name).socket, ...(first.protocol === 'rediss:' ? { tls: true as const } : {}) },
+        socket: { ...node.socket, ...(first.protocol === 'rediss:' ? { tls: true as const } : {}) },
       },
       // A primary that stopped answering may have been replaced by its replica: ask the cluster
       // for its slots a second after losing the node (node-redis waits 5 s by default).

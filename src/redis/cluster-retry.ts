@@ -7,20 +7,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const RETRY_BUDGET_MS = 2_000;
 
 /** A refusal that changes nothing and is worth asking again shortly (the command did not run). */
-export function isRetryableClusterError(err: unknown): boolean {
+function isRetryable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   return /^(TRYAGAIN|CLUSTERDOWN|MASTERDOWN|LOADING)\b/.test(err.message) || err.message === 'Too many Cluster redirections' || /^(Cannot find node|Could not find shard)/.test(err.message);
 }
 
-/** Runs `work`, again after a jittered, doubling pause (25 ms up to 400 ms) while `retryable(err)`, within the budget. */
-export async function retryTransient<T>(work: () => Promise<T>, retryable: (err: unknown) => boolean, budgetMs = RETRY_BUDGET_MS): Promise<T> {
-  const end = Date.now() + budgetMs;
+/** Runs `work`, again after a jittered, doubling pause (25 ms up to 400 ms) while it is refused that way, within the budget. */
+export async function retryTransient<T>(work: () => Promise<T>): Promise<T> {
+  const end = Date.now() + RETRY_BUDGET_MS;
   for (let attempt = 0; ; attempt++) {
     try {
       return await work();
     } catch (err) {
       const pause = Math.min(25 * 2 ** attempt, 400) * (0.5 + Math.random());
-      if (!retryable(err) || Date.now() + pause > end) throw err;
+      if (!isRetryable(err) || Date.now() + pause > end) throw err;
       await sleep(pause);
     }
   }

@@ -9,7 +9,7 @@ import { projectRoot } from '../util/project-root.js';
 import type { Redis } from './client.js';
 import { withDeadline } from './deadline.js';
 import { primaryClients, sendKeyed } from './topology.js';
-import { isRetryableClusterError, retryTransient } from './cluster-retry.js';
+import { retryTransient } from './cluster-retry.js';
 import { awaitReplicas } from './replica-wait.js';
 
 /** A call that takes longer is answered as an outage (503), not left hanging on a stalled Redis. */
@@ -22,6 +22,8 @@ interface Library {
 }
 
 let libraries: Library[] | undefined;
+/** Every function's versioned name, from all libraries: looked up on every call. */
+let versionedNames: Map<string, string> | undefined;
 
 /** The file's code with its library and function names suffixed by the code's hash. */
 function versioned(source: string): Library {
@@ -43,16 +45,16 @@ function readLibraries(): Library[] {
       .filter((f) => f.endsWith('.lua'))
       .sort()
       .map((f) => versioned(readFileSync(join(dir, f), 'utf8')));
+    versionedNames = new Map(libraries.flatMap((lib) => [...lib.names]));
   }
   return libraries;
 }
 
 /** The name a function of ours is registered under in Redis (with its code's version). */
 export function functionName(name: string): string {
-  for (const lib of readLibraries()) {
-    const found = lib.names.get(name);
-    if (found) return found;
-  }
+  readLibraries();
+  const found = versionedNames!.get(name);
+  if (found) return found;
   throw new Error(`no Redis function named ${name} in src/redis/functions`);
 }
 
@@ -95,7 +97,7 @@ export async function callFunction(redis: Redis, name: string, keys: string[], a
       await loadFunctions(redis);
       return withDeadline(fcall(redis, name, keys, args), CALL_DEADLINE_MS);
     }
-  }, isRetryableClusterError);
+  });
   if (ACKNOWLEDGED_WRITES.has(name)) await awaitReplicas(redis, keys[0]!);
   return reply;
 }

@@ -96,7 +96,7 @@ export class LocalCluster {
   }
 
   isUp(i: number): boolean {
-    return this.nodes[i]!.pid !== undefined && this.nodes[i]!.running;
+    return this.nodes[i]!.running;
   }
 
   async nodeId(i: number): Promise<string> {

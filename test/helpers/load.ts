@@ -1,4 +1,5 @@
 // A steady event load for fault tests: concurrent posters that remember every acknowledged event.
+import type { FastifyInstance } from 'fastify';
 import type { OracleEvent } from './oracle.js';
 
 export interface Load {
@@ -37,7 +38,7 @@ export function startLoad(post: (events: OracleEvent[]) => Promise<string[] | un
  * A post function for startLoad through an in-process app that retries 503s with the same
  * Idempotency-Key, as a client should; `statuses` counts every answer by status code.
  */
-export function retryingPoster(api: { inject: (opts: { method: 'POST'; url: string; headers: Record<string, string>; payload: unknown }) => Promise<{ statusCode: number; json: <T>() => T }> }, url: string, statuses: Map<number, number>): (events: OracleEvent[]) => Promise<string[] | undefined> {
+export function retryingPoster(api: FastifyInstance, url: string, statuses: Map<number, number>): (events: OracleEvent[]) => Promise<string[] | undefined> {
   let idem = 0;
   return async (events) => {
     const key = `k${idem++}-${Math.random().toString(36).slice(2)}`;
