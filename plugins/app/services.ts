@@ -66,8 +66,6 @@ async function services(app: FastifyInstance, opts: ServicesOptions): Promise<vo
     queryRegistry,
     queries: (queries = new QueryService(redis, registry, queryRegistry, {
       strictStreams: config.strictStreams,
-      leaseTtlMs: config.leaseTtlMs,
-      registryPollMs: config.registryPollMs,
       functions: opts.functions,
       samples: new SampleRunner({ timeoutMs: config.validateTimeoutMs, memoryMb: config.validateMemoryMb, concurrency: 2, functionsDir: config.functionsDir }),
     })),

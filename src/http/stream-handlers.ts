@@ -36,8 +36,13 @@ export async function getStream(req: FastifyRequest<StreamParams>) {
 
 export async function deleteStream(req: FastifyRequest<StreamParams>, reply: FastifyReply) {
   const users = (await req.server.sg.queryRegistry.list()).filter((q) => q.stream === req.params.stream);
+  const live = users.filter((q) => q.status !== 'deleting');
+  if (live.length > 0) {
+    throw new AppError('SG_ERR_CONFLICT', `stream "${req.params.stream}" is read by ${live.length} quer${live.length === 1 ? 'y' : 'ies'} (${live.map((q) => q.id).join(', ')}); delete them first`);
+  }
   if (users.length > 0) {
-    throw new AppError('SG_ERR_CONFLICT', `stream "${req.params.stream}" is read by ${users.length} quer${users.length === 1 ? 'y' : 'ies'} (${users.map((q) => q.id).join(', ')}); delete them first`);
+    // Their groups live in the stream's partitions: deleting it now would race the reclaim.
+    throw new AppError('SG_ERR_CONFLICT', `stream "${req.params.stream}" still holds the consumer groups of ${users.length} deleted quer${users.length === 1 ? 'y' : 'ies'} being reclaimed (${users.map((q) => q.id).join(', ')}); retry in a few seconds`, { retryAfterSeconds: 2 });
   }
   const deleted = await req.server.sg.registry.delete(req.params.stream);
   if (!deleted) throw new AppError('SG_ERR_STREAM_NOT_FOUND', `stream "${req.params.stream}" does not exist`);

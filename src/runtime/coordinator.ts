@@ -14,6 +14,7 @@ import type { CompiledQuery } from '../sql/compile.js';
 import type { QueryRegistry } from './query-registry.js';
 import { TaskRunner, type RunnerSettings } from './task-runner.js';
 import { acquireLease, releaseLease, renewLease } from './leases.js';
+import { reclaimDeletedQuery } from './query-reclaim.js';
 import type { TaskKeys } from '../redis/keys.js';
 import { telemetry } from '../telemetry/metrics.js';
 
@@ -107,6 +108,7 @@ export class Coordinator {
       for (const [id, o] of this.owned) {
         if (!wanted.has(id) || o.runner.isStopped) await this.drop(id, true);
       }
+      for (const def of this.queries) if (def.status === 'deleting') await this.reclaim(def);
       const target = Math.ceil(wanted.size / members);
       // Over the fair share: hand one task over per tick, so the others can pick it up.
       if (this.owned.size > target) {
@@ -122,6 +124,12 @@ export class Coordinator {
           const k = keys.task(queryPartition(def, partition), def.id);
           const { epoch, takeovers } = await acquireLease(this.redis, k, keys.events(queryPartition(def, partition)), def.id, this.owner, this.s.leaseTtlMs);
           if (epoch <= 0) continue;
+          // The list may predate a pause or a DELETE: holding the lease now, check the registry
+          // itself, so a query being deleted is never run again after its reclaim could start.
+          if ((await this.registry.get(def.id))?.status !== 'running') {
+            await releaseLease(this.redis, k, this.owner, epoch).catch(() => false);
+            continue;
+          }
           if (takeovers >= this.s.quarantineAfter) await this.quarantine(id, def, k, epoch, takeovers);
           else await this.startTask(id, def, partition, epoch, takeovers);
         }
@@ -130,6 +138,14 @@ export class Coordinator {
       this.log.warn({ err: (err as Error).message }, 'coordinator tick failed; retrying');
     } finally {
       this.ticking = false;
+    }
+  }
+
+  private async reclaim(def: QueryDefinition): Promise<void> {
+    try {
+      if (await reclaimDeletedQuery(this.redis, this.registry, def, 2 * this.s.pollMs)) this.log.info({ query: def.id }, 'deleted query reclaimed');
+    } catch (err) {
+      this.log.warn({ query: def.id, err: (err as Error).message }, 'reclaiming a deleted query failed; retrying');
     }
   }
 

@@ -29,6 +29,8 @@ export interface QueryDefinition {
   status: QueryStatus;
   error?: string;
   createdAt: string;
+  /** When DELETE marked it deleting (ms since epoch); its keys are reclaimed after this. */
+  deletingAt?: number;
 }
 
 export interface QueryInput {

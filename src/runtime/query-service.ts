@@ -1,7 +1,6 @@
 // What the queries API does: register, validate, inspect, pause/resume, delete, and read results.
 import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
-import { deleteTaskKeys } from '../redis/delete-keys.js';
 import { AppError } from '../errors.js';
 import type { StreamRegistry } from '../streams/stream-registry.js';
 import type { Row } from '../engine/types.js';
@@ -12,14 +11,11 @@ import type { FunctionRegistry } from '../sql/functions/registry.js';
 import { ResultReader, type ResultFilter } from './result-reader.js';
 import { compiledQuery } from './compiled-queries.js';
 import { streamGroups } from '../redis/stream-groups.js';
-import { sleep } from '../util/sleep.js';
 import { decodeMeta } from '../engine/checkpoint.js';
 import { queryLatency } from '../telemetry/e2e.js';
 
 export interface QueryServiceOptions {
   strictStreams: boolean;
-  leaseTtlMs: number;
-  registryPollMs: number;
   functions: FunctionRegistry;
   samples: SampleRunner;
 }
@@ -207,24 +203,13 @@ export class QueryService {
   }
 
   /**
-   * Marks the query deleting so no process takes its tasks, waits until every lease is gone
-   * (released, or expired if an owner died), then removes groups, state, changes and results.
+   * Marks the query deleting: it leaves the API at once and no process takes its tasks again.
+   * A coordinator removes its groups, state, changes and results in the background once no
+   * process holds one of its tasks (query-reclaim.ts), so the request does not wait a lease TTL.
    */
   async delete(id: string): Promise<void> {
-    const def = await this.require(id);
-    await this.registry.update(id, (d) => ({ ...d, status: 'deleting' }));
-    const deadline = Date.now() + this.opts.leaseTtlMs + 5_000;
-    let clear = 0;
-    while (clear < 2 && Date.now() < deadline) {
-      const leases = await Promise.all(Array.from({ length: def.partitions }, (_, p) => this.redis.exists(keys.task(queryPartition(def, p), def.id).lease)));
-      clear = leases.every((n) => n === 0) ? clear + 1 : 0;
-      if (clear < 2) await sleep(this.opts.registryPollMs);
-    }
-    for (let p = 0; p < def.partitions; p++) {
-      await this.redis.xGroupDestroy(keys.events(queryPartition(def, p)), def.id).catch(() => 0);
-      await deleteTaskKeys(this.redis, keys.task(queryPartition(def, p), def.id));
-    }
-    await this.registry.remove(id);
+    await this.require(id);
+    await this.registry.update(id, (d) => (d.status === 'deleting' ? d : { ...d, status: 'deleting', deletingAt: Date.now() }));
   }
 
   /**

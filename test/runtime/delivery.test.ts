@@ -336,6 +336,7 @@ t.test('DELETE leaves no key of the query behind, late and dead-letter streams i
 
   const del = await app.inject({ method: 'DELETE', url: `/v1/queries/${id}` });
   t.equal(del.statusCode, 204, del.body);
+  await waitUntil('reclaimed in the background', async () => (await ownKeys()).length === 0 && (await r.client.hExists(keys.queryRegistry(), id)) === 0);
   t.same(await ownKeys(), [], 'SCAN: no key containing the query id remains');
   t.same(await r.client.keys(`*${id}*`), [], 'KEYS: no key containing the query id remains');
   const groups = (await r.client.xInfoGroups(keys.events(part(stream, 0)))) as unknown as { name: string }[];

@@ -66,7 +66,9 @@ t.test('register a query, process events, read results, pause, resume and delete
 
   assertProblem(t, await app.inject({ method: 'DELETE', url: '/v1/streams/orders' }), 409, 'SG_ERR_CONFLICT');
   t.equal((await app.inject({ method: 'DELETE', url: `/v1/queries/${q.id}` })).statusCode, 204);
-  t.same(await r.client.keys(`*${q.id}*`), [], 'no key of the query is left');
+  assertProblem(t, await app.inject({ method: 'GET', url: `/v1/queries/${q.id}` }), 404, 'SG_ERR_QUERY_NOT_FOUND');
+  await waitUntil('reclaimed in the background', async () => (await r.client.keys(`*${q.id}*`)).length === 0);
+  t.equal(await r.client.hExists('sg:{meta}:queries', q.id), 0, 'the definition is gone once its keys are');
   const groups = await r.client.xInfoGroups('sg:{orders#0}:events');
   t.same(groups, [], 'the consumer group is gone');
   assertProblem(t, await app.inject({ method: 'GET', url: `/v1/queries/${q.id}` }), 404, 'SG_ERR_QUERY_NOT_FOUND');

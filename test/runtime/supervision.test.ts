@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import type { FastifyInstance } from 'fastify';
 import { startRedis } from '../helpers/redis.js';
 import { startApp } from '../helpers/app.js';
-import { startGateway } from '../helpers/gateway.js';
+import { gatewayArgs, startGateway } from '../helpers/gateway.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const FAST = { LEASE_TTL: '2s', REGISTRY_POLL: '100ms', BLOCK_TIME: '50ms' };
@@ -64,7 +64,7 @@ t.test('a broken function module stops start-up with a message naming the file',
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'broken.mjs'), "export default { kind: 'scalar', name: 'broken', minArgs: 1, maxArgs: 1 };");
   const r = await startRedis(t);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', '..', 'src', 'server.ts')], {
+  const child = spawn(process.execPath, gatewayArgs(), {
     env: { PATH: process.env.PATH ?? '', REDIS_URL: r.url, PORT: '0', FUNCTIONS_DIR: dir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

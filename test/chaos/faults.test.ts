@@ -7,6 +7,8 @@ import { startLoad } from '../helpers/load.js';
 import { checkExact, makeEvent, register } from '../helpers/exactness.js';
 import { waitUntil } from '../helpers/wait.js';
 import type { FastifyInstance } from 'fastify';
+import { keys } from '../../src/redis/keys.js';
+import { part } from '../helpers/partitions.js';
 
 const WORKER = { ROLE: 'worker', LEASE_TTL: '1s', REGISTRY_POLL: '100ms', BLOCK_TIME: '50ms', BATCH_SIZE: '50' };
 
@@ -108,4 +110,37 @@ t.test('Redis crash: redis-server (appendfsync always) SIGKILLed during processi
   await load.stop();
   t.ok(/redis connection error|reconnected/.test(gw.output()), 'the gateway saw the outage');
   await checkExact(t, api, r.client, ids, load.acked);
+});
+
+t.test("DELETE of a query whose owner was SIGKILLed answers at once; a worker reclaims its keys when the dead owner's lease expires", async (t) => {
+  const r = await startRedis(t);
+  const api = await startApp(t, r.url, { ROLE: 'api', REGISTRY_POLL: '100ms' });
+  const [id] = await register(api);
+  const env = { REDIS_URL: r.url, ...WORKER, LEASE_TTL: '4s' };
+  const a = await startGateway(env);
+  t.teardown(() => a.kill());
+  await waitUntil('A owns the task', async () => (await owners(api, [id!]))[0] !== '');
+  await poster(api)([makeEvent(0), makeEvent(1)]);
+  await waitUntil('A committed', async () => (await api.inject({ method: 'GET', url: `/v1/queries/${id}` })).json<{ processed: number }>().processed === 2);
+  await a.kill('SIGKILL');
+  const leaseMs = await r.client.pTTL(keys.task(part('s', 0), id!).lease);
+  t.ok(leaseMs > 1_000, `the dead owner's lease still has ${leaseMs} ms`);
+
+  const started = Date.now();
+  const del = await api.inject({ method: 'DELETE', url: `/v1/queries/${id}` });
+  const tookMs = Date.now() - started;
+  t.equal(del.statusCode, 204, del.body);
+  t.ok(tookMs < leaseMs, `DELETE answered in ${tookMs} ms, without waiting for the ${leaseMs} ms lease`);
+  t.equal((await api.inject({ method: 'GET', url: `/v1/queries/${id}` })).statusCode, 404, 'gone from the API at once');
+  t.ok((await r.client.keys(`*${id}*`)).length > 0, 'its keys wait for the lease');
+
+  // A worker reclaims it; it never runs the deleted query's task.
+  const b = await startGateway(env);
+  t.teardown(() => b.kill());
+  await waitUntil('keys reclaimed', async () => (await r.client.keys(`*${id}*`)).length === 0 && (await r.client.hExists(keys.queryRegistry(), id!)) === 0, 15_000);
+  t.ok(Date.now() - started >= leaseMs - 200, 'not before the lease expired');
+  t.match(b.output(), /deleted query reclaimed/, 'the worker logs the reclaim');
+  t.notMatch(b.output(), new RegExp(`"task":"${id}/0"[^}]*"task acquired"`), 'and never ran it');
+  const groups = (await r.client.xInfoGroups(keys.events(part('s', 0)))) as unknown as { name: string }[];
+  t.notOk(groups.some((g) => String(g.name) === id), 'its consumer group is gone');
 });
