@@ -195,6 +195,18 @@ function build<C>(e: PlanExpr, leaf: Leaf<C>): Fn<C> {
       const test: (n: number) => boolean = { '=': (n: number) => n === 0, '<>': (n: number) => n !== 0, '<': (n: number) => n < 0, '<=': (n: number) => n <= 0, '>': (n: number) => n > 0, '>=': (n: number) => n >= 0 }[e.op];
       return (c) => { const n = compare(l(c), r(c), time); return n === null ? null : test(n); };
     }
+    case 'distinct': {
+      const l = b(e.left);
+      const r = b(e.right);
+      const { time, negated } = e;
+      return (c) => {
+        const p = l(c) ?? null;
+        const q = r(c) ?? null;
+        // Two NULLs are not distinct, one NULL is; values of kinds that do not compare are distinct.
+        const same = p === null || q === null ? p === q : compare(p, q, time) === 0;
+        return same === negated;
+      };
+    }
     case 'and': {
       const args = e.args.map(b);
       return (c) => {

@@ -35,7 +35,7 @@ export type Expr =
   | { kind: 'extract'; field: string; operand: Expr; pos: Pos }
   | { kind: 'json'; op: '->' | '->>'; operand: Expr; key: Expr; pos: Pos };
 
-export const binaryOps = ['+', '-', '*', '/', '%', '||', '=', '<>', '<', '<=', '>', '>=', 'AND', 'OR'] as const;
+export const binaryOps = ['+', '-', '*', '/', '%', '||', '=', '<>', '<', '<=', '>', '>=', 'IS DISTINCT FROM', 'IS NOT DISTINCT FROM', 'AND', 'OR'] as const;
 export type BinaryOp = (typeof binaryOps)[number];
 
 /** A Flink table-valued window written as FROM TABLE(TUMBLE(TABLE s, DESCRIPTOR(ts), …)). */

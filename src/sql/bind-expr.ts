@@ -154,6 +154,9 @@ export class ExprBinder {
       case '=': case '<>': case '<': case '<=': case '>': case '>=':
         if (!comparable(left.type, right.type)) throw typeError(`cannot compare ${left.type} with ${right.type} using ${e.op}`, e.pos, e.op);
         return { k: 'cmp', op: e.op, left, right, time: left.type === 'timestamp' || right.type === 'timestamp', type: 'boolean' };
+      case 'IS DISTINCT FROM': case 'IS NOT DISTINCT FROM':
+        if (!comparable(left.type, right.type)) throw typeError(`cannot compare ${left.type} with ${right.type} using ${e.op}`, e.pos, e.op);
+        return { k: 'distinct', left, right, negated: e.op === 'IS NOT DISTINCT FROM', time: left.type === 'timestamp' || right.type === 'timestamp', type: 'boolean' };
       default: {
         // An untyped field ± INTERVAL is a time shift: the field is read as a time (ISO text or epoch ms).
         if (left.type === 'any' && e.right.kind === 'interval' && (e.op === '+' || e.op === '-')) {

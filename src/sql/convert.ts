@@ -136,7 +136,9 @@ class Converter {
       case 'cast': return this.cast(node, pos, sub);
       case 'extract': {
         const args = isObj(node.args) ? node.args : {};
-        return { kind: 'extract', field: String(args.field).toUpperCase(), operand: sub(args.source), pos };
+        // MILLENNIUM is parse.ts's stand-in for MILLISECOND (the user's own is refused there).
+        const field = String(args.field).toUpperCase();
+        return { kind: 'extract', field: field === 'MILLENNIUM' ? 'MILLISECOND' : field, operand: sub(args.source), pos };
       }
       case 'aggr_func': case 'function': {
         // Some calls (e.g. COUNT(*)) carry no location: find the name after the enclosing node.
@@ -239,6 +241,9 @@ class Converter {
       }
       case '->': case '->>': return { kind: 'json', op, operand: sub(node.left), key: sub(node.right), pos };
       case '!=': return { kind: 'binary', op: '<>', left: sub(node.left), right: sub(node.right), pos };
+      // Stand-ins parse.ts writes for IS [NOT] DISTINCT FROM (a `~` of the user's is refused there).
+      case '~': return { kind: 'binary', op: 'IS NOT DISTINCT FROM', left: sub(node.left), right: sub(node.right), pos };
+      case '!~': return { kind: 'binary', op: 'IS DISTINCT FROM', left: sub(node.left), right: sub(node.right), pos };
       default:
         if ((binaryOps as readonly string[]).includes(op)) return { kind: 'binary', op: op as BinaryOp, left: sub(node.left), right: sub(node.right), pos };
         throw new SqlError(SqlErrorCode.unsupported, `operator ${op} is not supported`, pos, op);

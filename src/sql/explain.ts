@@ -28,6 +28,7 @@ export function explainExpr(e: PlanExpr): string {
     case 'neg': return `-${x(e.arg)}`;
     case 'concat': return `(${x(e.left)} || ${x(e.right)})`;
     case 'cmp': return `(${x(e.left)} ${e.op} ${x(e.right)})`;
+    case 'distinct': return `(${x(e.left)} IS ${e.negated ? 'NOT ' : ''}DISTINCT FROM ${x(e.right)})`;
     case 'and': case 'or': return `(${e.args.map(x).join(` ${e.k.toUpperCase()} `)})`;
     case 'not': return `NOT ${x(e.arg)}`;
     case 'in': return `(${x(e.arg)}${e.negated ? ' NOT' : ''} IN (${e.list.map(x).join(', ')}))`;

@@ -28,7 +28,7 @@ export function parseSql(sql: string, limits: ParseLimits = defaultParseLimits):
   }
   checkNesting(sql, limits.maxDepth);
   const { text, window } = extractTableWindow(intervalUnits(standInBackslashes(sql)));
-  const loose = restoreQuotes(astify(standardForms(markDistinct(text)), sql));
+  const loose = restoreQuotes(astify(extractMillisecond(distinctFrom(standardForms(markDistinct(text)))), sql));
   const stmt = convertStatement(loose, sql, limits.maxDepth * 4);
   if (window !== undefined) stmt.tableWindow = window;
   return stmt;
@@ -79,7 +79,9 @@ function markDistinct(sql: string): string {
 
 // The parser knows `INTERVAL '1' SECOND` but not MILLISECOND: `INTERVAL '7000' MILLISECOND` becomes
 // `INTERVAL '7000 MILLISECOND'` (the quote moves; the length and every position stay the same).
+// Nor field ranges: `INTERVAL '1:30' MINUTE TO SECOND` becomes `INTERVAL '1:30 MINUTE TO SECOND'`.
 const unitsAfterQuote = /^(\s+)(MILLISECONDS?)\b/i;
+const rangeAfterQuote = /^\s+(?:DAY|HOUR|MINUTE)\s+TO\s+(?:HOUR|MINUTE|SECOND)\b/i;
 function intervalUnits(sql: string): string {
   const segs = scanSql(sql);
   let out = '';
@@ -90,8 +92,13 @@ function intervalUnits(sql: string): string {
     const before = segs[i - 1];
     const after = segs[i + 1];
     if (seg.kind === 'string' && before?.kind === 'code' && after?.kind === 'code' && /\bINTERVAL\s*$/i.test(sql.slice(before.start, before.end))) {
-      const m = unitsAfterQuote.exec(sql.slice(after.start, after.end));
-      if (m) {
+      const following = sql.slice(after.start, after.end);
+      const range = rangeAfterQuote.exec(following);
+      const m = range ? null : unitsAfterQuote.exec(following);
+      if (range) {
+        part = `${part.slice(0, -1)}${keepColumns(range[0])}'`;
+        skip = range[0].length;
+      } else if (m) {
         const [whole, space = ' ', unit = ''] = m;
         part = `${part.slice(0, -1)} ${unit}'${' '.repeat(space.length - 1)}`;
         skip = whole.length;
@@ -100,6 +107,21 @@ function intervalUnits(sql: string): string {
     out += part;
   });
   return out;
+}
+
+/**
+ * The field range moves inside the literal, so the literal's closing quote moves after it. On one
+ * line that keeps every position; across lines the quote's old place becomes a blank and one
+ * spare blank of the last line goes, so the columns after it stay right too (when that line has
+ * no spare blank, they are one column off).
+ */
+function keepColumns(range: string): string {
+  const nl = range.lastIndexOf('\n');
+  if (nl < 0) return range;
+  const last = range.slice(nl + 1);
+  const spare = /^[ \t]|[ \t](?=[ \t])/.exec(last);
+  if (!spare) return range;
+  return ' ' + range.slice(0, nl + 1) + last.slice(0, spare.index) + last.slice(spare.index + 1);
 }
 
 // Standard forms the parser does not know, rewritten to ones it does at the same length (positions
@@ -133,6 +155,43 @@ function standardForms(sql: string): string {
       }
     }
     out = chars.join('') + out.slice(close);
+  }
+  return out;
+}
+
+// The parser reads `a IS DISTINCT FROM b` wrongly and refuses IS NOT DISTINCT FROM, but parses
+// PostgreSQL's regex operators `~` and `!~` at comparison precedence, the level the standard gives
+// IS [NOT] DISTINCT FROM. So those become `~` / `!~` followed by blanks (newlines kept: positions and
+// lines stay right), and convert.ts reads them back. A `~` the user wrote is refused first, so every
+// `~` the parser returns is one of ours.
+function distinctFrom(sql: string): string {
+  for (const seg of scanSql(sql)) {
+    if (seg.kind !== 'code') continue;
+    const at = sql.indexOf('~', seg.start);
+    if (at >= 0 && at < seg.end) throw new SqlError(SqlErrorCode.unsupported, 'operator ~ is not supported; use REGEXP_LIKE(text, pattern)', posAt(sql, at), '~');
+  }
+  return mapCode(sql, (code) =>
+    code.replace(/\bIS\s+(NOT\s+)?DISTINCT\s+FROM\b/gi, (whole: string, not: string | undefined) => {
+      const blank = whole.replace(/[^\n]/g, ' ');
+      const op = not ? '~' : '!~';
+      return op + blank.slice(op.length);
+    }),
+  );
+}
+
+// The parser knows EXTRACT(MILLISECONDS …) but not the singular DuckDB and Flink also accept. It
+// becomes MILLENNIUM plus a blank (same length), a field the parser knows and we do not support, so
+// convert.ts reads it back as MILLISECOND; a MILLENNIUM the user wrote is refused here.
+const extractField = /\bEXTRACT(\s*\(\s*)(MILLISECOND|MILLENNIUM)\b/gi;
+function extractMillisecond(sql: string): string {
+  let out = sql;
+  for (const seg of scanSql(sql)) {
+    if (seg.kind !== 'code') continue;
+    for (const m of sql.slice(seg.start, seg.end).matchAll(extractField)) {
+      const at = seg.start + m.index + 'EXTRACT'.length + m[1]!.length;
+      if (m[2]!.toUpperCase() === 'MILLENNIUM') throw new SqlError(SqlErrorCode.unsupported, 'EXTRACT(MILLENNIUM) is not supported', posAt(sql, at), 'EXTRACT');
+      out = out.slice(0, at) + 'MILLENNIUM ' + out.slice(at + 'MILLISECOND'.length);
+    }
   }
   return out;
 }

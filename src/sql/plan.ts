@@ -20,6 +20,8 @@ export type PlanExpr =
   | { k: 'neg'; arg: PlanExpr; type: SqlType }
   | { k: 'concat'; left: PlanExpr; right: PlanExpr; type: SqlType }
   | { k: 'cmp'; op: CompareOp; left: PlanExpr; right: PlanExpr; time: boolean; type: SqlType }
+  // IS [NOT] DISTINCT FROM: equality where NULL equals NULL; never NULL itself.
+  | { k: 'distinct'; left: PlanExpr; right: PlanExpr; negated: boolean; time: boolean; type: SqlType }
   | { k: 'and' | 'or'; args: PlanExpr[]; type: SqlType }
   | { k: 'not'; arg: PlanExpr; type: SqlType }
   | { k: 'in'; arg: PlanExpr; list: PlanExpr[]; negated: boolean; type: SqlType }

@@ -48,7 +48,7 @@ function gen(r: () => number, t: Ty, depth: number): G {
         () => wrap((a) => `MOD(${a}, ${pick([3, 7, -4])})`, sub('int')), () => wrap((a) => `(${a} % ${pick([2, 5, -3])})`, sub('int')),
         () => wrap((a) => `LENGTH(${a})`, sub('str'), 'int'), () => wrap2((a, b) => `STRPOS(${a}, ${b})`, sub('str'), both(pick(["'a'", "'é'", "'z'", "''"]), 'str'), 'int'),
         () => wrap((a) => `CAST(${a} AS INTEGER)`, sub('dbl'), 'int'), () => wrap((a) => `CAST(${a} AS BIGINT)`, sub('dec'), 'int'),
-        () => wrap((a) => `EXTRACT(${pick(['YEAR', 'MONTH', 'DAY', 'HOUR', 'MINUTE', 'DOW', 'DOY', 'QUARTER'])} FROM ${a})`, sub('time'), 'int'),
+        () => wrap((a) => `EXTRACT(${pick(['YEAR', 'MONTH', 'DAY', 'HOUR', 'MINUTE', 'DOW', 'DOY', 'QUARTER', 'MILLISECOND', 'MILLISECONDS'])} FROM ${a})`, sub('time'), 'int'),
         () => wrap2((a, b) => `COALESCE(${a}, ${b})`, sub('int'), sub('int'), 'int'), () => wrap2((a, b) => `NULLIF(${a}, ${b})`, sub('int'), sub('int'), 'int'),
         () => wrap2((a, b) => `GREATEST(${a}, ${b})`, sub('int'), sub('int'), 'int'), () => wrap2((a, b) => `LEAST(${a}, ${b})`, sub('int'), sub('int'), 'int'),
         () => { const c = sub('bool'); const a = sub('int'); const b = sub('int'); return { ours: `CASE WHEN ${c.ours} THEN ${a.ours} ELSE ${b.ours} END`, duck: `CASE WHEN ${c.duck} THEN ${a.duck} ELSE ${b.duck} END`, t: 'int' as const }; },
@@ -101,6 +101,11 @@ function gen(r: () => number, t: Ty, depth: number): G {
         () => wrap2((a, b) => `(${a} ${cmp} ${b})`, sub('dec'), sub(pick(['dec', 'int'] as const)), 'bool'), 
         // Ordering only: DuckDB 1.5.6 folds DATE_TRUNC(u, x) = <unaligned TIMESTAMP> to FALSE even for a NULL x (see DEVIATIONS).
         () => wrap2((a, b) => `(${a} ${pick(['<', '<=', '>', '>='])} ${b})`, sub('time'), sub('time'), 'bool'),
+        () => {
+          const sides: (() => [G, G])[] = [() => [sub('int'), sub('int')], () => [sub('str'), sub('str')], () => [sub('dec'), sub(pick(['dec', 'int'] as const))], () => [sub('bool'), sub('bool')], () => [sub('time'), sub('time')]];
+          const [a, b] = pick(sides)();
+          return wrap2((x, y) => `(${x} IS ${pick(['', 'NOT '])}DISTINCT FROM ${y})`, a, b, 'bool');
+        },
         () => wrap2((a, b) => `(${a} AND ${b})`, sub('bool'), sub('bool'), 'bool'), () => wrap2((a, b) => `(${a} OR ${b})`, sub('bool'), sub('bool'), 'bool'),
         () => wrap((a) => `(NOT ${a})`, sub('bool')), () => wrap((a) => `(${a} IS NULL)`, sub(pick(['int', 'str', 'dec'] as const)), 'bool'),
         () => wrap((a) => `(${a} IS NOT NULL)`, sub('str'), 'bool'), () => wrap((a) => `(${a} IS TRUE)`, sub('bool')), () => wrap((a) => `(${a} IS NOT FALSE)`, sub('bool')),

@@ -59,3 +59,37 @@ void t.test('TRY_CAST and SUBSTRING(… FROM … FOR …) are read, never inside
   t.same(lit, ['k', 'SUBSTRING(a FROM 1)', 'TRY_CAST(', 'n'], 'literals keep their text');
   t.end();
 });
+
+void t.test("INTERVAL field ranges ('1:30' MINUTE TO SECOND and the others) are read; out-of-range parts are refused", (t) => {
+  const size = (sql: string) => {
+    const w = compileQuery(sql).plan.window;
+    return w?.kind === 'tumble' ? w.size : undefined;
+  };
+  const tumble = (interval: string) => `SELECT COUNT(*) AS n FROM s GROUP BY TUMBLE(ts, INTERVAL ${interval})`;
+  t.equal(size(tumble("'1:30' MINUTE TO SECOND")), 90_000);
+  t.equal(size(tumble("'0:00.250' MINUTE TO SECOND")), 250, 'fractional seconds');
+  t.equal(size(tumble("'2:15' HOUR TO MINUTE")), 8_100_000);
+  t.equal(size(tumble("'1:00:01' HOUR TO SECOND")), 3_601_000);
+  t.equal(size(tumble("'1 02' DAY TO HOUR")), 93_600_000);
+  t.equal(size(tumble("'1 00:30' DAY TO MINUTE")), 88_200_000);
+  t.equal(size(tumble("'0 00:00:01.5' DAY TO SECOND")), 1_500);
+  t.equal(size(tumble("'1:30'\n  minute\n  TO second")), 90_000, 'across lines, any case');
+  for (const bad of ["'1:60' MINUTE TO SECOND", "'1:30:00' MINUTE TO SECOND", "'25' HOUR TO MINUTE", "'1 24' DAY TO HOUR"]) {
+    t.throws(() => compileQuery(tumble(bad)), { name: 'SqlError', message: /unsupported INTERVAL/ }, bad);
+  }
+  // A later error still points at the right place: the rewrite keeps every position.
+  t.throws(() => compileQuery("SELECT COUNT(*) AS n FROM s GROUP BY TUMBLE(ts, INTERVAL '1:30'\n MINUTE TO SECOND), nope(1 2)"), { message: /unexpected "2"/, line: 2, column: 28 });
+  t.end();
+});
+
+void t.test('IS [NOT] DISTINCT FROM and EXTRACT(MILLISECOND) are read; the stand-ins the parser sees are refused when written', (t) => {
+  const explain = (sql: string) => compileQuery(sql).explain;
+  t.match(explain('SELECT k, COUNT(*) AS n FROM s WHERE a IS DISTINCT FROM b + 1 GROUP BY k'), /\(\$a IS DISTINCT FROM \(\$b \+ 1\)\)/);
+  t.match(explain('SELECT k, COUNT(*) AS n FROM s WHERE a IS\n  NOT distinct FROM b AND c GROUP BY k'), /\(\(\$a IS NOT DISTINCT FROM \$b\) AND \$c\)/, 'comparison precedence, across lines');
+  t.match(explain('SELECT k, MAX(EXTRACT(MILLISECOND FROM ts)) AS m FROM s GROUP BY k'), /MILLISECOND/);
+  t.throws(() => compileQuery('SELECT k, COUNT(*) AS n FROM s WHERE a ~ b GROUP BY k'), { message: /operator ~ is not supported/, line: 1, column: 40 });
+  t.throws(() => compileQuery('SELECT k, MAX(EXTRACT(MILLENNIUM FROM ts)) AS m FROM s GROUP BY k'), { message: /MILLENNIUM\) is not supported/ });
+  const lit = compileQuery("SELECT k, 'a IS DISTINCT FROM b ~' AS t, COUNT(*) AS n FROM s GROUP BY k").plan.outputs[1]!.expr;
+  t.same(lit, { k: 'const', value: 'a IS DISTINCT FROM b ~', type: 'varchar' }, 'literals keep their text');
+  t.end();
+});
