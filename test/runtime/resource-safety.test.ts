@@ -51,10 +51,15 @@ t.test('a HOP that puts one event in a day of 1 ms windows is refused on validat
 
 t.test('validate with a hostile sample answers 422 within its budget while /healthz keeps answering', async (t) => {
   const r = await startRedis(t);
-  const g = await gateway(t, { REDIS_URL: r.url, ...FAST, FUNCTIONS_DIR: functionsDir(t), VALIDATE_TIMEOUT: '1s', VALIDATE_MEMORY_MB: '128' });
-  // Warm: the first sample starts the worker thread.
-  t.equal((await json(`${g.url}/v1/queries/validate`, 'POST', { sql: 'SELECT k, COUNT(*) AS n FROM s GROUP BY k', events: [{ k: 'a' }] })).status, 200);
-  for (const [fn, budget] of [['SPIN', /longer than its budget of 1000 ms/], ['HOG', /more than its budget of 128 MB/]] as const) {
+  const dir = functionsDir(t);
+  // Each budget on its own gateway: on a loaded machine the memory hog can outlast a short time
+  // budget before it reaches the memory one.
+  const cases = [['SPIN', /longer than its budget of 1000 ms/, '1s'], ['HOG', /more than its budget of 128 MB/, '60s']] as const;
+  let g: Gateway | undefined;
+  for (const [fn, budget, timeout] of cases) {
+    g = await gateway(t, { REDIS_URL: r.url, ...FAST, FUNCTIONS_DIR: dir, VALIDATE_TIMEOUT: timeout, VALIDATE_MEMORY_MB: '128' });
+    // Warm: the first sample starts the worker thread.
+    t.equal((await json(`${g.url}/v1/queries/validate`, 'POST', { sql: 'SELECT k, COUNT(*) AS n FROM s GROUP BY k', events: [{ k: 'a' }] })).status, 200);
     const probes: number[] = [];
     let done = false;
     const probing = (async () => {
@@ -74,14 +79,14 @@ t.test('validate with a hostile sample answers 422 within its budget while /heal
     t.equal(res.status, 422, `${fn}: 422`);
     t.equal(res.body.code, 'SG_ERR_VALIDATE_BUDGET');
     t.match(res.body.detail, budget, 'names the budget');
-    t.ok(elapsed < 10_000, `${fn}: answered in ${Math.round(elapsed)} ms`);
+    t.ok(elapsed < 20_000, `${fn}: answered in ${Math.round(elapsed)} ms`);
     const sorted = [...probes].sort((a, b) => a - b);
     const within = probes.filter((ms) => ms <= 100).length;
     t.ok(probes.length >= 5, `${probes.length} /healthz probes while it ran`);
     // Asserted as a share, because a loaded CI machine stalls any process now and then.
     t.ok(within / probes.length >= 0.9, `${fn}: ${within}/${probes.length} probes within 100 ms (median ${Math.round(sorted[sorted.length >> 1]!)} ms, max ${Math.round(sorted[sorted.length - 1]!)} ms)`);
   }
-  const after = await json(`${g.url}/v1/queries/validate`, 'POST', { sql: 'SELECT k, COUNT(*) AS n FROM s GROUP BY k', events: [{ k: 'a' }, { k: 'a' }] });
+  const after = await json(`${g!.url}/v1/queries/validate`, 'POST', { sql: 'SELECT k, COUNT(*) AS n FROM s GROUP BY k', events: [{ k: 'a' }, { k: 'a' }] });
   t.same(after.body.rows, [{ k: 'a', n: 2 }], 'validate works again after a worker was ended');
 });
 
