@@ -4,6 +4,7 @@ import type { ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { RE2JS } from 're2js';
 import { AppError } from '../errors.js';
+import { fitsDecimal, parseSqlType, SQL_TYPE_KEYWORD } from '../streams/declared-types.js';
 
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM.
 type AddFormats = (ajv: Ajv2020) => unknown;
@@ -20,6 +21,18 @@ re2Engine.code = 're2';
 
 const ajv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true, code: { regExp: re2Engine } });
 addFormats(ajv);
+// A declared SQL type is checked on the way in: a value queries would have to round is refused.
+ajv.addKeyword({
+  keyword: SQL_TYPE_KEYWORD,
+  schemaType: 'string',
+  errors: true,
+  validate: function fits(this: unknown, declared: string, value: unknown): boolean {
+    const type = parseSqlType(declared);
+    if (value === null || value === undefined || type === undefined || fitsDecimal(value, type)) return true;
+    (fits as unknown as { errors: unknown[] }).errors = [{ keyword: SQL_TYPE_KEYWORD, message: `must be a number or numeric text that fits ${declared} exactly`, params: {} }];
+    return false;
+  },
+});
 
 /** Compiles a JSON Schema; throws SG_ERR_BAD_SCHEMA naming what is wrong. */
 export function compileEventSchema(schema: Record<string, unknown>): ValidateFunction {

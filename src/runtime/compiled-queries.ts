@@ -5,11 +5,12 @@ import { compileOrRefuse, type QueryDefinition } from './query-definition.js';
 
 const cache = new WeakMap<FunctionRegistry, Map<string, CompiledQuery>>();
 
-/** The compiled plan of a registered query (keyed by its SQL, so an id reused with other SQL recompiles). */
-export function compiledQuery(def: Pick<QueryDefinition, 'sql'>, functions: FunctionRegistry): CompiledQuery {
+/** The compiled plan of a registered query (keyed by its SQL and declared types, so an id reused with other SQL recompiles). */
+export function compiledQuery(def: Pick<QueryDefinition, 'sql' | 'decimals'>, functions: FunctionRegistry): CompiledQuery {
   let bySql = cache.get(functions);
   if (!bySql) cache.set(functions, (bySql = new Map<string, CompiledQuery>()));
-  let c = bySql.get(def.sql);
-  if (!c) bySql.set(def.sql, (c = compileOrRefuse(def.sql, functions)));
+  const key = def.decimals ? `${def.sql}\u0000${JSON.stringify(def.decimals)}` : def.sql;
+  let c = bySql.get(key);
+  if (!c) bySql.set(key, (c = compileOrRefuse(def.sql, functions, def.decimals)));
   return c;
 }

@@ -9,6 +9,7 @@ import { createEngine } from '../engine/query-engine.js';
 import { EngineConfigError } from '../engine/errors.js';
 import { AppError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
+import type { DeclaredDecimals } from '../streams/declared-types.js';
 
 export type QueryStatus = 'running' | 'paused' | 'failed' | 'deleting';
 
@@ -29,6 +30,8 @@ export interface QueryDefinition {
   status: QueryStatus;
   error?: string;
   createdAt: string;
+  /** Fields the stream's schema declared DECIMAL(p, s) at registration: read as exact decimals. */
+  decimals?: DeclaredDecimals;
   /** When DELETE marked it deleting (ms since epoch); its keys are reclaimed after this. */
   deletingAt?: number;
 }
@@ -59,9 +62,9 @@ function durationField(value: number | string | undefined, field: string): numbe
 }
 
 /** Compiles SQL, turning a refusal into a 400 that names the construct and its position. */
-export function compileOrRefuse(sql: string, functions: FunctionRegistry): CompiledQuery {
+export function compileOrRefuse(sql: string, functions: FunctionRegistry, decimals?: DeclaredDecimals): CompiledQuery {
   try {
-    return compileQuery(sql, { functions });
+    return compileQuery(sql, { functions, ...(decimals ? { decimals } : {}) });
   } catch (err) {
     if (err instanceof SqlError) {
       throw new AppError('SG_ERR_SQL', err.message, {
@@ -74,8 +77,8 @@ export function compileOrRefuse(sql: string, functions: FunctionRegistry): Compi
 }
 
 /** Validates a registration body into a definition (without the stream's partition count). */
-export function buildDefinition(input: QueryInput, now: Date, functions: FunctionRegistry): { def: Omit<QueryDefinition, 'partitions'>; compiled: CompiledQuery } {
-  const compiled = compileOrRefuse(input.sql, functions);
+export function buildDefinition(input: QueryInput, now: Date, functions: FunctionRegistry, decimals?: DeclaredDecimals): { def: Omit<QueryDefinition, 'partitions'>; compiled: CompiledQuery } {
+  const compiled = compileOrRefuse(input.sql, functions, decimals);
   // FROM names a stream as the URL does: the same rule, so no key or SCAN pattern is built from other text.
   if (!STREAM_NAME_RE.test(compiled.source)) {
     throw new AppError('SG_ERR_VALIDATION', `FROM names stream ${JSON.stringify(compiled.source)}, but a stream name is 1 to 128 of A-Z a-z 0-9 _ . -`, { errors: [{ field: '/sql', message: 'the stream in FROM is not a valid stream name' }] });
@@ -95,6 +98,7 @@ export function buildDefinition(input: QueryInput, now: Date, functions: Functio
     stream: compiled.source,
     status: 'running',
     createdAt: now.toISOString(),
+    ...(decimals ? { decimals } : {}),
   };
   const idle = durationField(input.idleTimeout, 'idleTimeout');
   if (idle !== undefined) def.idleTimeoutMs = idle;

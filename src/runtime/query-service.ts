@@ -13,6 +13,7 @@ import { compiledQuery } from './compiled-queries.js';
 import { streamGroups } from '../redis/stream-groups.js';
 import { decodeMeta } from '../engine/checkpoint.js';
 import { queryLatency } from '../telemetry/e2e.js';
+import { declaredDecimals } from '../streams/declared-types.js';
 
 export interface QueryServiceOptions {
   strictStreams: boolean;
@@ -56,9 +57,13 @@ export class QueryService {
   ) {}
 
   async create(input: QueryInput) {
-    const { def: partial, compiled } = buildDefinition(input, new Date(), this.opts.functions);
-    const stream = this.opts.strictStreams ? await this.streams.get(partial.stream) : await this.streams.getOrCreate(partial.stream);
-    if (!stream) throw new AppError('SG_ERR_STREAM_NOT_FOUND', `stream "${partial.stream}" does not exist and strict mode is on`);
+    const first = buildDefinition(input, new Date(), this.opts.functions);
+    const stream = this.opts.strictStreams ? await this.streams.get(first.def.stream) : await this.streams.getOrCreate(first.def.stream);
+    if (!stream) throw new AppError('SG_ERR_STREAM_NOT_FOUND', `stream "${first.def.stream}" does not exist and strict mode is on`);
+    // The stream names the SQL types its schema declares: compiled again with them, and kept in
+    // the definition (a later schema change does not retype a running query).
+    const decimals = declaredDecimals(stream.schema);
+    const { def: partial, compiled } = decimals ? buildDefinition(input, new Date(), this.opts.functions, decimals) : first;
     checkWindowColumn(compiled, stream.name, stream.timeField);
     const def: QueryDefinition = { ...partial, partitions: stream.partitions, ...(stream.tags ? { tags: stream.tags } : {}) };
     const startId = def.start === 'latest' ? '$' : def.start === 'earliest' ? '0' : def.start;
@@ -96,9 +101,12 @@ export class QueryService {
    * in a worker thread under the validate budget (a hostile sample costs its budget, no more).
    */
   async validate(input: QueryInput & { events?: unknown[] }) {
-    const { def, compiled } = buildDefinition(input, new Date(), this.opts.functions);
+    const first = buildDefinition(input, new Date(), this.opts.functions);
+    const stream = await this.streams.get(first.def.stream);
+    const decimals = declaredDecimals(stream?.schema);
+    const { def, compiled } = decimals ? buildDefinition(input, new Date(), this.opts.functions, decimals) : first;
     // A stream not created yet will get the default time field.
-    const timeField = (await this.streams.get(def.stream))?.timeField ?? 'ts';
+    const timeField = stream?.timeField ?? 'ts';
     checkWindowColumn(compiled, def.stream, timeField);
     const out: { valid: true; stream: string; columns: { name: string; type: string }[]; explain: string; rows?: Row[] } = {
       valid: true,
@@ -107,7 +115,7 @@ export class QueryService {
       explain: compiled.explain,
     };
     if (input.events) {
-      out.rows = await this.opts.samples.run({ sql: def.sql, settings: def, events: input.events, timeField });
+      out.rows = await this.opts.samples.run({ sql: def.sql, ...(decimals ? { decimals } : {}), settings: def, events: input.events, timeField });
     }
     return out;
   }

@@ -4,9 +4,12 @@ import { Worker } from 'node:worker_threads';
 import type { Row } from '../engine/types.js';
 import { AppError, type ErrorCode, type FieldError } from '../errors.js';
 import type { SampleSettings } from './sample.js';
+import type { DeclaredDecimals } from '../streams/declared-types.js';
 
 export interface SampleRequest {
   sql: string;
+  /** Fields the stream's schema declares DECIMAL(p, s). */
+  decimals?: DeclaredDecimals;
   settings: SampleSettings;
   events: unknown[];
   /** The stream's time field: the sample's event times are read from it, as ingest does. */

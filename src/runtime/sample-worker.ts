@@ -11,7 +11,7 @@ const functions = loadFunctionModules((workerData as { functionsDir: string | un
 
 async function answer(req: SampleRequest): Promise<SampleReply> {
   try {
-    return { ok: true, rows: runSample(compileOrRefuse(req.sql, await functions), req.settings, req.events, req.timeField) };
+    return { ok: true, rows: runSample(compileOrRefuse(req.sql, await functions, req.decimals), req.settings, req.events, req.timeField) };
   } catch (err) {
     if (err instanceof AppError) return { ok: false, code: err.code, message: err.message, errors: err.extra.errors };
     return { ok: false, code: 'SG_ERR_INTERNAL', message: (err as Error).message };

@@ -15,6 +15,8 @@ const windowBoundFns = /^(TUMBLE|HOP|SESSION|CUMULATE)_(START|END)$/;
 /** What the binder knows about the statement around an expression. */
 export interface BindScope {
   registry: FunctionRegistry;
+  /** Top-level fields declared DECIMAL(p, s) by the stream's schema. */
+  decimals: Record<string, { precision: number; scale: number }>;
   /** Lower-cased names a qualified column may start with (stream name and alias). */
   sourceNames: string[];
   /** The stream's name and alias as written, for quoted qualifiers. */
@@ -140,7 +142,19 @@ export class ExprBinder {
     const head = path[0];
     // The stream's name or alias as qualifier: unquoted it matches case-insensitively, quoted exactly.
     if (path.length > 1 && head && (head.quoted ? this.scope.sourceExact.includes(head.name) : this.scope.sourceNames.includes(head.name.toLowerCase()))) path = path.slice(1);
-    return { k: 'field', path: path.map((p) => ({ name: p.name, exact: p.quoted })), type: 'any' };
+    const field: PlanExpr = { k: 'field', path: path.map((p) => ({ name: p.name, exact: p.quoted })), type: 'any' };
+    const declared = path.length === 1 ? this.declaredDecimal(path[0]!) : undefined;
+    return declared ? { k: 'cast', arg: field, to: 'decimal', scale: declared.scale, precision: declared.precision, type: 'decimal' } : field;
+  }
+
+  /** A field the schema declares DECIMAL: matched as field lookups match (quoted exactly, else ignoring case). */
+  private declaredDecimal(step: { name: string; quoted: boolean }): { precision: number; scale: number } | undefined {
+    const { decimals } = this.scope;
+    if (Object.hasOwn(decimals, step.name)) return decimals[step.name];
+    if (step.quoted) return undefined;
+    const lower = step.name.toLowerCase();
+    const name = Object.keys(decimals).find((n) => n.toLowerCase() === lower);
+    return name === undefined ? undefined : decimals[name];
   }
 
   private binary(e: Extract<Expr, { kind: 'binary' }>, b: (x: Expr) => PlanExpr): PlanExpr {

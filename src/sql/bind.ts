@@ -47,9 +47,10 @@ function checkFanOut(fn: string, windows: number, ratio: string, pos: Expr['pos'
 }
 
 /** Binds a parsed statement; throws SqlError on anything outside the supported surface. */
-export function bindStatement(stmt: SelectStmt, registry: FunctionRegistry): QueryPlan {
+export function bindStatement(stmt: SelectStmt, registry: FunctionRegistry, decimals: BindScope['decimals'] = {}): QueryPlan {
   const scope: BindScope = {
     registry,
+    decimals,
     sourceNames: [stmt.from.name.toLowerCase(), ...(stmt.from.alias ? [stmt.from.alias.toLowerCase()] : [])],
     sourceExact: [stmt.from.name, ...(stmt.from.alias ? [stmt.from.alias] : [])],
     keys: new Map(),

@@ -17,6 +17,8 @@ export interface CompiledQuery {
 
 export interface CompileOptions {
   functions?: FunctionRegistry;
+  /** Top-level fields the stream's schema declares DECIMAL(p, s): read as exact decimals. */
+  decimals?: Record<string, { precision: number; scale: number }>;
   maxLength?: number;
   maxDepth?: number;
 }
@@ -27,7 +29,7 @@ let shared: FunctionRegistry | undefined;
 export function compileQuery(sql: string, opts: CompileOptions = {}): CompiledQuery {
   const registry = opts.functions ?? (shared ??= defaultRegistry());
   const stmt = parseSql(sql, { maxLength: opts.maxLength ?? defaultParseLimits.maxLength, maxDepth: opts.maxDepth ?? defaultParseLimits.maxDepth });
-  const plan = bindStatement(stmt, registry);
+  const plan = bindStatement(stmt, registry, opts.decimals ?? {});
   return {
     plan,
     source: plan.source,

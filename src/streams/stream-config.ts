@@ -2,6 +2,7 @@
 import { AppError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import { compileEventSchema } from '../ingest/event-schema.js';
+import { declaredDecimals } from './declared-types.js';
 import { partitionRef, spreadTags, type PartitionRef } from '../redis/placement.js';
 
 export interface StreamConfig {
@@ -46,7 +47,8 @@ export function buildStreamConfig(name: string, input: StreamConfigInput, previo
     version: (previous?.version ?? 0) + 1,
   };
   if (input.schema) {
-    compileEventSchema(input.schema); // throws SG_ERR_BAD_SCHEMA
+    declaredDecimals(input.schema); // throws SG_ERR_BAD_SCHEMA naming a declared type we do not support
+    compileEventSchema(input.schema); // and naming what else is wrong
     config.schema = input.schema;
   }
   // Tags never change while the partition count does not: the keys carry them. A stream from
