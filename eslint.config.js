@@ -20,6 +20,21 @@ export default tseslint.config(
     },
   },
   {
+    // Packages are imported through their entry points: the compiler through sql/compile.ts (and
+    // the plan it produces, sql/plan.ts), the engine through engine/index.ts, the functions below
+    // both through functions/index.ts. Tests may reach inside to test a part on its own.
+    files: ['src/**/*.ts', 'plugins/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { regex: '^(\\./|(\\.\\./)+)(src/)?sql/(?!(compile|plan)\\.js$)', message: 'import the compiler through sql/compile.js (or the plan types through sql/plan.js)' },
+          { regex: '^(\\.\\./)+(src/)?engine/(?!index\\.js$)|^\\./engine/(?!index\\.js$)', message: 'import the engine through engine/index.js' },
+          { regex: '^(\\.\\./)+(src/)?functions/(?!index\\.js$)', message: 'import the functions through functions/index.js' },
+        ],
+      }],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-floating-promises': 'off',

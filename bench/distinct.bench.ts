@@ -12,8 +12,8 @@ import { loadFunctions } from '../src/redis/functions.js';
 import { keys } from '../src/redis/keys.js';
 import { commitBatch, encodeCommit } from '../src/redis/functions/commit-batch.js';
 import { compileQuery } from '../src/sql/compile.js';
-import { createEngine } from '../src/engine/query-engine.js';
-import type { SourceEvent } from '../src/engine/types.js';
+import { createEngine } from '../src/engine/index.js';
+import type { SourceEvent } from '../src/engine/index.js';
 import { part } from '../test/helpers/partitions.js';
 
 const BATCH = 1_000;

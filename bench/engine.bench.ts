@@ -1,7 +1,7 @@
 // Engine throughput on pre-parsed events, beside a hand-written Map loop over the same events.
 import { compileQuery } from '../src/sql/compile.js';
-import { createEngine } from '../src/engine/query-engine.js';
-import type { SourceEvent } from '../src/engine/types.js';
+import { createEngine } from '../src/engine/index.js';
+import type { SourceEvent } from '../src/engine/index.js';
 
 const N = 1_000_000;
 const BATCH = 10_000;

@@ -1,9 +1,9 @@
 // What the resource bounds cost and guarantee: LIKE on a hostile value beside a plain scan of it,
 // SESSION per-event cost as a key's open sessions grow, and a HOP at the windows-per-event limit.
 import { compileQuery } from '../src/sql/compile.js';
-import { createEngine } from '../src/engine/query-engine.js';
-import { likeMatch } from '../src/engine/like.js';
-import type { SourceEvent } from '../src/engine/types.js';
+import { createEngine } from '../src/engine/index.js';
+import { likeMatch } from '../src/engine/index.js';
+import type { SourceEvent } from '../src/engine/index.js';
 import { maxWindowsPerEvent } from '../src/sql/plan.js';
 
 function ms(run: () => void, rounds = 5): number {

@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { connectRedis } from './redis/client.js';
 import { LocalRedis, RedisNotInstalledError } from './redis/local-server.js';
 import { buildApp } from './app.js';
-import { FunctionError } from './sql/errors.js';
+import { FunctionError } from './sql/compile.js';
 import { traceLogMixin } from './telemetry/log-context.js';
 
 function fail(message: string): never {

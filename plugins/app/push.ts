@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { PushHub } from '../../src/push/hub.js';
 import type { PushSession } from '../../src/push/session.js';
 import { CLOSE } from '../../src/push/messages.js';
-import type { FunctionRegistry } from '../../src/sql/functions/registry.js';
+import type { FunctionRegistry } from '../../src/functions/index.js';
 import { telemetry } from '../../src/telemetry/metrics.js';
 import type { ObservableResult } from '@opentelemetry/api';
 

@@ -11,7 +11,7 @@ import { QueryRegistry } from '../../src/runtime/query-registry.js';
 import { QueryService } from '../../src/runtime/query-service.js';
 import { Coordinator } from '../../src/runtime/coordinator.js';
 import { SampleRunner } from '../../src/runtime/sample-runner.js';
-import type { FunctionRegistry } from '../../src/sql/functions/registry.js';
+import type { FunctionRegistry } from '../../src/functions/index.js';
 import { AlertMonitor } from '../../src/telemetry/alert-monitor.js';
 import { endToEndWindow } from '../../src/telemetry/e2e.js';
 import { telemetry } from '../../src/telemetry/metrics.js';

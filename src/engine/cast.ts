@@ -1,7 +1,7 @@
 // CAST at run time; an unconvertible value becomes NULL (TRY_CAST semantics, since event fields are untyped).
-import type { CastTarget } from '../sql/ast.js';
-import { isoTime, roundHalfAway, toEpochMs } from '../sql/values.js';
-import { Decimal } from '../sql/decimal.js';
+import type { CastTarget } from '../sql/plan.js';
+import { isoTime, roundHalfAway, toEpochMs } from '../functions/index.js';
+import { Decimal } from '../functions/index.js';
 
 const numeric = (v: unknown): number | null => {
   if (typeof v === 'number') return Number.isFinite(v) ? v : null;

@@ -12,8 +12,5 @@ export class EngineConfigError extends Error {
   readonly code = 'SG_ERR_QUERY_CONFIG' as const;
 }
 
-/** Restored state or meta could not be read back. */
-export class EngineStateError extends Error {
-  override name = 'EngineStateError';
-  readonly code = 'SG_ERR_QUERY_STATE' as const;
-}
+// Thrown by the functions' state readers too, so it lives with them.
+export { EngineStateError } from '../functions/index.js';

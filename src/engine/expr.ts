@@ -1,11 +1,11 @@
 // PlanExpr → closures. No code is generated from user text: each node becomes a small pre-built function.
 import type { ArithOp, FieldStep, PlanExpr } from '../sql/plan.js';
-import { FunctionError } from '../sql/errors.js';
-import { compareNumeric, compareText, toEpochMs, valueText } from '../sql/values.js';
-import { Decimal, exactDecimal } from '../sql/decimal.js';
+import { FunctionError } from '../functions/index.js';
+import { compareNumeric, compareText, toEpochMs, valueText } from '../functions/index.js';
+import { Decimal, exactDecimal } from '../functions/index.js';
 import { castValue } from './cast.js';
 import { likeMatch } from './like.js';
-import { checkTextLength, ValueLimitError } from '../sql/functions/limits.js';
+import { checkTextLength, ValueLimitError } from '../functions/index.js';
 
 export type Fn<C> = (c: C) => unknown;
 export type EventData = Record<string, unknown>;

@@ -4,7 +4,7 @@ import type { BoundAggregate, Group } from './group.js';
 import { rowKeyOf } from './group.js';
 import { EngineLimitError } from './errors.js';
 import { KeyTable } from './key-table.js';
-import { valueKey } from '../sql/values.js';
+import { valueKey } from '../functions/index.js';
 import { MinHeap } from './min-heap.js';
 import btree from 'sorted-btree';
 

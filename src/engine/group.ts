@@ -1,9 +1,9 @@
 // One group's state (keys, window, accumulators), its stable row key, and its serialized form.
-import { distinctOf } from '../sql/functions/distinct.js';
-import type { AggregateFunction } from '../sql/functions/types.js';
+import { distinctOf } from '../functions/index.js';
+import type { AggregateFunction } from '../functions/index.js';
 import type { QueryPlan } from '../sql/plan.js';
-import { exactNumber, isoTime } from '../sql/values.js';
-import { fromStoredValue, storedValue } from '../sql/decimal.js';
+import { exactNumber, isoTime } from '../functions/index.js';
+import { fromStoredValue, storedValue } from '../functions/index.js';
 import { EngineStateError } from './errors.js';
 
 /** A live group of one window (or of the whole stream when the query has no window). */

@@ -1,5 +1,5 @@
 // Groups by several key values in nested Maps: faster than joining the values into one string key.
-import { valueKey } from '../sql/values.js';
+import { valueKey } from '../functions/index.js';
 
 /** A map from a fixed-length tuple of key values to T. */
 export class KeyTable<T> {

@@ -1,10 +1,9 @@
 // The incremental aggregation engine: events → groups → changed rows, with watermarks and checkpoints.
 import type { QueryPlan } from '../sql/plan.js';
-import type { SqlType } from '../sql/types.js';
-import { exactNumber, isoTime } from '../sql/values.js';
-import { Decimal } from '../sql/decimal.js';
-import { avg, count, max, min, sum } from '../sql/functions/aggregates.js';
-import { GroupLimitError } from '../sql/functions/limits.js';
+import type { SqlType } from '../functions/index.js';
+import { exactNumber, isoTime } from '../functions/index.js';
+import { Decimal } from '../functions/index.js';
+import { GroupLimitError } from '../functions/index.js';
 import { decodeMeta, decodeSnapshot, encodeMeta, encodeSnapshot } from './checkpoint.js';
 import { EngineConfigError, EngineLimitError, EngineStateError } from './errors.js';
 import type { EventData, Fn, GroupView } from './expr.js';
@@ -79,7 +78,7 @@ class QueryEngine implements Engine {
     this.keyFns = plan.keys.map((k) => compileRowExpr(k.expr));
     this.aggs = bindAggregates(plan);
     this.updater = buildUpdater(this.aggs, plan.aggregates);
-    this.updaterUsesCtx = this.aggs.some((a) => ![count, sum, avg, min, max].includes(a.fn));
+    this.updaterUsesCtx = this.aggs.some((a) => a.fn.kernel === undefined);
     this.outputs = plan.outputs.map((o) => ({ name: o.name, fn: compileGroupExpr(o.expr), type: o.type }));
     this.having = plan.having ? compileGroupExpr(plan.having) : undefined;
     this.session = plan.window?.kind === 'session';

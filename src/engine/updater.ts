@@ -1,8 +1,8 @@
 // Builds the per-event accumulator update as one closure per aggregate, so each call site stays monomorphic.
-import { Decimal } from '../sql/decimal.js';
-import { addSum, avg, count, sum } from '../sql/functions/aggregates.js';
-import type { AvgState, SumState } from '../sql/functions/aggregates.js';
-import type { AggregateContext } from '../sql/functions/types.js';
+import { Decimal } from '../functions/index.js';
+import { addSum } from '../functions/index.js';
+import type { AvgState, SumState } from '../functions/index.js';
+import type { AggregateContext, AggregateFunction } from '../functions/index.js';
 import type { AggregateCall } from '../sql/plan.js';
 import type { EventData } from './expr.js';
 import { compileRowExpr, fieldMiss, simpleFieldName } from './expr.js';
@@ -21,8 +21,8 @@ function addNumber(cur: SumState, v: number): SumState {
 }
 
 // Top-level field arguments are read in place (no closure call); V8 cannot inline closures that share code.
-function direct(i: number, fn: unknown, name: string, exact: boolean): Updater | undefined {
-  if (fn === sum) {
+function direct(i: number, fn: AggregateFunction, name: string, exact: boolean): Updater | undefined {
+  if (fn.kernel === 'sum') {
     return (s, d) => {
       let v = d[name];
       if (v === undefined) v = fieldMiss(d, name, exact);
@@ -30,7 +30,7 @@ function direct(i: number, fn: unknown, name: string, exact: boolean): Updater |
       s[i] = addNumber(s[i] as SumState, v);
     };
   }
-  if (fn === avg) {
+  if (fn.kernel === 'avg') {
     return (s, d) => {
       let v = d[name];
       if (v === undefined) v = fieldMiss(d, name, exact);
@@ -40,7 +40,7 @@ function direct(i: number, fn: unknown, name: string, exact: boolean): Updater |
       st.n++;
     };
   }
-  if (fn === count) {
+  if (fn.kernel === 'count') {
     return (s, d) => {
       let v = d[name];
       if (v === undefined) v = fieldMiss(d, name, exact);
@@ -61,18 +61,18 @@ function one(i: number, agg: BoundAggregate, call: AggregateCall): Updater {
   // instead of one shared call site that sees every aggregate's add().
   if (fast !== undefined) {
     step = fast;
-  } else if (arg !== undefined && fn === count) {
+  } else if (arg !== undefined && fn.kernel === 'count') {
     step = (s, d) => {
       const v = arg(d);
       if (v !== null && v !== undefined) s[i] = (s[i] as number) + 1;
     };
-  } else if (arg !== undefined && fn === sum) {
+  } else if (arg !== undefined && fn.kernel === 'sum') {
     step = (s, d) => {
       const v = arg(d);
       if (typeof v === 'number') s[i] = addNumber(s[i] as SumState, v);
       else if (v instanceof Decimal) s[i] = addSum(s[i] as SumState, v);
     };
-  } else if (arg !== undefined && fn === avg) {
+  } else if (arg !== undefined && fn.kernel === 'avg') {
     step = (s, d) => {
       const v = arg(d);
       if (typeof v !== 'number' && !(v instanceof Decimal)) return;
@@ -80,7 +80,7 @@ function one(i: number, agg: BoundAggregate, call: AggregateCall): Updater {
       st.sum = typeof v === 'number' ? addNumber(st.sum, v) : addSum(st.sum, v);
       st.n++;
     };
-  } else if (arg === undefined && fn === count) {
+  } else if (arg === undefined && fn.kernel === 'count') {
     step = (s) => {
       s[i] = (s[i] as number) + 1;
     };

@@ -1,5 +1,5 @@
 // One entry of a changes stream as the tailer reads it: parsed and serialised lazily, once for all subscribers.
-import type { Change } from '../engine/types.js';
+import type { Change } from '../engine/index.js';
 
 export class ChangeEntry {
   private parsed: Change | undefined;

@@ -1,6 +1,6 @@
 // A small typed live-results client (Node, over `ws`): keeps the rows by key, reconnects and resumes.
 import WebSocket from 'ws';
-import type { Row } from '../engine/types.js';
+import type { Row } from '../engine/index.js';
 import type { ChangeMessage, ErrorMessage, ServerMessage, SnapshotMessage } from './messages.js';
 import { CLOSE } from './messages.js';
 

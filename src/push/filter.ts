@@ -1,5 +1,5 @@
 // Server-side filters of live results: `col:value` equality (as in pull results) or `col<op>value` comparisons.
-import type { Row } from '../engine/types.js';
+import type { Row } from '../engine/index.js';
 
 export type FilterOp = '=' | '!=' | '<' | '<=' | '>' | '>=';
 

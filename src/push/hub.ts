@@ -15,7 +15,7 @@ import { compiledQuery } from '../runtime/compiled-queries.js';
 import { decodeOffset } from './offsets.js';
 import { compareIds } from '../util/stream-ids.js';
 import { errorMessage } from './messages.js';
-import type { FunctionRegistry } from '../sql/functions/registry.js';
+import type { FunctionRegistry } from '../functions/index.js';
 
 export interface HubOptions {
   blockMs: number;

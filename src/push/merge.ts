@@ -1,12 +1,12 @@
 // Multi-partition queries: each partition's changes carry partial rows, so a change is re-expressed as
 // the row merged over every partition's current state (the same read pull results use).
 import type { Redis } from '../redis/client.js';
-import type { Change } from '../engine/types.js';
+import type { Change } from '../engine/index.js';
 import type { QueryDefinition } from '../runtime/query-definition.js';
 import { compiledQuery } from '../runtime/compiled-queries.js';
 import { ResultReader } from '../runtime/result-reader.js';
 import { ChangeEntry } from './change-entry.js';
-import type { FunctionRegistry } from '../sql/functions/registry.js';
+import type { FunctionRegistry } from '../functions/index.js';
 
 export class PartitionMerger {
   private readonly reader: ResultReader;

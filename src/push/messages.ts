@@ -1,5 +1,5 @@
 // The live-results protocol: message shapes (server → client and client → server) and close codes.
-import type { Row } from '../engine/types.js';
+import type { Row } from '../engine/index.js';
 
 /** WebSocket close codes the server uses; documented in the README. */
 export const CLOSE = {

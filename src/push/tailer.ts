@@ -11,7 +11,7 @@ import { ChangeEntry } from './change-entry.js';
 import { compareIds } from '../util/stream-ids.js';
 import type { Subscriber } from './subscriber.js';
 import { PartitionMerger } from './merge.js';
-import type { FunctionRegistry } from '../sql/functions/registry.js';
+import type { FunctionRegistry } from '../functions/index.js';
 import { recordEndToEnd } from '../telemetry/e2e.js';
 import { startPushSpan } from '../telemetry/tracing.js';
 

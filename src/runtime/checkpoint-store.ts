@@ -3,7 +3,7 @@
 import type { Redis } from '../redis/client.js';
 import type { TaskKeys } from '../redis/keys.js';
 import type { QueryPlan } from '../sql/plan.js';
-import { bindAggregates, hasOutsideValues, withOutsideValues } from '../engine/group.js';
+import { bindAggregates, hasOutsideValues, withOutsideValues } from '../engine/index.js';
 
 export interface Checkpoint {
   state: Record<string, string>;

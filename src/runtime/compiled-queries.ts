@@ -1,6 +1,6 @@
 // Compiled plans by query, so status reads, pulls, snapshots and tasks compile each SQL once.
 import type { CompiledQuery } from '../sql/compile.js';
-import type { FunctionRegistry } from '../sql/functions/registry.js';
+import type { FunctionRegistry } from '../functions/index.js';
 import { compileOrRefuse, type QueryDefinition } from './query-definition.js';
 
 const cache = new WeakMap<FunctionRegistry, Map<string, CompiledQuery>>();

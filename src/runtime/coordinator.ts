@@ -7,7 +7,7 @@ import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
 import type { Log } from '../util/logger.js';
 import { fnv1a } from '../ingest/partitioner.js';
-import type { FunctionRegistry } from '../sql/functions/registry.js';
+import type { FunctionRegistry } from '../functions/index.js';
 import { type QueryDefinition, queryPartition } from './query-definition.js';
 import { compiledQuery } from './compiled-queries.js';
 import type { CompiledQuery } from '../sql/compile.js';

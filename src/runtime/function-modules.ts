@@ -1,10 +1,10 @@
 // Loads the user function modules of FUNCTIONS_DIR into a registry beside the built-ins.
 import { readdirSync, realpathSync } from 'node:fs';
 import { basename, join, resolve, sep } from 'node:path';
-import { FunctionError } from '../sql/errors.js';
+import { FunctionError } from '../functions/index.js';
 import { pathToFileURL } from 'node:url';
-import { defaultRegistry, type FunctionRegistry } from '../sql/functions/registry.js';
-import { loadPlugins } from '../sql/functions/plugins.js';
+import { defaultRegistry, type FunctionRegistry } from '../functions/index.js';
+import { loadPlugins } from '../functions/index.js';
 
 /**
  * The registry queries compile against. A module that cannot be imported or is malformed throws a

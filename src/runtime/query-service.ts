@@ -3,15 +3,15 @@ import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
 import { AppError } from '../errors.js';
 import type { StreamRegistry } from '../streams/stream-registry.js';
-import type { Row } from '../engine/types.js';
+import type { Row } from '../engine/index.js';
 import { buildDefinition, checkWindowColumn, type QueryDefinition, type QueryInput, queryPartition } from './query-definition.js';
 import type { SampleRunner } from './sample-runner.js';
 import type { QueryRegistry } from './query-registry.js';
-import type { FunctionRegistry } from '../sql/functions/registry.js';
+import type { FunctionRegistry } from '../functions/index.js';
 import { ResultReader, type ResultFilter } from './result-reader.js';
 import { compiledQuery } from './compiled-queries.js';
 import { streamGroups } from '../redis/stream-groups.js';
-import { decodeMeta } from '../engine/checkpoint.js';
+import { decodeMeta } from '../engine/index.js';
 import { queryLatency } from '../telemetry/e2e.js';
 import { declaredDecimals } from '../streams/declared-types.js';
 

@@ -4,10 +4,10 @@
 // the partials every partition sealed and emits the final rows. See src/runtime/README.md.
 import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
-import { decodeMeta } from '../engine/checkpoint.js';
-import { mergeStates } from '../engine/query-engine.js';
+import { decodeMeta } from '../engine/index.js';
+import { mergeStates } from '../engine/index.js';
 import type { QueryPlan } from '../sql/compile.js';
-import type { ApplyResult, Engine } from '../engine/types.js';
+import type { ApplyResult, Engine } from '../engine/index.js';
 import { type QueryDefinition, queryPartition } from './query-definition.js';
 import type { Log } from '../util/logger.js';
 

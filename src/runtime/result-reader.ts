@@ -4,9 +4,9 @@
 import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
 import { callFunction } from '../redis/functions.js';
-import { createEngine, mergeStates } from '../engine/query-engine.js';
-import { bindAggregates, hasOutsideValues, withOutsideValues, type BoundAggregate } from '../engine/group.js';
-import type { Engine, Row } from '../engine/types.js';
+import { createEngine, mergeStates } from '../engine/index.js';
+import { bindAggregates, hasOutsideValues, withOutsideValues, type BoundAggregate } from '../engine/index.js';
+import type { Engine, Row } from '../engine/index.js';
 import type { CompiledQuery } from '../sql/compile.js';
 import { engineOptions, type QueryDefinition, queryPartition } from './query-definition.js';
 

@@ -1,7 +1,7 @@
 // Runs a validate sample in a worker thread with a time and heap budget, so that a hostile sample
 // neither stalls the event loop nor exhausts the process: past the budget the worker is ended.
 import { Worker } from 'node:worker_threads';
-import type { Row } from '../engine/types.js';
+import type { Row } from '../engine/index.js';
 import { AppError, type ErrorCode, type FieldError } from '../errors.js';
 import type { SampleSettings } from './sample.js';
 import type { DeclaredDecimals } from '../streams/declared-types.js';

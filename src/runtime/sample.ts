@@ -1,8 +1,8 @@
 // The rows a query would produce over a sample of events: what POST /v1/queries/validate shows.
-import { createEngine, EngineLimitError } from '../engine/query-engine.js';
-import type { Row } from '../engine/types.js';
+import { createEngine, EngineLimitError } from '../engine/index.js';
+import type { Row } from '../engine/index.js';
 import { FunctionError, type CompiledQuery } from '../sql/compile.js';
-import { ValueLimitError } from '../sql/functions/limits.js';
+import { ValueLimitError } from '../functions/index.js';
 import { readEventTime } from '../ingest/event-time.js';
 import { readPath } from '../ingest/field-path.js';
 import { AppError } from '../errors.js';

@@ -2,10 +2,10 @@
 // checkpoint, take over orphaned entries, then read → apply → one atomic commit per batch.
 import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
-import { createEngine } from '../engine/query-engine.js';
-import { EngineLimitError } from '../engine/errors.js';
-import { FunctionError } from '../sql/errors.js';
-import type { Engine, SourceEvent, ApplyResult, StateDelta } from '../engine/types.js';
+import { createEngine } from '../engine/index.js';
+import { EngineLimitError } from '../engine/index.js';
+import { FunctionError } from '../functions/index.js';
+import type { Engine, SourceEvent, ApplyResult, StateDelta } from '../engine/index.js';
 import type { CompiledQuery } from '../sql/compile.js';
 import type { Log } from '../util/logger.js';
 import { engineOptions, type QueryDefinition, queryPartition } from './query-definition.js';

@@ -1,13 +1,13 @@
 // Binds expressions: names → fields, functions → implementations, static types checked; aggregates collected.
-import { Decimal } from './decimal.js';
+import { Decimal } from '../functions/index.js';
 import type { Expr, Pos } from './ast.js';
 import { SqlError, SqlErrorCode } from './errors.js';
-import type { FunctionRegistry } from './functions/registry.js';
-import { extractFields, truncUnitNames } from './functions/scalars.js';
+import type { FunctionRegistry } from '../functions/index.js';
+import { extractFields, truncUnitNames } from '../functions/index.js';
 import type { AggregateCall, PlanExpr, WindowSpec } from './plan.js';
 import { printExpr } from './print.js';
-import type { SqlType } from './types.js';
-import { comparable, isNumeric, numericResult, surelyNotNumeric } from './types.js';
+import type { SqlType } from '../functions/index.js';
+import { comparable, isNumeric, numericResult, surelyNotNumeric } from '../functions/index.js';
 
 export const windowFunctions = ['TUMBLE', 'HOP', 'SESSION', 'CUMULATE'] as const;
 const windowBoundFns = /^(TUMBLE|HOP|SESSION|CUMULATE)_(START|END)$/;

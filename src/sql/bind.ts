@@ -3,7 +3,7 @@ import type { Expr, SelectStmt } from './ast.js';
 import type { BindScope } from './bind-expr.js';
 import { ExprBinder, windowFunctions } from './bind-expr.js';
 import { SqlError, SqlErrorCode } from './errors.js';
-import type { FunctionRegistry } from './functions/registry.js';
+import type { FunctionRegistry } from '../functions/index.js';
 import type { QueryPlan, WindowSpec } from './plan.js';
 import { maxWindowsPerEvent } from './plan.js';
 import { printExpr } from './print.js';

@@ -1,8 +1,8 @@
 // compileQuery: SQL text → plan, output columns and explain text (parse → bind → plan).
 import { bindStatement } from './bind.js';
 import { explainPlan } from './explain.js';
-import type { FunctionRegistry } from './functions/registry.js';
-import { defaultRegistry } from './functions/registry.js';
+import type { FunctionRegistry } from '../functions/index.js';
+import { defaultRegistry } from '../functions/index.js';
 import { defaultParseLimits, parseSql } from './parse.js';
 import type { QueryPlan } from './plan.js';
 
@@ -41,6 +41,6 @@ export function compileQuery(sql: string, opts: CompileOptions = {}): CompiledQu
 // The runtime's one import point for the compiler.
 export type { QueryPlan } from './plan.js';
 export { FunctionError, SqlError } from './errors.js';
-export { FunctionRegistry, defaultRegistry } from './functions/registry.js';
-export { loadPlugins, registerPlugins } from './functions/plugins.js';
-export type { AggregateFunction, ScalarFunction } from './functions/types.js';
+export { FunctionRegistry, defaultRegistry } from '../functions/index.js';
+export { loadPlugins, registerPlugins } from '../functions/index.js';
+export type { AggregateFunction, ScalarFunction } from '../functions/index.js';

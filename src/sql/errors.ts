@@ -56,14 +56,4 @@ export class SqlError extends Error {
   }
 }
 
-/** Thrown when a user function plugin is malformed or throws, so that only its query fails. */
-export class FunctionError extends Error {
-  override name = 'FunctionError';
-  readonly code = 'SG_ERR_FUNCTION' as const;
-  readonly functionName: string;
-
-  constructor(functionName: string, message: string, options?: { cause?: unknown }) {
-    super(`function ${functionName}: ${message}`, options);
-    this.functionName = functionName;
-  }
-}
+export { FunctionError } from '../functions/index.js';

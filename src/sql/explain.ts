@@ -1,5 +1,5 @@
 // A readable, stable text of a plan: returned by the API and checked by the golden files.
-import { Decimal } from './decimal.js';
+import { Decimal } from '../functions/index.js';
 import type { PlanExpr, QueryPlan, WindowSpec } from './plan.js';
 
 const dur = (ms: number): string => {

@@ -1,7 +1,9 @@
 // The typed query plan: the only thing that crosses from the compiler to the engine.
 import type { CastTarget } from './ast.js';
-import type { AggregateFunction, ScalarFunction } from './functions/types.js';
-import type { SqlType } from './types.js';
+
+export type { CastTarget };
+import type { AggregateFunction, ScalarFunction } from '../functions/index.js';
+import type { SqlType } from '../functions/index.js';
 
 /** One step of a field path; `exact` for double-quoted identifiers, else matched case-insensitively. */
 export interface FieldStep {

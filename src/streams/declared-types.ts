@@ -2,7 +2,7 @@
 // on a property): ingest refuses a value that does not fit, and queries read the field as that
 // exact type instead of a JSON number (a double). Only DECIMAL today: money is what users sum.
 import { AppError } from '../errors.js';
-import { Decimal } from '../sql/decimal.js';
+import { Decimal } from '../functions/index.js';
 
 export interface DecimalType {
   precision: number;

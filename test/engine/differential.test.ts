@@ -3,8 +3,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import t from 'tap';
 import { compileQuery } from '../../src/sql/compile.js';
-import { createEngine } from '../../src/engine/query-engine.js';
-import type { Engine, Row, SourceEvent } from '../../src/engine/types.js';
+import { createEngine } from '../../src/engine/index.js';
+import type { Engine, Row, SourceEvent } from '../../src/engine/index.js';
 import { rng } from '../helpers/rng.js';
 
 const QUERIES_PER_DATASET = 80;

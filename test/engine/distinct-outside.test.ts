@@ -3,10 +3,10 @@
 // the entry plus its values rebuild the same state; a new group under a dropped key starts over.
 import t from 'tap';
 import { compileQuery } from '../../src/sql/compile.js';
-import { createEngine } from '../../src/engine/query-engine.js';
-import { bindAggregates, hasOutsideValues, withOutsideValues } from '../../src/engine/group.js';
-import { DISTINCT_INLINE_MAX } from '../../src/sql/functions/distinct.js';
-import type { SourceEvent, StateDelta } from '../../src/engine/types.js';
+import { createEngine } from '../../src/engine/index.js';
+import { bindAggregates, hasOutsideValues, withOutsideValues } from '../../src/engine/index.js';
+import { DISTINCT_INLINE_MAX } from '../../src/functions/index.js';
+import type { SourceEvent, StateDelta } from '../../src/engine/index.js';
 
 const ev = (id: number, ts: number, data: Record<string, unknown>): SourceEvent => ({ id: `0-${id}`, ts, data });
 const SQL = 'SELECT g, COUNT(DISTINCT u) AS du, SUM(DISTINCT x) AS sx, ARRAY_AGG(DISTINCT u) AS first_us, COUNT(*) AS n FROM s GROUP BY g';

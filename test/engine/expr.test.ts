@@ -1,8 +1,8 @@
 // Expression closures: three-valued logic, LIKE, CAST, JSON access and time handling.
 import t from 'tap';
 import { compileQuery } from '../../src/sql/compile.js';
-import { compileRowExpr } from '../../src/engine/expr.js';
-import { likeMatch } from '../../src/engine/like.js';
+import { compileRowExpr } from '../../src/engine/index.js';
+import { likeMatch } from '../../src/engine/index.js';
 
 // Compiles `expr` as a WHERE-position expression via a GROUP BY key and evaluates it on one event.
 function evalOn(expr: string, data: Record<string, unknown> = {}): unknown {

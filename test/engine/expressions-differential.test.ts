@@ -2,7 +2,7 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import t from 'tap';
 import { compileQuery } from '../../src/sql/compile.js';
-import { createEngine } from '../../src/engine/query-engine.js';
+import { createEngine } from '../../src/engine/index.js';
 import { rng } from '../helpers/rng.js';
 
 const EXPRESSIONS = 250;

@@ -1,7 +1,7 @@
 // LIKE: the linear-time matcher agrees with a regular-expression reference on random patterns.
 import t from 'tap';
 import fc from 'fast-check';
-import { likeMatch } from '../../src/engine/like.js';
+import { likeMatch } from '../../src/engine/index.js';
 
 // The reference: LIKE translated into an anchored regular expression over code points.
 function reference(text: string, pattern: string, ci: boolean): boolean {

@@ -2,12 +2,12 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { compileQuery } from '../../src/sql/compile.js';
-import { defaultRegistry } from '../../src/sql/functions/registry.js';
-import { distinctOf } from '../../src/sql/functions/distinct.js';
-import type { AggregateFunction } from '../../src/sql/functions/types.js';
-import { createEngine } from '../../src/engine/query-engine.js';
-import { mergeStates } from '../../src/engine/group.js';
-import type { Engine, Row, SourceEvent } from '../../src/engine/types.js';
+import { defaultRegistry } from '../../src/functions/index.js';
+import { distinctOf } from '../../src/functions/index.js';
+import type { AggregateFunction } from '../../src/functions/index.js';
+import { createEngine } from '../../src/engine/index.js';
+import { mergeStates } from '../../src/engine/index.js';
+import type { Engine, Row, SourceEvent } from '../../src/engine/index.js';
 
 const registry = defaultRegistry();
 const paramsFor: Record<string, unknown[]> = { APPROX_PERCENTILE: [0.9], TOPK: [3] };

@@ -1,9 +1,9 @@
 // Engine behaviour: emission modes, HAVING deletes, watermarks, lateness, idle advance, limits and null semantics.
 import t from 'tap';
 import { compileQuery } from '../../src/sql/compile.js';
-import { createEngine, mergeStates } from '../../src/engine/query-engine.js';
-import { EngineConfigError, EngineLimitError } from '../../src/engine/errors.js';
-import type { EngineOptions, SourceEvent } from '../../src/engine/types.js';
+import { createEngine, mergeStates } from '../../src/engine/index.js';
+import { EngineConfigError, EngineLimitError } from '../../src/engine/index.js';
+import type { EngineOptions, SourceEvent } from '../../src/engine/index.js';
 
 const MIN = 60_000;
 const ev = (id: number, ts: number, data: Record<string, unknown>): SourceEvent => ({ id: `e${id}`, ts, data });
@@ -204,7 +204,7 @@ void t.test('ARRAY_AGG past its text limit fails the query with a limit error, b
 });
 
 void t.test('a value over the text limit is a ValueLimitError for that event (dead-lettered by the runtime)', async (t) => {
-  const { ValueLimitError } = await import('../../src/sql/functions/limits.js');
+  const { ValueLimitError } = await import('../../src/functions/limits.js');
   const e = engineFor("SELECT k, COUNT(*) AS n FROM s WHERE REPLACE(v, 'a', v) <> '' GROUP BY k");
   t.throws(() => e.apply([{ id: '1-0', ts: 1, data: { k: 'x', v: 'a'.repeat(8192) } }]), ValueLimitError);
   t.end();

@@ -3,8 +3,8 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { compileQuery } from '../../src/sql/compile.js';
-import { createEngine } from '../../src/engine/query-engine.js';
-import type { Row, SourceEvent } from '../../src/engine/types.js';
+import { createEngine } from '../../src/engine/index.js';
+import type { Row, SourceEvent } from '../../src/engine/index.js';
 
 const GAP = 10_000;
 const LATENESS = 8_000;

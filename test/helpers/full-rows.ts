@@ -3,9 +3,9 @@
 // the paged reads in src/runtime/result-reader.ts must agree with.
 import type { Redis } from '../../src/redis/client.js';
 import { keys } from '../../src/redis/keys.js';
-import { createEngine } from '../../src/engine/query-engine.js';
-import { mergeStates } from '../../src/engine/group.js';
-import type { Row } from '../../src/engine/types.js';
+import { createEngine } from '../../src/engine/index.js';
+import { mergeStates } from '../../src/engine/index.js';
+import type { Row } from '../../src/engine/index.js';
 import type { CompiledQuery } from '../../src/sql/compile.js';
 import { engineOptions, queryPartition, type QueryDefinition } from '../../src/runtime/query-definition.js';
 import { withValuesOf } from '../../src/runtime/checkpoint-store.js';

@@ -9,7 +9,7 @@ import { waitUntil } from '../helpers/wait.js';
 import { rng } from '../helpers/rng.js';
 import { listening, post, createQuery, caughtUp, pull, canon } from '../helpers/push.js';
 import type { ServerMessage } from '../../src/push/messages.js';
-import type { Row } from '../../src/engine/types.js';
+import type { Row } from '../../src/engine/index.js';
 
 const PAGE = 7;
 const KEYS = 150;

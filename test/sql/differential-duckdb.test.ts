@@ -7,10 +7,10 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import t from 'tap';
 import { compileQuery } from '../../src/sql/compile.js';
-import { createEngine } from '../../src/engine/query-engine.js';
-import type { SourceEvent } from '../../src/engine/types.js';
+import { createEngine } from '../../src/engine/index.js';
+import type { SourceEvent } from '../../src/engine/index.js';
 import { rng } from '../helpers/rng.js';
-import { Decimal } from '../../src/sql/decimal.js';
+import { Decimal } from '../../src/functions/index.js';
 
 const CASES = Number(process.env.DIFFERENTIAL_CASES ?? 2_100);
 

@@ -1,7 +1,7 @@
 // Value order: texts compare by code point (UTF-8 byte order, as DuckDB and PostgreSQL), not UTF-16.
 import t from 'tap';
 import fc from 'fast-check';
-import { compareText, compareValues } from '../../src/sql/values.js';
+import { compareText, compareValues } from '../../src/functions/index.js';
 
 void t.test('compareText orders as UTF-8 bytes do, on random Unicode text', (t) => {
   const sign = (n: number) => Math.sign(n);

@@ -2,7 +2,7 @@
 import type { Redis } from '../client.js';
 import { callFunction } from '../functions.js';
 import type { TaskKeys } from '../keys.js';
-import type { ApplyResult, StateDelta } from '../../engine/types.js';
+import type { ApplyResult, StateDelta } from '../../engine/index.js';
 
 /** The commit was refused: this process no longer holds the task's lease. Nothing was written. */
 export class FencedError extends Error {

@@ -2,7 +2,7 @@
 // (NULL arguments, negative counts, characters beyond the BMP included).
 import t from 'tap';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { builtinScalars } from '../../../src/sql/functions/scalars.js';
+import { builtinScalars } from '../../src/functions/index.js';
 
 const ours = (name: string, args: unknown[]): unknown => {
   const f = builtinScalars.find((x) => x.name === name)!;

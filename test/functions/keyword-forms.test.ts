@@ -3,8 +3,8 @@
 // DATE literals and time differences by hand; RE2 matching stays linear on a hostile pattern.
 import t from 'tap';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { compileQuery } from '../../../src/sql/compile.js';
-import { createEngine } from '../../../src/engine/query-engine.js';
+import { compileQuery } from '../../src/sql/compile.js';
+import { createEngine } from '../../src/engine/index.js';
 
 const DATA = { k: 1, s: 'xxabbbyab', u: 'Ünïcode😀 text', e: '', t1: '2026-01-31T10:00:00Z', t2: '2026-03-01T09:00:00Z' };
 

@@ -2,10 +2,10 @@
 // example gives its documented result through the engine (golden), and the page is up to date.
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { compileQuery, defaultRegistry } from '../../../src/sql/compile.js';
-import { createEngine } from '../../../src/engine/query-engine.js';
-import { functionDocs } from '../../../src/sql/functions/reference.js';
-import { documentedNames, generatedReference, REFERENCE_PATH } from '../../helpers/reference-page.js';
+import { compileQuery, defaultRegistry } from '../../src/sql/compile.js';
+import { createEngine } from '../../src/engine/index.js';
+import { functionDocs } from '../../src/functions/index.js';
+import { documentedNames, generatedReference, REFERENCE_PATH } from '../helpers/reference-page.js';
 
 const registry = defaultRegistry();
 const ONE = { k: 1, s: 'héllo', n: -2.5, i: 7, t: '2026-03-01T12:34:56.789Z' };

@@ -1,8 +1,8 @@
 // Built-in scalar functions, on the same ScalarFunction interface user plugins implement.
-import type { SqlType } from '../types.js';
-import { isNumeric, surelyNotNumeric } from '../types.js';
-import { compareNumeric, compareValues, roundHalfAway, toEpochMs, valueText } from '../values.js';
-import { Decimal, exactDecimal } from '../decimal.js';
+import type { SqlType } from './sql-types.js';
+import { isNumeric, surelyNotNumeric } from './sql-types.js';
+import { compareNumeric, compareValues, roundHalfAway, toEpochMs, valueText } from './values.js';
+import { Decimal, exactDecimal } from './decimal.js';
 import type { ScalarFunction, TypeCheck } from './types.js';
 import { checkTextLength } from './limits.js';
 

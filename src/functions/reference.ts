@@ -91,7 +91,7 @@ export function referencePage(names: string[], aggregate: (name: string) => bool
   const lines = [
     '# Function reference',
     '',
-    'Generated from `src/sql/functions/reference.ts` by `npm run docs:functions`; `test/sql/functions/reference.test.ts`',
+    'Generated from `src/functions/reference.ts` by `npm run docs:functions`; `test/functions/reference.test.ts`',
     'runs every example below through the engine. Scalar examples are evaluated on one event',
     "`{s: 'héllo', n: -2.5, i: 7, t: '2026-03-01T12:34:56.789Z'}`; aggregate examples over five events with",
     "`x` = 3, 1, NULL, 3, 7 and `s` = 'b', 'a', NULL, 'b', 'c'.",

@@ -1,10 +1,10 @@
 // Built-in aggregates, written on the same AggregateFunction interface as plugins.
-import type { SqlType } from '../types.js';
-import { surelyNotNumeric } from '../types.js';
-import { compareValues } from '../values.js';
-import { Decimal, exactDecimal, fromStoredValue, storedValue } from '../decimal.js';
+import type { SqlType } from './sql-types.js';
+import { surelyNotNumeric } from './sql-types.js';
+import { compareValues } from './values.js';
+import { Decimal, exactDecimal, fromStoredValue, storedValue } from './decimal.js';
 import type { AggregateContext, AggregateFunction, TypeCheck } from './types.js';
-import { compareIds } from '../../util/stream-ids.js';
+import { compareIds } from '../util/stream-ids.js';
 import { arrayAggLimit, arrayAggTextLimit, GroupLimitError } from './limits.js';
 
 const numericArg = (name: string, result: (t: SqlType) => SqlType) => (args: SqlType[]): TypeCheck => {
@@ -48,7 +48,7 @@ const sumDeserialize = (j: unknown): Sum => {
 };
 
 export const count: AggregateFunction<number> = {
-  kind: 'aggregate', name: 'COUNT', minArgs: 0, maxArgs: 1, distinctAllowed: true,
+  kind: 'aggregate', name: 'COUNT', minArgs: 0, maxArgs: 1, distinctAllowed: true, kernel: 'count',
   returnType: () => 'integer',
   init: () => 0,
   add: (s) => s + 1,
@@ -59,7 +59,7 @@ export const count: AggregateFunction<number> = {
 };
 
 export const sum: AggregateFunction<Sum> = {
-  kind: 'aggregate', name: 'SUM', minArgs: 1, maxArgs: 1, distinctAllowed: true, decimal: true,
+  kind: 'aggregate', name: 'SUM', minArgs: 1, maxArgs: 1, distinctAllowed: true, decimal: true, kernel: 'sum',
   returnType: numericArg('SUM', (t) => (t === 'integer' ? 'integer' : t)),
   init: () => null,
   add: (s, v) => (typeof v === 'number' || v instanceof Decimal ? addSum(s, v) : s),
@@ -73,7 +73,7 @@ export const sum: AggregateFunction<Sum> = {
 export interface AvgState { sum: Sum; n: number }
 type Avg = AvgState;
 export const avg: AggregateFunction<Avg> = {
-  kind: 'aggregate', name: 'AVG', minArgs: 1, maxArgs: 1, distinctAllowed: true, decimal: true,
+  kind: 'aggregate', name: 'AVG', minArgs: 1, maxArgs: 1, distinctAllowed: true, decimal: true, kernel: 'avg',
   returnType: numericArg('AVG', () => 'double'),
   init: () => ({ sum: null, n: 0 }),
   add: (s, v) => {
@@ -94,7 +94,7 @@ export const avg: AggregateFunction<Avg> = {
 };
 
 const extreme = (name: 'MIN' | 'MAX', sign: 1 | -1): AggregateFunction<unknown> => ({
-  kind: 'aggregate', name, minArgs: 1, maxArgs: 1, distinctAllowed: true, decimal: true,
+  kind: 'aggregate', name, minArgs: 1, maxArgs: 1, distinctAllowed: true, decimal: true, kernel: name === 'MIN' ? 'min' : 'max',
   returnType: (args) => args[0] ?? 'any',
   init: () => null,
   add: (s, v) => (s === null || compareValues(v, s) * sign < 0 ? v : s),

@@ -1,5 +1,5 @@
 // TOPK(x, k): space-saving counters (capacity 10·k, at least 100); answers the k most frequent values.
-import { valueKey } from '../values.js';
+import { valueKey } from './values.js';
 import type { AggregateFunction } from './types.js';
 
 interface Counter { v: unknown; count: number; err: number }

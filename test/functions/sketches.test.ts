@@ -1,9 +1,9 @@
 // Sketch accuracy on 100,000 values: each stays within its documented error.
 import t from 'tap';
-import { approxCountDistinct } from '../../../src/sql/functions/approx-count-distinct.js';
-import { approxPercentile, percentileRelativeError } from '../../../src/sql/functions/approx-percentile.js';
-import { topK } from '../../../src/sql/functions/topk.js';
-import { rng } from '../../helpers/rng.js';
+import { approxCountDistinct } from '../../src/functions/index.js';
+import { approxPercentile, percentileRelativeError } from '../../src/functions/index.js';
+import { topK } from '../../src/functions/index.js';
+import { rng } from '../helpers/rng.js';
 
 const N = 100_000;
 const ctx = { ts: 0, id: '' };

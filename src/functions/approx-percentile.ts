@@ -1,6 +1,6 @@
 // APPROX_PERCENTILE(x, p): a DDSketch with 1% relative value error; bucket counts merge by addition.
-import type { SqlType } from '../types.js';
-import { surelyNotNumeric } from '../types.js';
+import type { SqlType } from './sql-types.js';
+import { surelyNotNumeric } from './sql-types.js';
 import type { AggregateFunction } from './types.js';
 
 /** Relative accuracy: the answer is within 1% of the true value at the requested rank. */

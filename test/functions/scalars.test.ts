@@ -1,6 +1,6 @@
 // Built-in scalar functions: string, math and time behaviour at the edges.
 import t from 'tap';
-import { builtinScalars } from '../../../src/sql/functions/scalars.js';
+import { builtinScalars } from '../../src/functions/index.js';
 
 const call = (name: string, ...args: unknown[]): unknown => {
   const f = builtinScalars.find((x) => x.name === name);
@@ -65,7 +65,7 @@ void t.test('COALESCE returns the first non-null and NULLIF nulls equal values',
 });
 
 void t.test('text-building functions refuse a result over the text limit instead of building it', async (t) => {
-  const { ValueLimitError, maxTextLength } = await import('../../../src/sql/functions/limits.js');
+  const { ValueLimitError, maxTextLength } = await import('../../src/functions/limits.js');
   const x = 'a'.repeat(8192);
   t.throws(() => call('REPLACE', x, 'a', x), ValueLimitError, 'an 8 KB input would build 64 M characters');
   t.throws(() => call('REPEAT', 'ab', maxTextLength), ValueLimitError);

@@ -3,10 +3,10 @@
 // Semantics follow DuckDB: REGEXP_REPLACE replaces the first match unless the options hold 'g';
 // `\1` in a replacement is a group; 'i' in the options ignores case.
 import { RE2JS } from 're2js';
-import type { SqlType } from '../types.js';
+import type { SqlType } from './sql-types.js';
 import type { ScalarFunction, TypeCheck } from './types.js';
 import { checkTextLength, maxTextLength } from './limits.js';
-import { valueText } from '../values.js';
+import { valueText } from './values.js';
 
 /** Patterns longer than this are refused (their compiled program grows with them). */
 export const MAX_PATTERN_LENGTH = 10_000;

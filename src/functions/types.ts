@@ -1,5 +1,5 @@
 // The two plugin interfaces: every built-in and user function is written against these.
-import type { SqlType } from '../types.js';
+import type { SqlType } from './sql-types.js';
 
 /** A result type, or a message explaining why the argument types are refused. */
 export type TypeCheck = SqlType | { error: string };
@@ -26,8 +26,13 @@ export interface AggregateFunction<S = unknown> {
   readonly ordered?: boolean;
   /** When true, null inputs are passed to add; by default they are skipped (SQL semantics). */
   readonly acceptsNulls?: boolean;
-  /** Takes DECIMAL inputs as exact values (src/sql/decimal.ts); other aggregates get doubles. */
+  /** Takes DECIMAL inputs as exact values (src/functions/decimal.ts); other aggregates get doubles. */
   readonly decimal?: boolean;
+  /**
+   * Built-ins only (a plugin cannot set it): the engine may run this aggregate's add() as its own
+   * inlined loop instead of calling it, with the same result.
+   */
+  readonly kernel?: 'count' | 'sum' | 'avg' | 'min' | 'max';
   /** Result type from argument types; parameters after the first must be constants. */
   returnType(argTypes: SqlType[]): TypeCheck;
   /** Validates constant parameters at compile time; return an error message to refuse them. */
@@ -66,7 +71,7 @@ export interface ScalarFunction {
   readonly minArgs: number;
   readonly maxArgs: number;
   readonly nullSafe?: boolean;
-  /** Takes DECIMAL arguments as exact values (src/sql/decimal.ts); other functions get doubles. */
+  /** Takes DECIMAL arguments as exact values (src/functions/decimal.ts); other functions get doubles. */
   readonly decimal?: boolean;
   returnType(argTypes: SqlType[]): TypeCheck;
   call(args: unknown[]): unknown;

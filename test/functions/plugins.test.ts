@@ -1,10 +1,10 @@
 // User function plugins: registered on the same interfaces, refused clearly when malformed, and isolated when they throw.
 import t from 'tap';
-import { compileQuery } from '../../../src/sql/compile.js';
-import { FunctionError } from '../../../src/sql/errors.js';
-import { defaultRegistry } from '../../../src/sql/functions/registry.js';
-import { loadPlugins, registerPlugins } from '../../../src/sql/functions/plugins.js';
-import { createEngine } from '../../../src/engine/query-engine.js';
+import { compileQuery } from '../../src/sql/compile.js';
+import { FunctionError } from '../../src/sql/errors.js';
+import { defaultRegistry } from '../../src/functions/index.js';
+import { loadPlugins, registerPlugins } from '../../src/functions/index.js';
+import { createEngine } from '../../src/engine/index.js';
 
 const product = {
   kind: 'aggregate', name: 'product', minArgs: 1, maxArgs: 1,
@@ -30,6 +30,8 @@ void t.test('a malformed plugin module is a start-up FunctionError naming the mo
   const broken = { ...product, merge: undefined };
   t.throws(() => registerPlugins(defaultRegistry(), [{ source: 'broken.js', exports: { default: broken } }]), { name: 'FunctionError', message: /missing method merge\(\) \(in broken\.js\)/ });
   t.throws(() => registerPlugins(defaultRegistry(), [{ source: 'x.js', exports: { default: { ...double, name: 'sum' } } }]), /already exists/);
+  // The engine inlines built-ins by their kernel tag: a plugin claiming one would bypass its own add().
+  t.throws(() => registerPlugins(defaultRegistry(), [{ source: 'k.js', exports: { default: { ...product, name: 'mysum', kernel: 'sum' } } }]), { name: 'FunctionError', message: /kernel is reserved for built-in aggregates \(in k\.js\)/ });
   t.end();
 });
 

@@ -1,9 +1,9 @@
 // DISTINCT for any aggregate that allows it: keep the distinct values, fold them at result time.
 // A large value set is checkpointed outside its group's entry (see `external` in types.ts), so a
 // commit writes the values added since the last one instead of the whole set.
-import { valueKey } from '../values.js';
-import { fromStoredValue, storedValue } from '../decimal.js';
-import { EngineStateError } from '../../engine/errors.js';
+import { valueKey } from './values.js';
+import { fromStoredValue, storedValue } from './decimal.js';
+import { EngineStateError } from './errors.js';
 import type { AggregateContext, AggregateFunction } from './types.js';
 
 interface Seen { v: unknown; ts: number; id: string }

@@ -1,7 +1,7 @@
 // User function modules: validated at start-up, and guarded so a throwing plugin fails only its own query.
-import { FunctionError } from '../errors.js';
+import { FunctionError } from './errors.js';
 import type { FunctionRegistry } from './registry.js';
-import { sqlTypes } from '../types.js';
+import { sqlTypes } from './sql-types.js';
 import type { AggregateFunction, ScalarFunction, SqlFunction, TypeCheck } from './types.js';
 
 /** A module the runtime imported from the configured functions folder. */
@@ -49,6 +49,7 @@ function validate(def: unknown, source: string): SqlFunction {
   if (!Number.isInteger(d.minArgs) || !Number.isInteger(d.maxArgs) || (d.minArgs as number) < 0 || (d.maxArgs as number) < (d.minArgs as number)) {
     return fail('minArgs and maxArgs must be integers with 0 ≤ minArgs ≤ maxArgs');
   }
+  if ('kernel' in d) fail('kernel is reserved for built-in aggregates');
   const methods = d.kind === 'aggregate' ? aggregateMethods : scalarMethods;
   for (const m of methods) if (typeof d[m] !== 'function') fail(`missing method ${m}()`);
   const name = d.name.toUpperCase();
