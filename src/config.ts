@@ -38,6 +38,8 @@ export interface Config {
   streamMaxBacklog: number;
   requestTimeoutMs: number;
   retentionIntervalMs: number;
+  /** A query paused this long stops holding its stream's retention back (0: never). */
+  retentionDetachPausedMs: number;
   streamConfigCacheMs: number;
   /** api: HTTP only; worker: query processing only (plus health); all: both. */
   role: 'all' | 'api' | 'worker';
@@ -111,6 +113,7 @@ export const configSchema = {
     STREAM_MAX_BACKLOG: { type: 'integer', minimum: 0, default: 0 },
     REQUEST_TIMEOUT: { type: 'string', default: '30s' },
     RETENTION_INTERVAL: { type: 'string', default: '5s' },
+    RETENTION_DETACH_PAUSED: { type: 'string', default: '24h' },
     STREAM_CONFIG_CACHE: { type: 'string', default: '1s' },
     ROLE: { type: 'string', enum: ['all', 'api', 'worker'], default: 'all' },
     LEASE_TTL: { type: 'string', default: '5s' },
@@ -149,7 +152,7 @@ interface RawEnv {
   PORT: number; HOST: string; REDIS_URL?: string; REDIS_NODE_ADDRESS_MAP: string; REDIS_WAIT_REPLICAS: number; DATA_DIR: string; LOG_LEVEL: string; API_KEYS: string;
   STRICT_STREAMS: boolean; BODY_LIMIT_BYTES: number; MAX_EVENTS_PER_REQUEST: number; IDEMPOTENCY_TTL: string;
   RATE_LIMIT_MAX: number; RATE_LIMIT_WINDOW: string; AUTH_FAIL_MAX: number; AUTH_FAIL_WINDOW: string; ALLOWED_HOSTS: string; REQUIRE_API_KEYS: boolean; REDIS_MAX_MEMORY_BYTES: number; STREAM_MAX_BACKLOG: number;
-  REQUEST_TIMEOUT: string; RETENTION_INTERVAL: string; STREAM_CONFIG_CACHE: string;
+  REQUEST_TIMEOUT: string; RETENTION_INTERVAL: string; RETENTION_DETACH_PAUSED: string; STREAM_CONFIG_CACHE: string;
   ROLE: 'all' | 'api' | 'worker'; LEASE_TTL: string; BATCH_SIZE: number; BLOCK_TIME: string; MAX_DELIVERIES: number;
   RESULT_RETENTION: string; CHANGES_MAX_LENGTH: number; REGISTRY_POLL: string; FUNCTIONS_DIR?: string; SG_TEST_COMMIT_DELAY_MS: number;
   VALIDATE_TIMEOUT: string; VALIDATE_MEMORY_MB: number; QUARANTINE_AFTER: number;
@@ -227,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     streamMaxBacklog: raw.STREAM_MAX_BACKLOG,
     requestTimeoutMs: duration(raw, 'REQUEST_TIMEOUT'),
     retentionIntervalMs: duration(raw, 'RETENTION_INTERVAL'),
+    retentionDetachPausedMs: duration(raw, 'RETENTION_DETACH_PAUSED'),
     streamConfigCacheMs: duration(raw, 'STREAM_CONFIG_CACHE'),
     role: raw.ROLE,
     leaseTtlMs: duration(raw, 'LEASE_TTL'),

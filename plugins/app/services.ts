@@ -62,7 +62,7 @@ async function services(app: FastifyInstance, opts: ServicesOptions): Promise<vo
       streamMaxBacklog: config.streamMaxBacklog,
     }),
     memoryGuard: new MemoryGuard(redis, config.redisMaxMemoryBytes),
-    retention: new RetentionWorker(redis, registry, config.retentionIntervalMs, app.log),
+    retention: new RetentionWorker(redis, registry, queryRegistry, { intervalMs: config.retentionIntervalMs, detachPausedMs: config.retentionDetachPausedMs }, app.log),
     queryRegistry,
     queries: (queries = new QueryService(redis, registry, queryRegistry, {
       strictStreams: config.strictStreams,

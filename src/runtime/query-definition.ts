@@ -32,6 +32,8 @@ export interface QueryDefinition {
   createdAt: string;
   /** Fields the stream's schema declared DECIMAL(p, s) at registration: read as exact decimals. */
   decimals?: DeclaredDecimals;
+  /** When it was paused (ms since epoch): long-paused queries stop holding retention back. */
+  pausedAt?: number;
   /** When DELETE marked it deleting (ms since epoch); its keys are reclaimed after this. */
   deletingAt?: number;
 }

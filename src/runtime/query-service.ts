@@ -36,6 +36,8 @@ export interface PartitionStatus {
   throughput: number;
   /** The task's watermark as an ISO time, or null before any event. */
   watermark: string | null;
+  /** Entries retention removed unread while the query was detached (failed or long paused). */
+  gap: { entries: number; until: string | null } | null;
 }
 
 
@@ -172,6 +174,8 @@ export class QueryService {
       epoch: epoch ? Number(epoch) : null,
       throughput: ckpt.rateAt && Date.now() - Number(ckpt.rateAt) < 5_000 ? Number(ckpt.rate ?? 0) : 0,
       watermark: watermarkOf(ckpt.meta),
+      // Entries retention removed before this query read them, while it was failed or long paused.
+      gap: ckpt.gapEntries ? { entries: Number(ckpt.gapEntries), until: ckpt.gapUntil ?? null } : null,
     };
   }
 
@@ -193,6 +197,7 @@ export class QueryService {
       owners: [...new Set(parts.map((p) => p.owner).filter((o): o is string => o !== null))],
       late: parts.reduce((n, p) => n + p.late, 0),
       deadLettered: parts.reduce((n, p) => n + p.deadLettered, 0),
+      gapEntries: parts.reduce((n, p) => n + (p.gap?.entries ?? 0), 0),
       lastCheckpointAt: checkpoints[checkpoints.length - 1] ?? null,
       partitionStatus: parts,
     };
@@ -204,8 +209,10 @@ export class QueryService {
     // being deleted stays deleting.
     await this.registry.update(id, (def) => {
       if (def.status === 'deleting') return def;
-      const { error: _error, ...rest } = def;
-      return def.status === 'failed' && status === 'running' ? { ...rest, status } : { ...def, status };
+      if (status === 'paused') return def.status === 'paused' ? def : { ...def, status, pausedAt: Date.now() };
+      // Resuming clears a failure and the pause time.
+      const { error: _error, pausedAt: _pausedAt, ...rest } = def;
+      return { ...rest, status };
     });
     return this.get(id);
   }

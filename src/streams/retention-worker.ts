@@ -5,20 +5,34 @@ import { callFunction } from '../redis/functions.js';
 import { keys } from '../redis/keys.js';
 import type { StreamRegistry } from './stream-registry.js';
 import { streamPartition, type StreamConfig } from './stream-config.js';
+import { queryPartition, type QueryDefinition } from '../runtime/query-definition.js';
+import type { QueryRegistry } from '../runtime/query-registry.js';
 
 /** Entries examined per partition per pass for the length limit: bounds the time one call holds Redis. */
 const SCAN_CAP = 10_000;
 
-/** Trims one stream's partitions; returns the number of entries removed. */
-export async function trimStream(redis: Redis, config: StreamConfig, nowMs: number): Promise<number> {
+/**
+ * Trims one stream's partitions; returns the number of entries removed. The `detached` queries
+ * (failed, or paused longer than RETENTION_DETACH_PAUSED) do not hold the trim back: what they
+ * had not read is recorded as a gap in their checkpoints instead (trim-stream.lua).
+ */
+export async function trimStream(redis: Redis, config: StreamConfig, nowMs: number, detached: QueryDefinition[] = []): Promise<number> {
   const r = config.retention;
   if (!r || (r.maxLength === undefined && r.maxAgeMs === undefined)) return 0;
   let removed = 0;
   for (let p = 0; p < config.partitions; p++) {
     const ageCut = r.maxAgeMs === undefined ? '' : `${Math.max(0, nowMs - r.maxAgeMs)}-0`;
-    removed += Number(await callFunction(redis, 'trim_stream', [keys.events(streamPartition(config, p))], [String(r.maxLength ?? 0), ageCut, String(SCAN_CAP)]));
+    // A query registered before a partition-count change has other keys: it is not detached here.
+    const mine = detached.filter((q) => q.stream === config.name && q.partitions === config.partitions);
+    const checkpoints = mine.map((q) => keys.task(queryPartition(q, p), q.id).checkpoint);
+    removed += Number(await callFunction(redis, 'trim_stream', [keys.events(streamPartition(config, p)), ...checkpoints], [String(r.maxLength ?? 0), ageCut, String(SCAN_CAP), ...mine.map((q) => q.id)]));
   }
   return removed;
+}
+
+/** Queries that no longer hold their stream's retention back. */
+export function detachedQueries(queries: QueryDefinition[], nowMs: number, detachPausedMs: number): QueryDefinition[] {
+  return queries.filter((q) => q.status === 'failed' || (q.status === 'paused' && detachPausedMs > 0 && q.pausedAt !== undefined && nowMs - q.pausedAt >= detachPausedMs));
 }
 
 /** Runs trimStream over every stream every `intervalMs`. Idempotent, so every process may run it. */
@@ -29,13 +43,14 @@ export class RetentionWorker {
   constructor(
     private readonly redis: Redis,
     private readonly registry: StreamRegistry,
-    private readonly intervalMs: number,
+    private readonly queries: QueryRegistry,
+    private readonly s: { intervalMs: number; detachPausedMs: number },
     private readonly log: Log,
   ) {}
 
   start(): void {
-    if (this.timer || this.intervalMs <= 0) return;
-    this.timer = setInterval(() => void this.pass(), this.intervalMs);
+    if (this.timer || this.s.intervalMs <= 0) return;
+    this.timer = setInterval(() => void this.pass(), this.s.intervalMs);
     this.timer.unref();
   }
 
@@ -50,7 +65,9 @@ export class RetentionWorker {
     this.running = true;
     let removed = 0;
     try {
-      for (const config of await this.registry.list()) removed += await trimStream(this.redis, config, Date.now());
+      const now = Date.now();
+      const detached = detachedQueries(await this.queries.list(), now, this.s.detachPausedMs);
+      for (const config of await this.registry.list()) removed += await trimStream(this.redis, config, now, detached);
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'retention pass failed; will retry');
     } finally {

@@ -3,18 +3,24 @@
 trim_stream: apply a stream partition's retention without dropping anything a
 consumer group has not acknowledged.
 
-KEYS[1]  the stream partition
+KEYS[1]    the stream partition
+KEYS[1+i]  the checkpoint hash of detached group i (same slot as the partition)
 
-ARGV[1]  max length to keep (0 = no length limit)
-ARGV[2]  oldest entry id to keep by age, "<ms>-0" ('' = no age limit)
-ARGV[3]  at most this many entries are examined for the length limit per call
+ARGV[1]    max length to keep (0 = no length limit)
+ARGV[2]    oldest entry id to keep by age, "<ms>-0" ('' = no age limit)
+ARGV[3]    at most this many entries are examined for the length limit per call
+ARGV[3+i]  the name of detached group i: a failed or long-paused query
 
 Returns  the number of entries removed
 
 Retention wants every entry before `cut` gone; consumer groups need every entry
 from their oldest pending one (or, with none pending, the one after their last
 delivered id). The trim point is the smaller of the two, so an unacknowledged
-entry is never removed, whatever the retention says.
+entry is never removed, whatever the retention says — except for a detached
+group, which does not hold the trim back: the entries it had not read that the
+trim removes are recorded as a gap in its checkpoint (gapEntries, exact: at most
+ARGV[3] of them go per call; gapUntil, the first entry kept), and its pending
+entries below the cut are acknowledged, as they no longer exist.
 ]]
 
 local function parse_id(id)
@@ -54,6 +60,10 @@ local function trim_stream(keys, args)
   end
   if cut == nil then return 0 end
 
+  local detached = {}
+  for i = 4, #args do detached[args[i]] = keys[i - 2] end
+
+  local gaps = {}
   local groups = redis.call('XINFO', 'GROUPS', key)
   for _, group in ipairs(groups) do
     local name, pending, last_delivered
@@ -68,7 +78,30 @@ local function trim_stream(keys, args)
     else
       floor = successor(last_delivered)
     end
-    if less(floor, cut) then cut = floor end
+    if detached[name] then
+      gaps[#gaps + 1] = { name = name, floor = floor, checkpoint = detached[name] }
+    elseif less(floor, cut) then
+      cut = floor
+    end
+  end
+
+  -- At most ARGV[3] unread entries of a detached group go per call, so its count stays exact.
+  for _, g in ipairs(gaps) do
+    if less(g.floor, cut) then
+      local lost = redis.call('XRANGE', key, g.floor, '(' .. cut, 'COUNT', scan_cap)
+      if #lost == scan_cap then cut = successor(lost[#lost][1]) end
+    end
+  end
+  for _, g in ipairs(gaps) do
+    if less(g.floor, cut) then
+      local lost = redis.call('XRANGE', key, g.floor, '(' .. cut, 'COUNT', scan_cap)
+      if #lost > 0 then
+        redis.call('HINCRBY', g.checkpoint, 'gapEntries', #lost)
+        redis.call('HSET', g.checkpoint, 'gapUntil', cut)
+      end
+      local stale = redis.call('XPENDING', key, g.name, '-', '(' .. cut, scan_cap)
+      for _, p in ipairs(stale) do redis.call('XACK', key, g.name, p[1]) end
+    end
   end
 
   return redis.call('XTRIM', key, 'MINID', cut)
