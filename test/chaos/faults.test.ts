@@ -10,6 +10,9 @@ import type { FastifyInstance } from 'fastify';
 import { keys } from '../../src/redis/keys.js';
 import { part } from '../helpers/partitions.js';
 
+// About 70 s with 3 test files at a time on a quiet machine; several gateway restarts.
+t.setTimeout(300_000);
+
 const WORKER = { ROLE: 'worker', LEASE_TTL: '1s', REGISTRY_POLL: '100ms', BLOCK_TIME: '50ms', BATCH_SIZE: '50' };
 
 async function owners(api: FastifyInstance, ids: string[]): Promise<string[]> {

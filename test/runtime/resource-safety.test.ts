@@ -9,6 +9,9 @@ import { startRedis } from '../helpers/redis.js';
 import { startGateway, type Gateway } from '../helpers/gateway.js';
 import { waitUntil } from '../helpers/wait.js';
 
+// About 55 s with 3 test files at a time on a quiet machine.
+t.setTimeout(240_000);
+
 const FAST = { LEASE_TTL: '1s', REGISTRY_POLL: '100ms', BLOCK_TIME: '50ms', ALERT_INTERVAL: '200ms' };
 
 // Stand-ins for what no bound anticipates: code that loops, allocates without end, or kills its process.
