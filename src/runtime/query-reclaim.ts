@@ -15,7 +15,7 @@ import type { QueryRegistry } from './query-registry.js';
  */
 export async function reclaimDeletedQuery(redis: Redis, registry: QueryRegistry, def: QueryDefinition, settleMs: number): Promise<boolean> {
   if (def.status !== 'deleting' || Date.now() - (def.deletingAt ?? 0) < settleMs) return false;
-  const tasks = Array.from({ length: def.partitions }, (_, p) => ({ part: queryPartition(def, p), k: keys.task(queryPartition(def, p), def.id) }));
+  const tasks = Array.from({ length: def.partitions }, (_, p) => queryPartition(def, p)).map((part) => ({ part, k: keys.task(part, def.id) }));
   const held = await Promise.all(tasks.map(({ k }) => redis.exists(k.lease)));
   if (held.some((n) => n > 0)) return false;
   for (const { part, k } of tasks) {

@@ -3,6 +3,7 @@ import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
 import { AppError } from '../errors.js';
 import type { StreamRegistry } from '../streams/stream-registry.js';
+import type { StreamConfig } from '../streams/stream-config.js';
 import type { Row } from '../engine/index.js';
 import { buildDefinition, checkWindowColumn, type QueryDefinition, type QueryInput, queryPartition } from './query-definition.js';
 import type { SampleRunner } from './sample-runner.js';
@@ -62,10 +63,7 @@ export class QueryService {
     const first = buildDefinition(input, new Date(), this.opts.functions);
     const stream = this.opts.strictStreams ? await this.streams.get(first.def.stream) : await this.streams.getOrCreate(first.def.stream);
     if (!stream) throw new AppError('SG_ERR_STREAM_NOT_FOUND', `stream "${first.def.stream}" does not exist and strict mode is on`);
-    // The stream names the SQL types its schema declares: compiled again with them, and kept in
-    // the definition (a later schema change does not retype a running query).
-    const decimals = declaredDecimals(stream.schema);
-    const { def: partial, compiled } = decimals ? buildDefinition(input, new Date(), this.opts.functions, decimals) : first;
+    const { def: partial, compiled } = this.typedBy(stream, input, first);
     checkWindowColumn(compiled, stream.name, stream.timeField);
     const def: QueryDefinition = { ...partial, partitions: stream.partitions, ...(stream.tags ? { tags: stream.tags } : {}) };
     const startId = def.start === 'latest' ? '$' : def.start === 'earliest' ? '0' : def.start;
@@ -105,8 +103,7 @@ export class QueryService {
   async validate(input: QueryInput & { events?: unknown[] }) {
     const first = buildDefinition(input, new Date(), this.opts.functions);
     const stream = await this.streams.get(first.def.stream);
-    const decimals = declaredDecimals(stream?.schema);
-    const { def, compiled } = decimals ? buildDefinition(input, new Date(), this.opts.functions, decimals) : first;
+    const { def, compiled } = this.typedBy(stream, input, first);
     // A stream not created yet will get the default time field.
     const timeField = stream?.timeField ?? 'ts';
     checkWindowColumn(compiled, def.stream, timeField);
@@ -117,9 +114,18 @@ export class QueryService {
       explain: compiled.explain,
     };
     if (input.events) {
-      out.rows = await this.opts.samples.run({ sql: def.sql, ...(decimals ? { decimals } : {}), settings: def, events: input.events, timeField });
+      out.rows = await this.opts.samples.run({ sql: def.sql, ...(def.decimals ? { decimals: def.decimals } : {}), settings: def, events: input.events, timeField });
     }
     return out;
+  }
+
+  /**
+   * The definition compiled with the SQL types the stream's schema declares (compiled again only
+   * when it declares some), which it keeps: a later schema change does not retype a running query.
+   */
+  private typedBy(stream: StreamConfig | undefined, input: QueryInput, untyped: ReturnType<typeof buildDefinition>): ReturnType<typeof buildDefinition> {
+    const decimals = declaredDecimals(stream?.schema);
+    return decimals ? buildDefinition(input, new Date(), this.opts.functions, decimals) : untyped;
   }
 
   /** Ends validate's idle worker threads. */

@@ -19,11 +19,11 @@ const SCAN_CAP = 10_000;
 export async function trimStream(redis: Redis, config: StreamConfig, nowMs: number, detached: QueryDefinition[] = []): Promise<number> {
   const r = config.retention;
   if (!r || (r.maxLength === undefined && r.maxAgeMs === undefined)) return 0;
+  const ageCut = r.maxAgeMs === undefined ? '' : `${Math.max(0, nowMs - r.maxAgeMs)}-0`;
+  // A query registered before a partition-count change has other keys: it is not detached here.
+  const mine = detached.filter((q) => q.stream === config.name && q.partitions === config.partitions);
   let removed = 0;
   for (let p = 0; p < config.partitions; p++) {
-    const ageCut = r.maxAgeMs === undefined ? '' : `${Math.max(0, nowMs - r.maxAgeMs)}-0`;
-    // A query registered before a partition-count change has other keys: it is not detached here.
-    const mine = detached.filter((q) => q.stream === config.name && q.partitions === config.partitions);
     const checkpoints = mine.map((q) => keys.task(queryPartition(q, p), q.id).checkpoint);
     removed += Number(await callFunction(redis, 'trim_stream', [keys.events(streamPartition(config, p)), ...checkpoints], [String(r.maxLength ?? 0), ageCut, String(SCAN_CAP), ...mine.map((q) => q.id)]));
   }
