@@ -21,6 +21,9 @@ export interface LocalRedisOptions {
 export class RedisNotInstalledError extends Error {}
 
 /** A free TCP port on 127.0.0.1, as the OS hands it out. */
+/** redis-server ended before it answered PING (a bad option, a port in use). */
+class ExitedAtStart extends Error {}
+
 export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const srv = createServer();
@@ -74,9 +77,25 @@ export class LocalRedis {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Starts (or restarts, on the same port and folder) and waits until it answers PING. */
+  /**
+   * Starts (or restarts, on the same port and folder) and waits until it answers PING. A port we
+   * picked can be taken by another process between freePort() and the bind (or, in cluster mode,
+   * its bus port +10000 can be in use): then a new one is picked, a few times.
+   */
   async start(): Promise<void> {
-    if (!this.port) this.port = this.opts.port || (await freePort());
+    const picked = !this.port && !this.opts.port;
+    for (let attempt = 1; ; attempt++) {
+      if (!this.port) this.port = this.opts.port || (await freePort());
+      try {
+        return await this.launch();
+      } catch (err) {
+        if (!picked || attempt >= 5 || !(err instanceof ExitedAtStart)) throw err;
+        this.port = 0;
+      }
+    }
+  }
+
+  private async launch(): Promise<void> {
     const dir = resolve(this.opts.dir);
     mkdirSync(dir, { recursive: true });
     const persistence = this.opts.persistence ?? true;
@@ -86,12 +105,14 @@ export class LocalRedis {
       '--daemonize', 'no', '--loglevel', 'warning', '--logfile', '',
       ...(this.opts.extraArgs ?? []),
     ];
-    const child = spawn(this.opts.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(this.opts.binary ?? 'redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     live.add(child);
     child.once('exit', () => live.delete(child));
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    // With --logfile '' Redis logs to stdout: a start-up failure ("Address already in use") is there.
+    let output = '';
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     this.exited = new Promise((ok) => child.once('exit', () => ok()));
     const spawnError = new Promise<never>((_, fail) =>
       child.once('error', (err: NodeJS.ErrnoException) =>
@@ -100,13 +121,15 @@ export class LocalRedis {
     );
     const ready = (async () => {
       for (let i = 0; i < 200; i++) {
-        if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}: ${stderr.trim()}`);
+        if (child.exitCode !== null) throw new ExitedAtStart(`redis-server on port ${this.port} exited with code ${child.exitCode}: ${output.trim()}`);
         if (await ping(this.port)) return;
         await new Promise((r) => setTimeout(r, 25));
       }
       throw new Error(`redis-server on port ${this.port} did not answer within 5 s`);
     })();
     await Promise.race([ready, spawnError]);
+    // Running: its log is no longer kept (drained, so the pipe never fills).
+    for (const out of [child.stdout, child.stderr]) out?.removeAllListeners('data').resume();
   }
 
   /** SIGKILL: the crash a power cut looks like to Redis. */
