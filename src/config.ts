@@ -10,6 +10,10 @@ export interface ApiKey {
   /** Short non-secret label for logs and rate-limit buckets: never the key itself. */
   label: string;
   scopes: ReadonlySet<Scope>;
+  /** Stream name patterns (`*` matches any run of characters) this key may ingest into and read. */
+  streams: readonly string[];
+  /** Query name or id patterns this key may see besides the queries it created. */
+  queries: readonly string[];
 }
 
 export interface Config {
@@ -176,23 +180,82 @@ function duration(env: RawEnv, name: keyof RawEnv): number {
   return ms;
 }
 
+const NAME_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+/** A stream or query pattern: name characters and `*`. */
+export const GRANT_PATTERN_RE = /^[A-Za-z0-9_.*-]{1,128}$/;
+
 /**
- * Parses API_KEYS: `key:scope,scope;key2:scope`. A key without scopes gets every scope.
+ * Parses API_KEYS. Short form `key:scope,scope;key2:scope` (a key without scopes gets every scope;
+ * each key is granted every stream and the queries it creates, and is named `key#<position>`), or a
+ * JSON array of `{ "name", "key", "scopes", "streams", "queries" }` for named keys with grants.
  */
 export function parseApiKeys(text: string): ApiKey[] {
-  const keys: ApiKey[] = [];
-  for (const [i, part] of text.split(/[;\n]/).map((p) => p.trim()).filter(Boolean).entries()) {
-    const colon = part.indexOf(':');
-    const key = (colon === -1 ? part : part.slice(0, colon)).trim();
-    const scopeText = colon === -1 ? '' : part.slice(colon + 1);
-    if (key.length < 16) throw new ConfigError('API_KEYS', `entry ${i} has a key shorter than 16 characters`);
-    const scopes = scopeText.split(',').map((s) => s.trim()).filter(Boolean);
-    for (const s of scopes) {
-      if (!(SCOPES as readonly string[]).includes(s)) throw new ConfigError('API_KEYS', `entry ${i} has unknown scope "${s}" (known: ${SCOPES.join(', ')})`);
-    }
-    keys.push({ key, label: `key#${i}`, scopes: new Set((scopes.length ? scopes : SCOPES) as Scope[]) });
+  const keys = text.trim().startsWith('[') ? parseJsonKeys(text) : parseShortKeys(text);
+  const names = new Set<string>();
+  const secrets = new Set<string>();
+  for (const [i, k] of keys.entries()) {
+    if (names.has(k.label)) throw new ConfigError('API_KEYS', `entry ${i} repeats the name "${k.label}"`);
+    if (secrets.has(k.key)) throw new ConfigError('API_KEYS', `entry ${i} repeats a key of an earlier entry`);
+    names.add(k.label);
+    secrets.add(k.key);
   }
   return keys;
+}
+
+function checkScopes(scopes: string[], i: number): Set<Scope> {
+  for (const s of scopes) {
+    if (!(SCOPES as readonly string[]).includes(s)) throw new ConfigError('API_KEYS', `entry ${i} has unknown scope "${s}" (known: ${SCOPES.join(', ')})`);
+  }
+  return new Set((scopes.length ? scopes : SCOPES) as Scope[]);
+}
+
+function checkKey(key: unknown, i: number): string {
+  if (typeof key !== 'string' || key.length < 16) throw new ConfigError('API_KEYS', `entry ${i} has a key shorter than 16 characters`);
+  if (/[\s:;]/.test(key)) throw new ConfigError('API_KEYS', `entry ${i} has a key with a space, ":" or ";"`);
+  return key;
+}
+
+function parseShortKeys(text: string): ApiKey[] {
+  return text.split(/[;\n]/).map((p) => p.trim()).filter(Boolean).map((part, i) => {
+    const colon = part.indexOf(':');
+    const key = checkKey((colon === -1 ? part : part.slice(0, colon)).trim(), i);
+    const scopes = (colon === -1 ? '' : part.slice(colon + 1)).split(',').map((s) => s.trim()).filter(Boolean);
+    return { key, label: `key#${i}`, scopes: checkScopes(scopes, i), streams: ['*'], queries: [] };
+  });
+}
+
+const JSON_KEY_FIELDS = new Set(['name', 'key', 'scopes', 'streams', 'queries']);
+
+function stringList(value: unknown, i: number, field: string, re: RegExp): string[] {
+  if (!Array.isArray(value) || !value.every((v): v is string => typeof v === 'string' && re.test(v))) {
+    throw new ConfigError('API_KEYS', `entry ${i} field "${field}" must be an array of ${field === 'scopes' ? 'scope names' : 'name patterns (A-Z a-z 0-9 _ . - and *)'}`);
+  }
+  return value;
+}
+
+function parseJsonKeys(text: string): ApiKey[] {
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError('API_KEYS', `is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(list)) throw new ConfigError('API_KEYS', 'must be a JSON array of key objects');
+  return list.map((entry: unknown, i) => {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new ConfigError('API_KEYS', `entry ${i} must be an object`);
+    const e = entry as Record<string, unknown>;
+    const extra = Object.keys(e).find((f) => !JSON_KEY_FIELDS.has(f));
+    if (extra) throw new ConfigError('API_KEYS', `entry ${i} has unknown field "${extra}" (known: ${[...JSON_KEY_FIELDS].join(', ')})`);
+    if (typeof e.name !== 'string' || !NAME_RE.test(e.name)) throw new ConfigError('API_KEYS', `entry ${i} field "name" must be 1 to 64 of A-Z a-z 0-9 _ . -`);
+    const scopes = checkScopes(e.scopes === undefined ? [] : stringList(e.scopes, i, 'scopes', /^[a-z]+$/), i);
+    const streams = e.streams === undefined ? ['*'] : stringList(e.streams, i, 'streams', GRANT_PATTERN_RE);
+    const queries = e.queries === undefined ? [] : stringList(e.queries, i, 'queries', GRANT_PATTERN_RE);
+    // An admin sees every stream and query: patterns on it would promise a limit that is not there.
+    if (scopes.has('admin') && (e.streams !== undefined || e.queries !== undefined)) {
+      throw new ConfigError('API_KEYS', `entry ${i} ("${e.name}") has the admin scope, which sees every stream and query: drop its "streams" and "queries"`);
+    }
+    return { key: checkKey(e.key, i), label: e.name, scopes, streams, queries };
+  });
 }
 
 /** Reads and validates the environment; throws ConfigError naming the first bad variable. */

@@ -30,7 +30,11 @@ export async function getReadiness(req: FastifyRequest, reply: FastifyReply) {
 }
 
 export async function listAlerts(req: FastifyRequest) {
-  return { alerts: req.server.sg.alerts.list() };
+  const alerts = req.server.sg.alerts.list();
+  if (req.grants.admin) return { alerts };
+  // Only alerts about queries this key sees (and the process-wide ones).
+  const defs = new Map((await req.server.sg.queryRegistry.list()).map((d) => [d.id, d]));
+  return { alerts: alerts.filter((a) => a.query === undefined || (defs.has(a.query) && req.grants.query(defs.get(a.query)!))) };
 }
 
 export async function getMetrics(_req: FastifyRequest, reply: FastifyReply) {

@@ -44,7 +44,7 @@ async function checkOrigin(req: FastifyRequest): Promise<void> {
 /** Everything that can refuse a one-query subscription, answered as HTTP before any upgrade. */
 async function prepare(req: FastifyRequest<IdParams>): Promise<void> {
   await checkOrigin(req);
-  const def = await req.server.sg.queries.require(req.params.id);
+  const def = await req.server.sg.queries.require(req.params.id, req.grants);
   let filter: RowFilter;
   try {
     filter = parseFilter(req.query.filter);
@@ -119,7 +119,8 @@ async function onClientMessage(req: FastifyRequest, session: PushSession, text: 
     return;
   }
   const def = await req.server.sg.queryRegistry.get(msg.query);
-  if (!def || def.status === 'deleting') return session.outbox.push(errorMessage('SG_ERR_QUERY_NOT_FOUND', msg.query));
+  // A query this key may not see is answered as one that does not exist.
+  if (!def || def.status === 'deleting' || !req.grants.query(def)) return session.outbox.push(errorMessage('SG_ERR_QUERY_NOT_FOUND', msg.query));
   let filter: RowFilter;
   try {
     filter = parseFilter(msg.filter);

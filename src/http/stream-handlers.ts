@@ -10,7 +10,7 @@ type StreamParams = { Params: { stream: string } };
 
 export async function listStreams(req: FastifyRequest) {
   const streams = await req.server.sg.registry.list();
-  return { streams: streams.map(publicStreamConfig) };
+  return { streams: streams.filter((s) => req.grants.stream(s.name)).map(publicStreamConfig) };
 }
 
 export async function putStream(req: FastifyRequest<StreamParams & { Body: StreamConfigInput }>) {
@@ -20,6 +20,7 @@ export async function putStream(req: FastifyRequest<StreamParams & { Body: Strea
 
 export async function getStream(req: FastifyRequest<StreamParams>) {
   const { registry } = req.server.sg;
+  req.grants.requireStream(req.params.stream);
   const config = await registry.get(req.params.stream);
   if (!config) throw new AppError('SG_ERR_STREAM_NOT_FOUND', `stream "${req.params.stream}" does not exist`);
   const partitionInfo = await registry.partitionInfo(config);
@@ -54,6 +55,7 @@ export async function ingestEvents(
   reply: FastifyReply,
 ) {
   const { ingest, memoryGuard } = req.server.sg;
+  req.grants.requireStream(req.params.stream);
   memoryGuard.check();
   const events = Array.isArray(req.body) ? (req.body as unknown[]) : [req.body];
   // @fastify/otel runs handlers inside the request's context; without it the header is the parent.

@@ -32,6 +32,8 @@ export interface QueryDefinition {
   createdAt: string;
   /** Fields the stream's schema declared DECIMAL(p, s) at registration: read as exact decimals. */
   decimals?: DeclaredDecimals;
+  /** The label of the API key that created it (absent when auth was off): it sees the query. */
+  ownerKey?: string;
   /** When it was paused (ms since epoch): long-paused queries stop holding retention back. */
   pausedAt?: number;
   /** When DELETE marked it deleting (ms since epoch); its keys are reclaimed after this. */

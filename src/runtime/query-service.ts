@@ -15,6 +15,7 @@ import { streamGroups } from '../redis/stream-groups.js';
 import { decodeMeta } from '../engine/index.js';
 import { queryLatency } from '../telemetry/e2e.js';
 import { declaredDecimals } from '../streams/declared-types.js';
+import { Grants } from '../access/grants.js';
 
 export interface QueryServiceOptions {
   strictStreams: boolean;
@@ -59,13 +60,15 @@ export class QueryService {
     private readonly opts: QueryServiceOptions,
   ) {}
 
-  async create(input: QueryInput) {
+  /** Registers a query owned by the caller's key; its SQL may read only a stream the key is granted. */
+  async create(input: QueryInput, access: Grants = Grants.everything) {
     const first = buildDefinition(input, new Date(), this.opts.functions);
+    access.requireStream(first.def.stream);
     const stream = this.opts.strictStreams ? await this.streams.get(first.def.stream) : await this.streams.getOrCreate(first.def.stream);
     if (!stream) throw new AppError('SG_ERR_STREAM_NOT_FOUND', `stream "${first.def.stream}" does not exist and strict mode is on`);
     const { def: partial, compiled } = this.typedBy(stream, input, first);
     checkWindowColumn(compiled, stream.name, stream.timeField);
-    const def: QueryDefinition = { ...partial, partitions: stream.partitions, ...(stream.tags ? { tags: stream.tags } : {}) };
+    const def: QueryDefinition = { ...partial, partitions: stream.partitions, ...(stream.tags ? { tags: stream.tags } : {}), ...(access.owner !== undefined ? { ownerKey: access.owner } : {}) };
     const startId = def.start === 'latest' ? '$' : def.start === 'earliest' ? '0' : def.start;
     for (let p = 0; p < def.partitions; p++) {
       const key = keys.events(queryPartition(def, p));
@@ -100,8 +103,9 @@ export class QueryService {
    * The same checks as create, nothing stored; with events, the rows they would produce, computed
    * in a worker thread under the validate budget (a hostile sample costs its budget, no more).
    */
-  async validate(input: QueryInput & { events?: unknown[] }) {
+  async validate(input: QueryInput & { events?: unknown[] }, access: Grants = Grants.everything) {
     const first = buildDefinition(input, new Date(), this.opts.functions);
+    access.requireStream(first.def.stream);
     const stream = await this.streams.get(first.def.stream);
     const { def, compiled } = this.typedBy(stream, input, first);
     // A stream not created yet will get the default time field.
@@ -133,9 +137,10 @@ export class QueryService {
     await this.opts.samples.close();
   }
 
-  async require(id: string): Promise<QueryDefinition> {
+  /** The definition, or 404 when it does not exist, is being deleted, or the caller may not see it. */
+  async require(id: string, access: Grants = Grants.everything): Promise<QueryDefinition> {
     const def = await this.registry.get(id);
-    if (!def || def.status === 'deleting') throw new AppError('SG_ERR_QUERY_NOT_FOUND', `query "${id}" does not exist`);
+    if (!def || def.status === 'deleting' || !access.query(def)) throw new AppError('SG_ERR_QUERY_NOT_FOUND', `query "${id}" does not exist`);
     return def;
   }
 
@@ -144,13 +149,13 @@ export class QueryService {
     return { ...rest, lateness: latenessMs, ...(idleTimeoutMs !== undefined ? { idleTimeout: idleTimeoutMs } : {}) };
   }
 
-  async list() {
-    const defs = (await this.registry.list()).filter((d) => d.status !== 'deleting');
+  async list(access: Grants = Grants.everything) {
+    const defs = (await this.registry.list()).filter((d) => d.status !== 'deleting' && access.query(d));
     return Promise.all(defs.map((d) => this.describe(d)));
   }
 
-  async get(id: string) {
-    return this.describe(await this.require(id));
+  async get(id: string, access: Grants = Grants.everything) {
+    return this.describe(await this.require(id, access));
   }
 
   private async partitionStatus(def: QueryDefinition, p: number): Promise<PartitionStatus> {
@@ -209,8 +214,8 @@ export class QueryService {
     };
   }
 
-  async setStatus(id: string, status: 'running' | 'paused') {
-    await this.require(id);
+  async setStatus(id: string, status: 'running' | 'paused', access: Grants = Grants.everything) {
+    await this.require(id, access);
     // Compare-and-set: a concurrent change (a failure, a delete) is not overwritten, and a query
     // being deleted stays deleting.
     await this.registry.update(id, (def) => {
@@ -220,7 +225,7 @@ export class QueryService {
       const { error: _error, pausedAt: _pausedAt, ...rest } = def;
       return { ...rest, status };
     });
-    return this.get(id);
+    return this.get(id, access);
   }
 
   /**
@@ -228,8 +233,8 @@ export class QueryService {
    * A coordinator removes its groups, state, changes and results in the background once no
    * process holds one of its tasks (query-reclaim.ts), so the request does not wait a lease TTL.
    */
-  async delete(id: string): Promise<void> {
-    await this.require(id);
+  async delete(id: string, access: Grants = Grants.everything): Promise<void> {
+    await this.require(id, access);
     await this.registry.update(id, (d) => (d.status === 'deleting' ? d : { ...d, status: 'deleting', deletingAt: Date.now() }));
   }
 
@@ -237,16 +242,16 @@ export class QueryService {
    * Current rows (open groups and closed windows within retention), filtered and paged by row key
    * (UTF-8 byte order). Reads only what the page scans: see result-reader.ts.
    */
-  async results(id: string, filter: ResultFilter) {
+  async results(id: string, access: Grants, filter: ResultFilter) {
     const seen = this.readDefs.get(id);
     if (!seen) {
-      const def = await this.require(id);
+      const def = await this.require(id, access);
       this.remember(def);
       return this.reader(def).page(filter);
     }
     // Stream, partitions and SQL never change for an id: the page is read beside the registry
     // check (one round trip), and the check still answers 404 for a query deleted since.
-    const [def, page] = await Promise.all([this.require(id), this.reader(seen).page(filter)]);
+    const [def, page] = await Promise.all([this.require(id, access), this.reader(seen).page(filter)]);
     if (def.sql === seen.sql && def.stream === seen.stream && def.partitions === seen.partitions && def.emit === seen.emit) return page;
     this.remember(def);
     return this.reader(def).page(filter);
