@@ -34,6 +34,8 @@ export interface Config {
   idempotencyTtlMs: number;
   rateLimitMax: number;
   rateLimitWindowMs: number;
+  /** Per API key, across processes (kept in Redis); 0 = off. */
+  quotas: { queries: number; connections: number; eventsPerSecond: number };
   /** Host names served while auth is off, beside loopback ones. */
   allowedHosts: string[];
   /** Failed authentications per client address per window, shared across processes (0: off). */
@@ -109,6 +111,9 @@ export const configSchema = {
     IDEMPOTENCY_TTL: { type: 'string', default: '24h' },
     RATE_LIMIT_MAX: { type: 'integer', minimum: 0, default: 0 },
     RATE_LIMIT_WINDOW: { type: 'string', default: '1s' },
+    QUOTA_QUERIES_PER_KEY: { type: 'integer', minimum: 0, default: 100 },
+    QUOTA_CONNECTIONS_PER_KEY: { type: 'integer', minimum: 0, default: 1_000 },
+    QUOTA_EVENTS_PER_SECOND: { type: 'integer', minimum: 0, default: 0 },
     AUTH_FAIL_MAX: { type: 'integer', minimum: 0, default: 20 },
     ALLOWED_HOSTS: { type: 'string', default: '' },
     REQUIRE_API_KEYS: { type: 'boolean', default: false },
@@ -155,7 +160,7 @@ export const configSchema = {
 interface RawEnv {
   PORT: number; HOST: string; REDIS_URL?: string; REDIS_NODE_ADDRESS_MAP: string; REDIS_WAIT_REPLICAS: number; DATA_DIR: string; LOG_LEVEL: string; API_KEYS: string;
   STRICT_STREAMS: boolean; BODY_LIMIT_BYTES: number; MAX_EVENTS_PER_REQUEST: number; IDEMPOTENCY_TTL: string;
-  RATE_LIMIT_MAX: number; RATE_LIMIT_WINDOW: string; AUTH_FAIL_MAX: number; AUTH_FAIL_WINDOW: string; ALLOWED_HOSTS: string; REQUIRE_API_KEYS: boolean; REDIS_MAX_MEMORY_BYTES: number; STREAM_MAX_BACKLOG: number;
+  RATE_LIMIT_MAX: number; RATE_LIMIT_WINDOW: string; QUOTA_QUERIES_PER_KEY: number; QUOTA_CONNECTIONS_PER_KEY: number; QUOTA_EVENTS_PER_SECOND: number; AUTH_FAIL_MAX: number; AUTH_FAIL_WINDOW: string; ALLOWED_HOSTS: string; REQUIRE_API_KEYS: boolean; REDIS_MAX_MEMORY_BYTES: number; STREAM_MAX_BACKLOG: number;
   REQUEST_TIMEOUT: string; RETENTION_INTERVAL: string; RETENTION_DETACH_PAUSED: string; STREAM_CONFIG_CACHE: string;
   ROLE: 'all' | 'api' | 'worker'; LEASE_TTL: string; BATCH_SIZE: number; BLOCK_TIME: string; MAX_DELIVERIES: number;
   RESULT_RETENTION: string; CHANGES_MAX_LENGTH: number; REGISTRY_POLL: string; FUNCTIONS_DIR?: string; SG_TEST_COMMIT_DELAY_MS: number;
@@ -287,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idempotencyTtlMs: duration(raw, 'IDEMPOTENCY_TTL'),
     rateLimitMax: raw.RATE_LIMIT_MAX,
     rateLimitWindowMs: duration(raw, 'RATE_LIMIT_WINDOW'),
+    quotas: { queries: raw.QUOTA_QUERIES_PER_KEY, connections: raw.QUOTA_CONNECTIONS_PER_KEY, eventsPerSecond: raw.QUOTA_EVENTS_PER_SECOND },
     authFailures: { max: raw.AUTH_FAIL_MAX, windowMs: duration(raw, 'AUTH_FAIL_WINDOW') },
     allowedHosts: raw.ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
     redisMaxMemoryBytes: raw.REDIS_MAX_MEMORY_BYTES,

@@ -7,11 +7,15 @@ import { CLOSE } from '../../src/push/messages.js';
 import type { FunctionRegistry } from '../../src/functions/index.js';
 import { telemetry } from '../../src/telemetry/metrics.js';
 import type { ObservableResult } from '@opentelemetry/api';
+import { SharedSlots } from '../../src/access/shared-slots.js';
 
 export interface Push {
   hub: PushHub;
   /** Open SSE sessions (WebSocket sessions are closed through the websocket server). */
   sse: Set<PushSession>;
+  /** Per-key quotas counted across processes: live subscriptions and push connections. */
+  subscriptionSlots: SharedSlots;
+  connectionSlots: SharedSlots;
 }
 
 declare module 'fastify' {
@@ -23,7 +27,7 @@ declare module 'fastify' {
 async function push(app: FastifyInstance, opts: { functions: FunctionRegistry }): Promise<void> {
   const { config, redis, queryRegistry } = app.sg;
   const hub = new PushHub(redis, queryRegistry, { blockMs: config.push.blockMs, count: 1000, hardLimit: config.push.hardLimit, functions: opts.functions, snapshotPageRows: config.push.snapshotRows }, app.log);
-  const state: Push = { hub, sse: new Set() };
+  const state: Push = { hub, sse: new Set(), subscriptionSlots: new SharedSlots(redis, 'subscriptions', app.log, config.leaseTtlMs), connectionSlots: new SharedSlots(redis, 'connections', app.log, config.leaseTtlMs) };
   app.decorate('push', state);
   const subscribers = (obs: ObservableResult) => obs.observe(hub.stats().subscribers);
   telemetry().subscribers.addCallback(subscribers);
@@ -33,6 +37,7 @@ async function push(app: FastifyInstance, opts: { functions: FunctionRegistry })
   app.addHook('onClose', async () => {
     telemetry().subscribers.removeCallback(subscribers);
     await hub.close();
+    await Promise.all([state.subscriptionSlots.close(), state.connectionSlots.close()]);
   });
 }
 

@@ -1,4 +1,5 @@
 // Decorates the app with the engine-side services (registry, ingest, guards) built on one Redis client.
+import { IngestQuota } from '../../src/access/ingest-quota.js';
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../src/config.js';
@@ -23,6 +24,8 @@ export interface Services {
   registry: StreamRegistry;
   ingest: IngestService;
   memoryGuard: MemoryGuard;
+  /** QUOTA_EVENTS_PER_SECOND per key, on every process together. */
+  ingestQuota: IngestQuota;
   retention: RetentionWorker;
   queryRegistry: QueryRegistry;
   queries: QueryService;
@@ -62,12 +65,14 @@ async function services(app: FastifyInstance, opts: ServicesOptions): Promise<vo
       streamMaxBacklog: config.streamMaxBacklog,
     }),
     memoryGuard: new MemoryGuard(redis, config.redisMaxMemoryBytes),
+    ingestQuota: new IngestQuota(redis, config.quotas.eventsPerSecond),
     retention: new RetentionWorker(redis, registry, queryRegistry, { intervalMs: config.retentionIntervalMs, detachPausedMs: config.retentionDetachPausedMs }, app.log),
     queryRegistry,
     queries: (queries = new QueryService(redis, registry, queryRegistry, {
       strictStreams: config.strictStreams,
       functions: opts.functions,
       samples: new SampleRunner({ timeoutMs: config.validateTimeoutMs, memoryMb: config.validateMemoryMb, concurrency: 2, functionsDir: config.functionsDir }),
+      maxQueriesPerKey: config.quotas.queries,
     })),
     coordinator:
       config.role === 'api'

@@ -1,8 +1,10 @@
-// Per API key (or client address) request rate limit: 429 with Retry-After. Off when RATE_LIMIT_MAX=0.
+// Per API key (or client address) request rate limit on every process together (counted in Redis):
+// 429 with Retry-After. Off when RATE_LIMIT_MAX=0.
 import fp from 'fastify-plugin';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../src/errors.js';
+import { redisRateStore } from '../../src/access/rate-limit-store.js';
 
 async function limiter(app: FastifyInstance): Promise<void> {
   const { rateLimitMax, rateLimitWindowMs } = app.sg.config;
@@ -12,6 +14,7 @@ async function limiter(app: FastifyInstance): Promise<void> {
     max: rateLimitMax,
     timeWindow: rateLimitWindowMs,
     hook: 'onRequest',
+    store: redisRateStore(app.sg.redis),
     keyGenerator: (req) => req.apiKeyLabel ?? req.ip,
     allowList: (req) => req.url === '/healthz' || req.url === '/readyz',
     errorResponseBuilder: (_req, ctx) =>

@@ -9,6 +9,7 @@ import { PushSession, type SessionLimits } from '../push/session.js';
 import { CLOSE, toClientMessage, errorMessage } from '../push/messages.js';
 import { wsSink, sseSink } from '../push/sinks.js';
 import { originAllowed } from './host-guard.js';
+import type { Slot } from '../access/shared-slots.js';
 
 type IdParams = { Params: { id: string }; Querystring: { from?: string; filter?: string; batch?: boolean } };
 
@@ -16,6 +17,8 @@ interface Plan {
   def: QueryDefinition;
   from: string | undefined;
   filter: RowFilter;
+  /** The subscription quota slot, taken before the upgrade so a refusal is an HTTP 429. */
+  slot: Slot;
 }
 
 // What the pre-upgrade checks found, handed to the WebSocket handler that runs after the 101.
@@ -41,6 +44,41 @@ async function checkOrigin(req: FastifyRequest): Promise<void> {
   }
 }
 
+/**
+ * A push connection holds one of its key's QUOTA_CONNECTIONS_PER_KEY slots (on every process
+ * together) until its TCP connection closes, also when the upgrade never completes.
+ */
+async function takeConnection(req: FastifyRequest): Promise<Slot | undefined> {
+  const max = req.server.sg.config.quotas.connections;
+  if (max <= 0) return undefined;
+  const slot = await req.server.push.connectionSlots.take(labelOf(req), max);
+  if (!slot) throw new AppError('SG_ERR_QUOTA_EXCEEDED', `at most ${max} live-result connections per API key on all processes (QUOTA_CONNECTIONS_PER_KEY); close one first`, { retryAfterSeconds: 5 });
+  holdUntilClosed(req, slot);
+  connections.set(req, slot);
+  return slot;
+}
+
+// The connection slot each push request holds, released when its WebSocket or SSE stream ends.
+const connections = new WeakMap<FastifyRequest, Slot>();
+const releaseConnection = (req: FastifyRequest) => connections.get(req)?.release();
+
+function holdUntilClosed(req: FastifyRequest, slot: Slot): void {
+  const socket = req.raw.socket;
+  if (socket.destroyed) slot.release();
+  else socket.once('close', () => slot.release());
+}
+
+async function openPrepare(req: FastifyRequest): Promise<void> {
+  await checkOrigin(req);
+  // A plain GET gets its 426 holding nothing.
+  if (req.ws) await takeConnection(req);
+}
+
+async function prepareSocket(req: FastifyRequest<IdParams>): Promise<void> {
+  if (!req.ws) return upgradeRequired();
+  await prepare(req);
+}
+
 /** Everything that can refuse a one-query subscription, answered as HTTP before any upgrade. */
 async function prepare(req: FastifyRequest<IdParams>): Promise<void> {
   await checkOrigin(req);
@@ -56,11 +94,14 @@ async function prepare(req: FastifyRequest<IdParams>): Promise<void> {
   if (from !== undefined && !decodeOffset(from, def.partitions)) {
     throw new AppError('SG_ERR_VALIDATION', `"${from}" is not an offset of this query (an id such as 1767225600000-0 per partition, comma-separated)`, { errors: [{ field: 'querystring.from', message: 'not an offset' }] });
   }
+  const connection = await takeConnection(req);
   const p = req.server.sg.config.push;
-  if (req.server.push.hub.held(labelOf(req)) >= p.maxSubscriptionsPerKey) {
-    throw new AppError('SG_ERR_TOO_MANY_SUBSCRIPTIONS', `at most ${p.maxSubscriptionsPerKey} subscriptions per API key (WS_MAX_SUBSCRIPTIONS_PER_KEY)`);
-  }
-  plans.set(req, { def, from, filter });
+  const slot = await req.server.push.subscriptionSlots.take(labelOf(req), p.maxSubscriptionsPerKey);
+  if (!slot) connection?.release();
+  if (!slot) throw new AppError('SG_ERR_TOO_MANY_SUBSCRIPTIONS', `at most ${p.maxSubscriptionsPerKey} subscriptions per API key on all processes (WS_MAX_SUBSCRIPTIONS_PER_KEY)`);
+  // Released by the session's end; also by the socket's close should the upgrade never happen.
+  holdUntilClosed(req, slot);
+  plans.set(req, { def, from, filter, slot });
 }
 
 async function upgradeRequired(): Promise<never> {
@@ -69,23 +110,29 @@ async function upgradeRequired(): Promise<never> {
 
 /** `GET /v1/queries/{id}/subscribe`: one query per socket. */
 export const subscribeQuery = {
-  preHandler: prepare,
+  preHandler: prepareSocket,
   handler: upgradeRequired,
   wsHandler(socket: WebSocket, req: FastifyRequest<IdParams>): void {
     const plan = plans.get(req)!;
-    const session = new PushSession(wsSink(socket), req.server.push.hub, limitsOf(req, req.query.batch === true), req.log, labelOf(req), false);
-    socket.on('close', () => session.end());
-    void session.subscribe(plan.def, plan.from, plan.filter);
+    const session = new PushSession(wsSink(socket), req.server.push.hub, req.server.push.subscriptionSlots, limitsOf(req, req.query.batch === true), req.log, labelOf(req), false);
+    socket.on('close', () => {
+      session.end();
+      releaseConnection(req);
+    });
+    void session.subscribe(plan.def, plan.from, plan.filter, plan.slot);
   },
 };
 
 /** `GET /v1/ws`: one socket, many queries, driven by subscribe/unsubscribe messages. */
 export const openSocket = {
-  preHandler: checkOrigin,
+  preHandler: openPrepare,
   handler: upgradeRequired,
   wsHandler(socket: WebSocket, req: FastifyRequest<{ Querystring: { batch?: boolean } }>): void {
-    const session = new PushSession(wsSink(socket), req.server.push.hub, limitsOf(req, req.query.batch === true), req.log, labelOf(req), true);
-    socket.on('close', () => session.end());
+    const session = new PushSession(wsSink(socket), req.server.push.hub, req.server.push.subscriptionSlots, limitsOf(req, req.query.batch === true), req.log, labelOf(req), true);
+    socket.on('close', () => {
+      session.end();
+      releaseConnection(req);
+    });
     // Each message may start a snapshot read: a client gets WS_MAX_MESSAGES_PER_SECOND, then is closed.
     const max = req.server.sg.config.push.maxMessagesPerSecond;
     let windowStart = Date.now();
@@ -138,13 +185,14 @@ export const streamQueryEvents = {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    const session = new PushSession(sseSink(res), req.server.push.hub, limitsOf(req, false), req.log, labelOf(req), false);
+    const session = new PushSession(sseSink(res), req.server.push.hub, req.server.push.subscriptionSlots, limitsOf(req, false), req.log, labelOf(req), false);
     const sse = req.server.push.sse;
     sse.add(session);
     res.on('close', () => {
       sse.delete(session);
       session.end();
+      releaseConnection(req);
     });
-    void session.subscribe(plan.def, plan.from, plan.filter);
+    void session.subscribe(plan.def, plan.from, plan.filter, plan.slot);
   },
 };

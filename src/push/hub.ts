@@ -52,7 +52,6 @@ export class PushHub {
   private readonly tailers = new Map<string, Promise<QueryTailer>>();
   /** The tailers that finished starting (stats count these). */
   private readonly started = new Set<QueryTailer>();
-  private readonly perKey = new Map<string, number>();
   private closing = false;
   /** Connections closed as slow consumers (a metric, and the slow-client test reads it). */
   dropped = 0;
@@ -65,25 +64,6 @@ export class PushHub {
     private readonly opts: HubOptions,
     private readonly log: Log,
   ) {}
-
-  /** Subscriptions held per key label; false when `label` is at `max` already. */
-  take(label: string, max: number): boolean {
-    const n = this.perKey.get(label) ?? 0;
-    if (n >= max) return false;
-    this.perKey.set(label, n + 1);
-    return true;
-  }
-
-  /** Subscriptions `label` holds in this process. */
-  held(label: string): number {
-    return this.perKey.get(label) ?? 0;
-  }
-
-  release(label: string): void {
-    const n = (this.perKey.get(label) ?? 1) - 1;
-    if (n <= 0) this.perKey.delete(label);
-    else this.perKey.set(label, n);
-  }
 
   /** Subscribers and tailers in this process. */
   stats(): { tailers: number; subscribers: number; entriesRead: number } {

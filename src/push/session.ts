@@ -7,6 +7,7 @@ import type { Subscriber } from './subscriber.js';
 import type { RowFilter } from './filter.js';
 import { CLOSE, errorMessage } from './messages.js';
 import { telemetry } from '../telemetry/metrics.js';
+import type { SharedSlots, Slot } from '../access/shared-slots.js';
 
 export interface SessionLimits extends OutboxLimits {
   heartbeatMs: number;
@@ -17,13 +18,15 @@ export interface SessionLimits extends OutboxLimits {
 
 export class PushSession {
   readonly outbox: Outbox;
-  private readonly subs = new Map<string, Subscriber | 'starting'>();
+  private readonly subs = new Map<string, { sub: Subscriber | 'starting'; slot: Slot }>();
   private readonly timer: NodeJS.Timeout;
   private ended = false;
 
   constructor(
     private readonly sink: Sink,
     private readonly hub: PushHub,
+    /** The per-key subscription quota, shared by every process. */
+    private readonly slots: SharedSlots,
     private readonly limits: SessionLimits,
     private readonly log: Log,
     /** Whose subscriptions these are, for the per-key limit (API key label, or the address). */
@@ -43,40 +46,58 @@ export class PushSession {
     return this.subs.size;
   }
 
-  /** Subscribes this connection to a query; errors are sent as `error` messages. */
-  async subscribe(def: QueryDefinition, from: string | undefined, filter: RowFilter): Promise<void> {
+  /**
+   * Subscribes this connection to a query; errors are sent as `error` messages. `slot` is the
+   * subscription quota slot when the caller took it already (before a one-query upgrade).
+   */
+  async subscribe(def: QueryDefinition, from: string | undefined, filter: RowFilter, slot?: Slot): Promise<void> {
     const query = this.mux ? def.id : undefined;
-    if (this.subs.has(def.id)) return this.outbox.push(errorMessage('SG_ERR_BAD_MESSAGE', query, 'already subscribed to this query; unsubscribe first'));
-    if (!this.hub.take(this.label, this.limits.maxSubscriptionsPerKey)) {
+    if (this.subs.has(def.id)) {
+      slot?.release();
+      return this.outbox.push(errorMessage('SG_ERR_BAD_MESSAGE', query, 'already subscribed to this query; unsubscribe first'));
+    }
+    let taken = slot;
+    try {
+      taken ??= await this.slots.take(this.label, this.limits.maxSubscriptionsPerKey);
+    } catch (err) {
+      this.log.error({ err, query: def.id }, 'subscription quota unavailable');
+      return this.outbox.push(errorMessage('SG_ERR_INTERNAL', query));
+    }
+    if (!taken) {
       const msg = errorMessage('SG_ERR_TOO_MANY_SUBSCRIPTIONS', query);
-      // One-query connections lost a race with another upgrade for the last slot: nothing to keep open for.
       if (this.mux) this.outbox.push(msg);
       else this.closeWith(CLOSE.POLICY, 'too many subscriptions', msg);
       return;
     }
-    this.subs.set(def.id, 'starting');
+    if (this.ended || this.subs.has(def.id)) {
+      // Closed, or the same query subscribed again, while the slot was taken.
+      taken.release();
+      return;
+    }
+    const entry: { sub: Subscriber | 'starting'; slot: Slot } = { sub: 'starting', slot: taken };
+    this.subs.set(def.id, entry);
     try {
       const sub = await this.hub.subscribe({ def, from, filter, outbox: this.outbox, mux: this.mux, onGone: () => this.gone(def.id) });
-      if (this.ended || this.subs.get(def.id) !== 'starting') {
+      if (this.ended || this.subs.get(def.id) !== entry) {
         // Closed or unsubscribed while the snapshot was read.
         this.hub.unsubscribe(sub);
         return;
       }
-      this.subs.set(def.id, sub);
+      entry.sub = sub;
     } catch (err) {
       this.subs.delete(def.id);
-      this.hub.release(this.label);
+      taken.release();
       this.log.error({ err, query: def.id }, 'push subscribe failed');
       this.outbox.push(errorMessage('SG_ERR_INTERNAL', query));
     }
   }
 
   unsubscribe(queryId: string): boolean {
-    const sub = this.subs.get(queryId);
-    if (sub === undefined) return false;
+    const entry = this.subs.get(queryId);
+    if (entry === undefined) return false;
     this.subs.delete(queryId);
-    this.hub.release(this.label);
-    if (sub !== 'starting') this.hub.unsubscribe(sub);
+    entry.slot.release();
+    if (entry.sub !== 'starting') this.hub.unsubscribe(entry.sub);
     return true;
   }
 

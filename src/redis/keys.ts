@@ -24,6 +24,12 @@ export const keys = {
   queryRegistryVersion: () => `${PREFIX}:{meta}:queries:version`,
   /** Counter of failed authentications from one client address (TTL: AUTH_FAIL_WINDOW). */
   authFailures: (address: string) => `${PREFIX}:{meta}:authfail:${address}`,
+  /** Sorted set: one API key's held slots of one kind (subscriptions, connections) → expiry (ms). */
+  quotaSlots: (label: string, kind: string) => `${PREFIX}:{quota:${label}}:${kind}`,
+  /** Hash: one API key's ingest token bucket (tokens, at). */
+  quotaEvents: (label: string) => `${PREFIX}:{quota:${label}}:events`,
+  /** Counter: one API key's (or address's) requests in the current rate-limit window. */
+  rateWindow: (label: string) => `${PREFIX}:{quota:${label}}:requests`,
   /** Sorted set: process id → heartbeat expiry (ms); the live gateway processes. */
   members: () => `${PREFIX}:{meta}:members`,
   /** Per task (query × partition): everything one commit touches shares the partition's tag. */

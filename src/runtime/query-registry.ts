@@ -21,9 +21,13 @@ export class QueryRegistry {
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 
-  /** Creates or replaces a definition (registration: the id is new). */
-  async put(def: QueryDefinition): Promise<void> {
-    await this.write('put', def.id, '', JSON.stringify(def));
+  /**
+   * Creates or replaces a definition (registration: the id is new). With `maxOwned`, refused
+   * (false) when its owner already holds that many queries, checked atomically with the write so
+   * concurrent registrations on many processes cannot pass the quota together.
+   */
+  async put(def: QueryDefinition, maxOwned = 0): Promise<boolean> {
+    return (await this.write('put', def.id, '', JSON.stringify(def), def.ownerKey ?? '', maxOwned)) === 1;
   }
 
   async remove(id: string): Promise<void> {
@@ -51,8 +55,8 @@ export class QueryRegistry {
     throw new Error(`query ${id}: the registry kept changing under 50 compare-and-set attempts`);
   }
 
-  private async write(mode: 'put' | 'cas' | 'del', id: string, expected: string, next: string): Promise<number> {
-    return Number(await callFunction(this.redis, 'registry_write', [keys.queryRegistry(), keys.queryRegistryVersion()], [mode, id, expected, next]));
+  private async write(mode: 'put' | 'cas' | 'del', id: string, expected: string, next: string, owner = '', maxOwned = 0): Promise<number> {
+    return Number(await callFunction(this.redis, 'registry_write', [keys.queryRegistry(), keys.queryRegistryVersion()], [mode, id, expected, next, owner, String(maxOwned)]));
   }
 
   async version(): Promise<string> {

@@ -21,6 +21,8 @@ export interface QueryServiceOptions {
   strictStreams: boolean;
   functions: FunctionRegistry;
   samples: SampleRunner;
+  /** Queries one non-admin API key may own (QUOTA_QUERIES_PER_KEY); 0 = no limit. */
+  maxQueriesPerKey: number;
 }
 
 export interface PartitionStatus {
@@ -69,13 +71,24 @@ export class QueryService {
     const { def: partial, compiled } = this.typedBy(stream, input, first);
     checkWindowColumn(compiled, stream.name, stream.timeField);
     const def: QueryDefinition = { ...partial, partitions: stream.partitions, ...(stream.tags ? { tags: stream.tags } : {}), ...(access.owner !== undefined ? { ownerKey: access.owner } : {}) };
+    const quota = access.owner === undefined || access.admin ? 0 : this.opts.maxQueriesPerKey;
+    // Checked before any group is made; checked again, atomically, with the registry write.
+    if (quota > 0 && (await this.registry.list()).filter((d) => d.ownerKey === access.owner && d.status !== 'deleting').length >= quota) this.overQuota(quota);
     const startId = def.start === 'latest' ? '$' : def.start === 'earliest' ? '0' : def.start;
     for (let p = 0; p < def.partitions; p++) {
       const key = keys.events(queryPartition(def, p));
       await this.redis.xGroupCreate(key, def.id, startId, { MKSTREAM: true, ...(await this.entriesReadAt(key, startId)) });
     }
-    await this.registry.put(def);
+    if (!(await this.registry.put(def, quota))) {
+      // Another process registered this key's last allowed query meanwhile: undo the groups.
+      await Promise.all(Array.from({ length: def.partitions }, (_, p) => this.redis.xGroupDestroy(keys.events(queryPartition(def, p)), def.id)));
+      this.overQuota(quota);
+    }
     return { ...this.publicDef(def), columns: compiled.columns, explain: compiled.explain };
+  }
+
+  private overQuota(quota: number): never {
+    throw new AppError('SG_ERR_QUOTA_EXCEEDED', `this API key owns ${quota} queries, its quota (QUOTA_QUERIES_PER_KEY); delete one first`);
   }
 
   /**

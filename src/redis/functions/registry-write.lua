@@ -11,9 +11,23 @@ ARGV[1]  'put' (create or replace), 'cas' (replace if unchanged) or 'del'
 ARGV[2]  query id
 ARGV[3]  'cas': the definition JSON as read; otherwise unused
 ARGV[4]  'put' and 'cas': the new definition JSON
+ARGV[5]  'put': the owning API key's name, or '' (no quota)
+ARGV[6]  'put': how many queries that key may own (0: no limit); deleting ones do not count
 
 Returns  1 written · 0 'cas' found another definition (changed since read) · -1 'cas' found none
+         · -2 'put' refused: the owner holds its quota of queries
 ]]
+
+-- Queries the owner holds that are not being deleted. The JSON is matched as text: owner names
+-- are plain name characters, and decoding every definition would cost far more.
+local function owned(registry, owner)
+  local needle = '"ownerKey":"' .. owner .. '"'
+  local n = 0
+  for _, def in ipairs(redis.call('HVALS', registry)) do
+    if string.find(def, needle, 1, true) and not string.find(def, '"status":"deleting"', 1, true) then n = n + 1 end
+  end
+  return n
+end
 
 local function registry_write(keys, args)
   local mode, id = args[1], args[2]
@@ -21,6 +35,9 @@ local function registry_write(keys, args)
     local current = redis.call('HGET', keys[1], id)
     if not current then return -1 end
     if current ~= args[3] then return 0 end
+  end
+  if mode == 'put' and args[5] ~= '' and tonumber(args[6]) > 0 and owned(keys[1], args[5]) >= tonumber(args[6]) then
+    return -2
   end
   if mode == 'del' then
     redis.call('HDEL', keys[1], id)
