@@ -27,8 +27,10 @@ if (settings.enabled) {
       : await import('@opentelemetry/exporter-metrics-otlp-proto');
     readers.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter() }));
   }
+  const { serverSampler } = await import('./sampler.js');
   const sdk = new NodeSDK({
     serviceName: settings.serviceName,
+    sampler: serverSampler(),
     metricReaders: readers,
     // One server span per request from @fastify/otel (no per-hook or handler spans, and no second
     // server span from the http instrumentation): per-request span count is what tracing costs.

@@ -92,3 +92,26 @@ t.test('the sampler comes from OTEL_TRACES_SAMPLER: always_off exports no span, 
   const metrics = await (await fetch(`${gw.url}/metrics`)).text();
   t.match(metrics, /streamgate_events_ingested_total\{[^}]*stream="quiet"[^}]*\} 5/, 'the ingest counter still counts');
 });
+
+t.test('a caller\'s sampled flag does not force a sample: the server\'s ratio decides, and a sampled trace is continued', async (t) => {
+  const r = await startRedis(t);
+  const receiver = await startOtlpReceiver();
+  t.teardown(() => receiver.close());
+  const env = { REDIS_URL: r.url, OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_METRICS_EXPORTER: 'none', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio' };
+  const never = await startGateway({ ...env, OTEL_TRACES_SAMPLER_ARG: '0' }, { telemetry: true });
+  t.teardown(() => never.kill());
+  const sampled = (i: number) => `00-${TRACE_ID.slice(0, 30)}${String(i).padStart(2, '0')}-b7ad6b7169203331-01`;
+  for (let i = 0; i < 5; i++) {
+    const res = await fetch(`${never.url}/v1/streams/forced/events`, { method: 'POST', headers: { 'content-type': 'application/json', traceparent: sampled(i) }, body: '{"a":1}' });
+    t.equal(res.status, 201);
+  }
+  await new Promise((ok) => setTimeout(ok, 1_000));
+  t.equal(receiver.spans.length, 0, 'ratio 0: five requests that asked to be sampled exported nothing');
+
+  const always = await startGateway({ ...env, OTEL_TRACES_SAMPLER_ARG: '1' }, { telemetry: true });
+  t.teardown(() => always.kill());
+  const res = await fetch(`${always.url}/v1/streams/forced/events`, { method: 'POST', headers: { 'content-type': 'application/json', traceparent: sampled(7) }, body: '{"a":1}' });
+  t.equal(res.status, 201);
+  const ingest = await waitUntil('the ingest span', async () => receiver.spans.find((s) => s.name === 'ingest forced'), 10_000, 50);
+  t.equal(ingest.traceId, `${TRACE_ID.slice(0, 30)}07`, 'ratio 1: the caller\'s trace is continued');
+});
