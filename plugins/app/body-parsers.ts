@@ -2,6 +2,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { defaultBodyLimits, parseJsonBody, parseNdjson } from '../../src/http/parse-body.js';
+import { AppError } from '../../src/errors.js';
 
 async function bodyParsers(app: FastifyInstance): Promise<void> {
   // The event-count limit is checked while the body is scanned, before it is parsed.
@@ -12,6 +13,15 @@ async function bodyParsers(app: FastifyInstance): Promise<void> {
       done(null, parseJsonBody(body as string, limits));
     } catch (err) {
       done(err as Error, undefined);
+    }
+  });
+  // Fastify validates a body only against the schema of its own content type: a type the operation
+  // does not declare (NDJSON sent to a JSON-only route) would reach the handler unchecked.
+  app.addHook('preValidation', async (req) => {
+    const declared = (req.routeOptions.schema?.body as { content?: Record<string, unknown> } | undefined)?.content;
+    const type = req.headers['content-type']?.split(';')[0]!.trim().toLowerCase();
+    if (declared && type && req.body !== undefined && !(type in declared)) {
+      throw new AppError('SG_ERR_UNSUPPORTED_MEDIA_TYPE', `${req.method} ${req.routeOptions.url ?? ''} takes ${Object.keys(declared).join(' or ')}, not ${type}`);
     }
   });
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => {

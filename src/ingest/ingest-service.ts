@@ -55,11 +55,12 @@ export class IngestService {
     return validate;
   }
 
-  private async configFor(stream: string): Promise<StreamConfig> {
-    if (!this.opts.strictStreams) return this.registry.getOrCreate(stream);
+  /** The stream's config; for a stream not created yet (strict mode off), the one a first write will create. */
+  private async configFor(stream: string): Promise<{ config: StreamConfig; stored: boolean }> {
     const config = await this.registry.get(stream);
-    if (!config) throw new AppError('SG_ERR_STREAM_NOT_FOUND', `stream "${stream}" does not exist and strict mode is on; create it with PUT /v1/streams/${stream}`);
-    return config;
+    if (config) return { config, stored: true };
+    if (!this.opts.strictStreams) return { config: this.registry.provisional(stream), stored: false };
+    throw new AppError('SG_ERR_STREAM_NOT_FOUND', `stream "${stream}" does not exist and strict mode is on; create it with PUT /v1/streams/${stream}`);
   }
 
   async ingest(req: IngestRequest): Promise<IngestResult> {
@@ -70,12 +71,18 @@ export class IngestService {
       throw new AppError('SG_ERR_TOO_MANY_EVENTS', `${req.events.length} events in one request; the limit is ${this.opts.maxEventsPerRequest}`);
     }
     try {
-      const config = this.registry.cached(req.stream) ?? (await this.configFor(req.stream));
-      const prepared = prepareEvents(req.events, {
-        timeField: config.timeField,
-        partitionKey: config.partitionKey,
-        validate: this.validatorFor(config),
-      });
+      const cached = this.registry.cached(req.stream);
+      const resolved = cached ? { config: cached, stored: true } : await this.configFor(req.stream);
+      let config = resolved.config;
+      const prepare = (c: StreamConfig) => prepareEvents(req.events, { timeField: c.timeField, partitionKey: c.partitionKey, validate: this.validatorFor(c) });
+      let prepared = prepare(config);
+      if (!resolved.stored) {
+        // The events are valid for a new stream: only now is it created (a refused request writes
+        // nothing). Should another process have created it first, with other rules, check again.
+        const created = await this.registry.getOrCreate(req.stream);
+        if (created.timeField !== config.timeField || created.partitionKey !== config.partitionKey || JSON.stringify(created.schema) !== JSON.stringify(config.schema)) prepared = prepare(created);
+        config = created;
+      }
       const fingerprint = req.idempotencyKey === undefined ? '' : createHash('sha256').update(prepared.map((e) => e.json).join('\n')).digest('base64url');
       const write = (partition: number, events: PreparedEvent[]) =>
         this.writer.write({ part: streamPartition(config, partition), events, fingerprint, idempotencyKey: req.idempotencyKey, traceparent: req.traceparent, principal: req.principal });

@@ -66,10 +66,19 @@ export class QueryService {
   async create(input: QueryInput, access: Grants = Grants.everything) {
     const first = buildDefinition(input, new Date(), this.opts.functions);
     access.requireStream(first.def.stream);
-    const stream = this.opts.strictStreams ? await this.streams.get(first.def.stream) : await this.streams.getOrCreate(first.def.stream);
-    if (!stream) throw new AppError('SG_ERR_STREAM_NOT_FOUND', `stream "${first.def.stream}" does not exist and strict mode is on`);
-    const { def: partial, compiled } = this.typedBy(stream, input, first);
+    const known = await this.streams.get(first.def.stream);
+    if (!known && this.opts.strictStreams) throw new AppError('SG_ERR_STREAM_NOT_FOUND', `stream "${first.def.stream}" does not exist and strict mode is on`);
+    // A stream named only in FROM is created with the default config, but only once every check
+    // passed: a refused registration writes nothing.
+    let stream = known ?? this.streams.provisional(first.def.stream);
+    let { def: partial, compiled } = this.typedBy(stream, input, first);
     checkWindowColumn(compiled, stream.name, stream.timeField);
+    if (!known) {
+      stream = await this.streams.getOrCreate(stream.name);
+      // Another process created it first, with its own rules: check against those.
+      ({ def: partial, compiled } = this.typedBy(stream, input, first));
+      checkWindowColumn(compiled, stream.name, stream.timeField);
+    }
     const def: QueryDefinition = { ...partial, partitions: stream.partitions, ...(stream.tags ? { tags: stream.tags } : {}), ...(access.owner !== undefined ? { ownerKey: access.owner } : {}) };
     const quota = access.owner === undefined || access.admin ? 0 : this.opts.maxQueriesPerKey;
     // Checked before any group is made; checked again, atomically, with the registry write.

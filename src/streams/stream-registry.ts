@@ -74,13 +74,18 @@ export class StreamRegistry {
     return config;
   }
 
-  /** The config, creating the default one on first use (HSETNX: concurrent first POSTs agree). */
-  async getOrCreate(name: string): Promise<StreamConfig> {
+  /** The config a first use of `name` would create, not stored (to check a request before it writes). */
+  provisional(name: string): StreamConfig {
     // Every way in (path, FROM) checks names; this is the last line before a key is built from one.
     if (!STREAM_NAME_RE.test(name)) throw new AppError('SG_ERR_VALIDATION', `${JSON.stringify(name)} is not a stream name (1 to 128 of A-Z a-z 0-9 _ . -)`);
+    return defaultStreamConfig(name, new Date(this.now()));
+  }
+
+  /** The config, creating the default one on first use (HSETNX: concurrent first POSTs agree). */
+  async getOrCreate(name: string): Promise<StreamConfig> {
+    const fresh = this.provisional(name);
     const existing = await this.get(name);
     if (existing) return existing;
-    const fresh = defaultStreamConfig(name, new Date(this.now()));
     const created = await bounded(this.redis.hSetNX(keys.streamRegistry(), name, JSON.stringify(fresh)));
     // Cache what is now stored, so the next request does not read it back.
     if (created) {
