@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sg-soak-'));
   const redis = new LocalRedis({ dir, persistence: false });
   await redis.start();
-  const env = { API_KEYS, QUOTA_EVENTS_PER_SECOND: '5000', QUOTA_QUERIES_PER_KEY: '5', QUOTA_CONNECTIONS_PER_KEY: '20', WS_MAX_SUBSCRIPTIONS_PER_KEY: '20', AUTH_FAIL_MAX: '20', AUTH_FAIL_WINDOW: '10s', LEASE_TTL: '2s', BLOCK_TIME: '50ms' };
+  const env = { API_KEYS, QUOTA_EVENTS_PER_SECOND: '8000', QUOTA_QUERIES_PER_KEY: '5', QUOTA_CONNECTIONS_PER_KEY: '20', WS_MAX_SUBSCRIPTIONS_PER_KEY: '20', AUTH_FAIL_MAX: '20', AUTH_FAIL_WINDOW: '10s', LEASE_TTL: '2s', BLOCK_TIME: '50ms' };
   const gateways = await Promise.all([startBenchGateway(redis.url, env), startBenchGateway(redis.url, env)]);
   const [a, b] = gateways.map((g) => g.url) as [string, string];
   const stopAll = async () => {
