@@ -26,7 +26,7 @@ declare module 'fastify' {
 
 async function push(app: FastifyInstance, opts: { functions: FunctionRegistry }): Promise<void> {
   const { config, redis, queryRegistry } = app.sg;
-  const hub = new PushHub(redis, queryRegistry, { blockMs: config.push.blockMs, count: 1000, hardLimit: config.push.hardLimit, functions: opts.functions, snapshotPageRows: config.push.snapshotRows }, app.log);
+  const hub = new PushHub(redis, queryRegistry, { blockMs: config.push.blockMs, count: 1000, hardLimit: config.push.hardLimit, functions: opts.functions, snapshotPageRows: config.push.snapshotRows }, app.log, app.sg.watcher);
   const state: Push = { hub, sse: new Set(), subscriptionSlots: new SharedSlots(redis, 'subscriptions', app.log, config.leaseTtlMs), connectionSlots: new SharedSlots(redis, 'connections', app.log, config.leaseTtlMs) };
   app.decorate('push', state);
   const subscribers = (obs: ObservableResult) => obs.observe(hub.stats().subscribers);

@@ -1,4 +1,5 @@
 // Decorates the app with the engine-side services (registry, ingest, guards) built on one Redis client.
+import { StreamWatcher } from '../../src/redis/stream-watcher.js';
 import { IngestQuota } from '../../src/access/ingest-quota.js';
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
@@ -31,6 +32,8 @@ export interface Services {
   queries: QueryService;
   /** Present when this process processes queries (ROLE all or worker). */
   coordinator: Coordinator | undefined;
+  /** The blocking reads of every task and tailer in this process, on one connection (per hash tag on a cluster). */
+  watcher: StreamWatcher;
   alerts: AlertMonitor;
 }
 
@@ -54,9 +57,12 @@ async function services(app: FastifyInstance, opts: ServicesOptions): Promise<vo
   const registry = new StreamRegistry(redis, config.streamConfigCacheMs);
   const queryRegistry = new QueryRegistry(redis);
   let queries: QueryService | undefined;
+  // Idle readers wait on it; its own read blocks for PUSH_BLOCK_TIME (1 s) between checks.
+  const watcher = new StreamWatcher(redis, config.push.blockMs, app.log);
   const sg: Services = {
     config,
     redis,
+    watcher,
     registry,
     ingest: new IngestService(redis, registry, {
       strictStreams: config.strictStreams,
@@ -88,7 +94,7 @@ async function services(app: FastifyInstance, opts: ServicesOptions): Promise<vo
             changesMaxLength: config.changesMaxLength,
             testCommitDelayMs: config.testCommitDelayMs,
             functions: opts.functions,
-          }, app.log),
+          }, app.log, watcher),
     alerts: new AlertMonitor(
       { lagEntries: config.alertLagEntries, e2eP99Ms: config.alertE2eP99Ms, deadLetterGrowth: config.alertDeadLetterGrowth, intervalMs: config.alertIntervalMs },
       async () => (await queries!.list()).map((q) => ({ id: q.id, status: q.status, lag: q.lag, deadLettered: q.deadLettered, watermark: q.watermark })),
@@ -127,6 +133,7 @@ async function services(app: FastifyInstance, opts: ServicesOptions): Promise<vo
     t.watermarkDelay.removeCallback(watermark);
     t.alertsActive.removeCallback(alerts);
     await sg.queries.closeSamples();
+    await sg.watcher.close();
     if (opts.ownsRedis) await redis.close();
   });
 }

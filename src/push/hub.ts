@@ -1,5 +1,6 @@
 // The process's push hub: one tailer per followed query, subscriptions with snapshot or exact resume,
 // and the per-key subscription count.
+import type { StreamWatcher } from '../redis/stream-watcher.js';
 import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
 import type { Log } from '../util/logger.js';
@@ -63,6 +64,8 @@ export class PushHub {
     private readonly registry: QueryRegistry,
     private readonly opts: HubOptions,
     private readonly log: Log,
+    /** The process's stream watcher, on which idle tailers wait. */
+    private readonly watcher: StreamWatcher,
   ) {}
 
   /** Subscribers and tailers in this process. */
@@ -151,7 +154,7 @@ export class PushHub {
     if (this.closing) return Promise.reject(new Error('the push hub is closing'));
     let t = this.tailers.get(def.id);
     if (!t) {
-      const tailer = new QueryTailer(this.redis, def, { blockMs: this.opts.blockMs, count: this.opts.count, functions: this.opts.functions }, this.log, (tl, reason) => this.ended(tl, reason), async () => {
+      const tailer = new QueryTailer(this.redis, this.watcher, def, { blockMs: this.opts.blockMs, count: this.opts.count, functions: this.opts.functions }, this.log, (tl, reason) => this.ended(tl, reason), async () => {
         const d = await this.registry.get(def.id);
         return d !== undefined && d.status !== 'deleting';
       });

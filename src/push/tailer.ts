@@ -1,9 +1,11 @@
-// Tails one query's changes streams for this process: blocking XREAD loops on their own
-// connections, fanned out to every local subscriber of the query, whichever process owns its tasks.
-// One Redis reads every partition in one XREAD; a cluster gets one loop per partition (each
-// partition's keys live in their own slot), their entries handed on one at a time in read order.
+// Tails one query's changes streams for this process, fanned out to every local subscriber of the
+// query, whichever process owns its tasks. Reads do not block: they go to the shared client (one
+// XREAD over every partition on one Redis, one per partition on a cluster, whose partitions live
+// in their own slots), and an empty read waits on the process's stream watcher, so the number of
+// Redis connections does not grow with the number of tailed queries.
 import type { Redis } from '../redis/client.js';
-import { duplicateForBlocking, isCluster } from '../redis/topology.js';
+import { isCluster } from '../redis/topology.js';
+import type { StreamWatcher, Watch } from '../redis/stream-watcher.js';
 import { keys } from '../redis/keys.js';
 import type { Log } from '../util/logger.js';
 import { type QueryDefinition, queryPartition } from '../runtime/query-definition.js';
@@ -51,22 +53,16 @@ function observe(queryId: string, messages: StreamReply['messages'], subscribers
   flush();
 }
 
-function destroyQuietly(reader: Redis): void {
-  try {
-    reader.destroy();
-  } catch {
-    // already closed
-  }
-}
-
 export class QueryTailer {
   readonly subs = new Set<Subscriber>();
   /** Last id read per partition: every later entry reaches every live subscriber. */
   private pos: string[] = [];
   private readonly streams: string[];
-  private readers: Redis[] = [];
   private running = false;
-  private loops: Promise<void>[] = [];
+  private loop: Promise<void> = Promise.resolve();
+  /** Resolved by stop(): ends a wait on the watcher at once. */
+  private stopping!: () => void;
+  private readonly stopped = new Promise<void>((ok) => (this.stopping = ok));
   /** Entries read by the loops are handled one read at a time, in the order read. */
   private handling: Promise<void> = Promise.resolve();
   private lastCheck = Date.now();
@@ -79,6 +75,7 @@ export class QueryTailer {
 
   constructor(
     private readonly redis: Redis,
+    private readonly watcher: StreamWatcher,
     readonly def: QueryDefinition,
     private readonly opts: TailerOptions,
     private readonly log: Log,
@@ -93,16 +90,9 @@ export class QueryTailer {
   /** Starts at the current end of every changes stream. */
   async start(): Promise<void> {
     this.pos = await Promise.all(this.streams.map(async (k) => (await this.redis.xRevRange(k, '+', '-', { COUNT: 1 }))?.[0]?.id ?? '0-0'));
-    const groups = isCluster(this.redis) ? this.streams.map((_, p) => [p]) : [this.streams.map((_, p) => p)];
-    this.readers = groups.map(() => {
-      const reader = duplicateForBlocking(this.redis);
-      reader.on('error', (err: Error) => this.log.debug({ err: err.message, query: this.def.id }, 'changes tailer connection error'));
-      return reader;
-    });
-    await Promise.all(this.readers.map((r) => r.connect()));
     this.running = true;
-    this.loops = groups.map((partitions, i) => this.run(this.readers[i]!, partitions, i === 0));
-    void Promise.all(this.loops).then(() => this.onEnd(this, this.ended));
+    this.loop = this.run();
+    void this.loop.then(() => this.onEnd(this, this.ended));
   }
 
   /**
@@ -137,36 +127,52 @@ export class QueryTailer {
 
   async stop(): Promise<void> {
     this.running = false;
-    // Destroying the connections ends the pending XREAD BLOCKs at once instead of waiting them out.
-    for (const r of this.readers) destroyQuietly(r);
-    await Promise.all(this.loops);
+    this.stopping();
+    await this.loop;
   }
 
-  /** One blocking read loop over `partitions`; `watch`: this loop also notices the query's deletion. */
-  private async run(reader: Redis, partitions: number[], watch: boolean): Promise<void> {
+  /** Entries after each partition's position, read without blocking (undefined: none). */
+  private async readNow(): Promise<StreamReply[] | undefined> {
+    const at = (p: number) => ({ key: this.streams[p]!, id: this.pos[p]! });
+    // node-redis types an XREAD reply as `any` (RESP2 and RESP3 differ); this is its RESP3 shape.
+    const replies: (StreamReply[] | null)[] = isCluster(this.redis)
+      ? await Promise.all(this.streams.map((_, p) => this.redis.xRead([at(p)], { COUNT: this.opts.count }) as Promise<StreamReply[] | null>))
+      : [(await this.redis.xRead(this.streams.map((_, p) => at(p)), { COUNT: this.opts.count }))];
+    const all = replies.flatMap((r) => r ?? []).filter((s) => s.messages.length > 0);
+    return all.length ? all : undefined;
+  }
+
+  /** Reads while there is something to read, else waits on a watch from the current positions. */
+  private async run(): Promise<void> {
+    let watch: Watch | undefined;
     while (this.running) {
       try {
-        // node-redis types an XREAD reply as `any` (RESP2 and RESP3 differ); this is its RESP3 shape.
-        const res: unknown = await reader.xRead(
-          partitions.map((p) => ({ key: this.streams[p]!, id: this.pos[p]! })),
-          { BLOCK: this.opts.blockMs, COUNT: this.opts.count },
-        );
-        if (res) {
-          const job = this.handling.then(() => this.handle(res as StreamReply[]));
-          this.handling = job.catch(() => {});
-          await job;
+        if (!watch?.armed) {
+          const res = await this.readNow();
+          if (res) {
+            watch = undefined;
+            const job = this.handling.then(() => this.handle(res));
+            this.handling = job.catch(() => {});
+            await job;
+            continue;
+          }
+          // From the positions just read up to: anything after them fires the watch.
+          watch = await this.watcher.watch(this.streams, [...this.pos]);
         }
-        if (watch && Date.now() - this.lastCheck > this.opts.blockMs * 4) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([watch.fired, this.stopped, new Promise<void>((ok) => (timer = setTimeout(ok, this.opts.blockMs)))]);
+        clearTimeout(timer);
+        if (Date.now() - this.lastCheck > this.opts.blockMs * 4) {
           this.lastCheck = Date.now();
           if (!(await this.exists())) {
             this.ended = 'deleted';
             this.running = false;
-            for (const r of this.readers) if (r !== reader) destroyQuietly(r);
             return;
           }
         }
       } catch (err) {
         if (!this.running) break;
+        watch = undefined;
         // Redis went away or the slot moved: node-redis reconnects; retry after a pause rather than spin.
         this.log.warn({ err: (err as Error).message, query: this.def.id }, 'changes tailer read failed; retrying');
         await new Promise((ok) => setTimeout(ok, 250));

@@ -2,6 +2,7 @@
 // then new ones, with the next read started while the previous batch commits, and orphans (entries
 // pending for an owner that lost its lease) claimed as they appear.
 import type { Redis } from '../redis/client.js';
+import type { StreamWatcher, Watch } from '../redis/stream-watcher.js';
 
 export interface Entry {
   id: string;
@@ -21,14 +22,17 @@ export class BatchReader {
   /** The next batch of new entries, read while the previous batch's commit runs. */
   private prefetched: Promise<Entry[]> | undefined;
   private lastOrphanCheck = 0;
+  /** Armed while the last read found nothing new: waited on instead of reading again. */
+  private watch: Watch | undefined;
 
   /**
-   * `redis` serves short commands; `reader` is this task's own connection, for blocking reads.
+   * Reads go to the shared client without blocking; an empty read waits on the process's stream
+   * watcher (one blocking connection for every task) until new entries land or blockMs passes.
    * `onPendingDrained` is told when the pending list has been read to its end.
    */
   constructor(
     private readonly redis: Redis,
-    private readonly reader: Redis,
+    private readonly watcher: StreamWatcher,
     private readonly source: string,
     private readonly s: BatchReaderSettings,
     private readonly onPendingDrained: () => void,
@@ -70,7 +74,7 @@ export class BatchReader {
       // Orphans were claimed meanwhile: the pending list holds them and these, read in id order.
     }
     if (this.readPending) {
-      const r = await this.reader.xReadGroup(this.s.group, this.s.owner, { key: this.source, id: '0' }, { COUNT: this.s.batchSize });
+      const r = await this.redis.xReadGroup(this.s.group, this.s.owner, { key: this.source, id: '0' }, { COUNT: this.s.batchSize });
       const msgs = (r?.[0]?.messages ?? []) as Entry[];
       if (msgs.length > 0) return msgs;
       this.readPending = false;
@@ -90,8 +94,29 @@ export class BatchReader {
     this.prefetched = next;
   }
 
+  /** New entries, or none after blockMs (the runner then does its periodic work and asks again). */
   private async readNew(): Promise<Entry[]> {
-    const r = await this.reader.xReadGroup(this.s.group, this.s.owner, { key: this.source, id: '>' }, { COUNT: this.s.batchSize, BLOCK: this.s.blockMs });
+    if (!this.watch?.armed) {
+      const now = await this.readNow();
+      if (now.length > 0) return now;
+      this.watch = await this.watcher.watch([this.source]);
+      // Entries that landed before the watch was made are read here; later ones fire it.
+      const again = await this.readNow();
+      if (again.length > 0) {
+        this.watch = undefined;
+        return again;
+      }
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.watch.fired, new Promise<void>((ok) => (timer = setTimeout(ok, this.s.blockMs)))]);
+    clearTimeout(timer);
+    if (this.watch.armed) return [];
+    this.watch = undefined;
+    return this.readNow();
+  }
+
+  private async readNow(): Promise<Entry[]> {
+    const r = await this.redis.xReadGroup(this.s.group, this.s.owner, { key: this.source, id: '>' }, { COUNT: this.s.batchSize });
     return (r?.[0]?.messages ?? []) as Entry[];
   }
 }

@@ -2,7 +2,7 @@
 // acquisition and release, renewal, and starting/stopping a TaskRunner per owned task.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { duplicateForBlocking } from '../redis/topology.js';
+import type { StreamWatcher } from '../redis/stream-watcher.js';
 import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
 import type { Log } from '../util/logger.js';
@@ -28,7 +28,6 @@ export interface CoordinatorSettings extends Omit<RunnerSettings, 'owner'> {
 
 interface Owned {
   runner: TaskRunner;
-  reader: Redis;
 }
 
 const taskId = (queryId: string, partition: number) => `${queryId}/${partition}`;
@@ -48,6 +47,8 @@ export class Coordinator {
     private readonly registry: QueryRegistry,
     private readonly s: CoordinatorSettings,
     private readonly log: Log,
+    /** The process's stream watcher: tasks read without blocking and wait on it when idle. */
+    private readonly watcher: StreamWatcher,
   ) {}
 
   start(): void {
@@ -162,23 +163,19 @@ export class Coordinator {
   }
 
   private async startTask(id: string, def: QueryDefinition, partition: number, epoch: number, takeovers: number): Promise<void> {
-    const reader = duplicateForBlocking(this.redis);
-    reader.on('error', () => {});
-    await reader.connect();
     let compiled: CompiledQuery;
     try {
       compiled = compiledQuery(def, this.s.functions);
     } catch (err) {
       // Registered under older rules (e.g. before the windows-per-event limit): it cannot run now.
-      await reader.close().catch(() => {});
       await this.failQuery(def.id, new Error(`no longer compiles: ${(err as Error).message}`));
       await releaseLease(this.redis, keys.task(queryPartition(def, partition), def.id), this.owner, epoch).catch(() => false);
       return;
     }
-    const runner = new TaskRunner(this.redis, reader, def, partition, epoch, takeovers, compiled, { ...this.s, owner: this.owner }, {
+    const runner = new TaskRunner(this.redis, this.watcher, def, partition, epoch, takeovers, compiled, { ...this.s, owner: this.owner }, {
       onQueryFailed: (queryId, error) => void this.failQuery(queryId, error),
     }, this.log);
-    this.owned.set(id, { runner, reader: reader });
+    this.owned.set(id, { runner });
     this.log.info({ task: id, epoch }, 'task acquired');
     telemetry().leaseMoves.add(1, { direction: 'acquired' });
     runner.start();
@@ -190,7 +187,6 @@ export class Coordinator {
     this.owned.delete(id);
     // A blocked XREADGROUP ends within blockMs; then the runner sees it was stopped.
     await o.runner.stop();
-    await o.reader.close().catch(() => {});
     if (release) {
       const { def, partition, epoch } = o.runner;
       await releaseLease(this.redis, keys.task(queryPartition(def, partition), def.id), this.owner, epoch).catch(() => false);

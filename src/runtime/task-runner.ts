@@ -19,6 +19,7 @@ import { recordEndToEnd } from '../telemetry/e2e.js';
 import { context, trace, type Span } from '@opentelemetry/api';
 import { sleep } from '../util/sleep.js';
 import { BatchReader, type Entry } from './batch-reader.js';
+import type { StreamWatcher } from '../redis/stream-watcher.js';
 import { QueryTimeFollower } from './query-time.js';
 
 export interface RunnerSettings {
@@ -87,7 +88,7 @@ export class TaskRunner {
 
   constructor(
     private readonly redis: Redis,
-    reader: Redis,
+    watcher: StreamWatcher,
     readonly def: QueryDefinition,
     readonly partition: number,
     readonly epoch: number,
@@ -101,7 +102,7 @@ export class TaskRunner {
     this.k = keys.task(queryPartition(def, partition), def.id);
     this.source = keys.events(queryPartition(def, partition));
     this.guarded = takeovers > 0;
-    this.batches = new BatchReader(redis, reader, this.source, { group: def.id, owner: s.owner, batchSize: s.batchSize, blockMs: s.blockMs }, () => (this.guarded = false));
+    this.batches = new BatchReader(redis, watcher, this.source, { group: def.id, owner: s.owner, batchSize: s.batchSize, blockMs: s.blockMs }, () => (this.guarded = false));
     const w = compiled.plan.window;
     this.time = def.partitions > 1 && w !== undefined && w.kind !== 'session' ? new QueryTimeFollower(redis, def, compiled.plan, partition, log) : undefined;
   }
