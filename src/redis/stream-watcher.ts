@@ -35,6 +35,13 @@ export interface Watch {
 /** The keys that share one blocking connection: all of them on one Redis, one hash tag on a cluster. */
 class WatchGroup {
   readonly watches = new Map<string, KeyWatch>();
+  /** When the wake key's TTL was last set: once per half TTL is enough to keep it (and let it go). */
+  expirySetAt = 0;
+  /**
+   * The newest wake entry a read returned. Reading after it, not after `$`, keeps a wake sent
+   * between building a read and Redis running it: `$` would start after that wake and miss it.
+   */
+  private wakeSeen = '0-0';
   private reader: Redis | undefined;
   private loop: Promise<void> | undefined;
 
@@ -61,13 +68,17 @@ class WatchGroup {
           this.forgetIdle();
           const watched = [...this.watches.values()];
           if (watched.length === 0) continue;
-          // COUNT 1: only whether something arrived matters, not what. `$` on the wake key: a wake
-          // sent between two reads is not needed, as the next read lists the new keys anyway.
-          const reply = (await this.reader.xRead(
-            [{ key: this.wakeKey, id: '$' }, ...watched.map((w) => ({ key: w.key, id: w.after }))],
+          // COUNT 1: only whether something arrived matters, not what.
+          // node-redis types an XREAD reply as `any`; this is its RESP3 shape.
+          const reply: { name: string; messages: { id: string }[] }[] | null = await this.reader.xRead(
+            [{ key: this.wakeKey, id: this.wakeSeen }, ...watched.map((w) => ({ key: w.key, id: w.after }))],
             { BLOCK: blockMs, COUNT: 1 },
-          )) as { name: string }[] | null;
+          );
           for (const s of reply ?? []) {
+            if (s.name === this.wakeKey) {
+              this.wakeSeen = s.messages[s.messages.length - 1]?.id ?? this.wakeSeen;
+              continue;
+            }
             const w = this.watches.get(s.name);
             if (!w) continue;
             this.watches.delete(s.name);
@@ -167,7 +178,10 @@ export class StreamWatcher {
     group.add(w);
     // Ends the group's pending read, so the next one lists this key.
     await this.redis.xAdd(group.wakeKey, '*', { w: '1' }, { TRIM: { strategy: 'MAXLEN', threshold: 1 } });
-    await this.redis.pExpire(group.wakeKey, 60_000);
+    if (Date.now() - group.expirySetAt > 30_000) {
+      group.expirySetAt = Date.now();
+      await this.redis.pExpire(group.wakeKey, 60_000);
+    }
     return w;
   }
 
