@@ -17,12 +17,15 @@ async function bodyParsers(app: FastifyInstance): Promise<void> {
   });
   // Fastify validates a body only against the schema of its own content type: a type the operation
   // does not declare (NDJSON sent to a JSON-only route) would reach the handler unchecked.
-  app.addHook('preValidation', async (req) => {
+  // A callback hook, not an async one: it runs on every request, ingest included.
+  app.addHook('preValidation', (req, _reply, done) => {
     const declared = (req.routeOptions.schema?.body as { content?: Record<string, unknown> } | undefined)?.content;
     const type = req.headers['content-type']?.split(';')[0]!.trim().toLowerCase();
     if (declared && type && req.body !== undefined && !(type in declared)) {
-      throw new AppError('SG_ERR_UNSUPPORTED_MEDIA_TYPE', `${req.method} ${req.routeOptions.url ?? ''} takes ${Object.keys(declared).join(' or ')}, not ${type}`);
+      done(new AppError('SG_ERR_UNSUPPORTED_MEDIA_TYPE', `${req.method} ${req.routeOptions.url ?? ''} takes ${Object.keys(declared).join(' or ')}, not ${type}`));
+      return;
     }
+    done();
   });
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => {
     try {

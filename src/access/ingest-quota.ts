@@ -13,6 +13,11 @@ export class IngestQuota {
     private readonly eventsPerSecond: number,
   ) {}
 
+  /** Off: the ingest path skips the call (and its await) altogether. */
+  get enabled(): boolean {
+    return this.eventsPerSecond > 0;
+  }
+
   /** Takes `events` from `label`'s bucket, or throws 429 with the wait in Retry-After. */
   async take(label: string, events: number): Promise<void> {
     if (this.eventsPerSecond <= 0) return;
