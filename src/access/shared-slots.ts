@@ -51,11 +51,6 @@ export class SharedSlots {
     };
   }
 
-  /** Slots of `label` this process holds. */
-  heldBy(label: string): number {
-    return this.held.get(label)?.size ?? 0;
-  }
-
   private async renew(): Promise<void> {
     for (const [label, members] of this.held) {
       if (members.size === 0) continue;

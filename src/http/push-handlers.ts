@@ -97,8 +97,10 @@ async function prepare(req: FastifyRequest<IdParams>): Promise<void> {
   const connection = await takeConnection(req);
   const p = req.server.sg.config.push;
   const slot = await req.server.push.subscriptionSlots.take(labelOf(req), p.maxSubscriptionsPerKey);
-  if (!slot) connection?.release();
-  if (!slot) throw new AppError('SG_ERR_TOO_MANY_SUBSCRIPTIONS', `at most ${p.maxSubscriptionsPerKey} subscriptions per API key on all processes (WS_MAX_SUBSCRIPTIONS_PER_KEY)`);
+  if (!slot) {
+    connection?.release();
+    throw new AppError('SG_ERR_TOO_MANY_SUBSCRIPTIONS', `at most ${p.maxSubscriptionsPerKey} subscriptions per API key on all processes (WS_MAX_SUBSCRIPTIONS_PER_KEY)`);
+  }
   // Released by the session's end; also by the socket's close should the upgrade never happen.
   holdUntilClosed(req, slot);
   plans.set(req, { def, from, filter, slot });

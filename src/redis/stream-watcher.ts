@@ -88,13 +88,7 @@ class WatchGroup {
         } catch (err) {
           if (this.owner.closed) break;
           log.warn({ err: (err as Error).message }, 'stream watcher read failed; retrying');
-          const broken = this.reader;
-          this.reader = undefined;
-          try {
-            broken?.destroy();
-          } catch {
-            // already closed
-          }
+          this.dropReader();
           await new Promise((ok) => setTimeout(ok, 250));
         }
       }
@@ -111,17 +105,19 @@ class WatchGroup {
     for (const [key, w] of this.watches) if (w.usedAt < old) this.watches.delete(key);
   }
 
-  async close(): Promise<void> {
+  private dropReader(): void {
     const r = this.reader;
     this.reader = undefined;
-    // Destroying the connection ends a pending XREAD BLOCK at once instead of waiting it out.
-    if (r) {
-      try {
-        r.destroy();
-      } catch {
-        // already closed
-      }
+    try {
+      r?.destroy();
+    } catch {
+      // already closed
     }
+  }
+
+  async close(): Promise<void> {
+    // Destroying the connection ends a pending XREAD BLOCK at once instead of waiting it out.
+    this.dropReader();
     await this.loop;
   }
 }
@@ -136,11 +132,6 @@ export class StreamWatcher {
     readonly blockMs: number,
     readonly log: Log,
   ) {}
-
-  /** Blocking connections held now (one per group that has watches). */
-  get connections(): number {
-    return this.groups.size;
-  }
 
   private groupOf(key: string): WatchGroup {
     // On a cluster a blocking read must stay within one slot: keys are grouped by their hash tag.

@@ -70,14 +70,17 @@ export class QueryService {
     if (!known && this.opts.strictStreams) throw new AppError('SG_ERR_STREAM_NOT_FOUND', `stream "${first.def.stream}" does not exist and strict mode is on`);
     // A stream named only in FROM is created with the default config, but only once every check
     // passed: a refused registration writes nothing.
+    const checkedFor = (s: StreamConfig) => {
+      const typed = this.typedBy(s, input, first);
+      checkWindowColumn(typed.compiled, s.name, s.timeField);
+      return typed;
+    };
     let stream = known ?? this.streams.provisional(first.def.stream);
-    let { def: partial, compiled } = this.typedBy(stream, input, first);
-    checkWindowColumn(compiled, stream.name, stream.timeField);
+    let { def: partial, compiled } = checkedFor(stream);
     if (!known) {
       stream = await this.streams.getOrCreate(stream.name);
-      // Another process created it first, with its own rules: check against those.
-      ({ def: partial, compiled } = this.typedBy(stream, input, first));
-      checkWindowColumn(compiled, stream.name, stream.timeField);
+      // Another process may have created it first, with its own rules: check against those.
+      ({ def: partial, compiled } = checkedFor(stream));
     }
     const def: QueryDefinition = { ...partial, partitions: stream.partitions, ...(stream.tags ? { tags: stream.tags } : {}), ...(access.owner !== undefined ? { ownerKey: access.owner } : {}) };
     const quota = access.owner === undefined || access.admin ? 0 : this.opts.maxQueriesPerKey;
