@@ -142,6 +142,8 @@ t.test("DELETE of a query whose owner was SIGKILLed answers at once; a worker re
   t.teardown(() => b.kill());
   await waitUntil('keys reclaimed', async () => (await r.client.keys(`*${id}*`)).length === 0 && (await r.client.hExists(keys.queryRegistry(), id!)) === 0, 15_000);
   t.ok(Date.now() - started >= leaseMs - 200, 'not before the lease expired');
+  // The log line is written after the keys go, and reaches us through a pipe: wait for it.
+  await waitUntil('the reclaim logged', async () => /deleted query reclaimed/.test(b.output()), 10_000).catch(() => undefined);
   t.match(b.output(), /deleted query reclaimed/, 'the worker logs the reclaim');
   t.notMatch(b.output(), new RegExp(`"task":"${id}/0"[^}]*"task acquired"`), 'and never ran it');
   const groups = (await r.client.xInfoGroups(keys.events(part('s', 0)))) as unknown as { name: string }[];
