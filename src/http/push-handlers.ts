@@ -3,7 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { AppError } from '../errors.js';
 import type { QueryDefinition } from '../runtime/query-definition.js';
-import { parseFilter, type RowFilter } from '../push/filter.js';
+import { parseFilter, type RowFilter } from '../runtime/row-filter.js';
+import { parseWhere } from './where-param.js';
 import { decodeOffset } from '../push/offsets.js';
 import { PushSession, type SessionLimits } from '../push/session.js';
 import { CLOSE, toClientMessage, errorMessage } from '../push/messages.js';
@@ -11,7 +12,7 @@ import { wsSink, sseSink } from '../push/sinks.js';
 import { originAllowed } from './host-guard.js';
 import type { Slot } from '../access/shared-slots.js';
 
-type IdParams = { Params: { id: string }; Querystring: { from?: string; filter?: string; batch?: boolean } };
+type IdParams = { Params: { id: string }; Querystring: { from?: string; where?: string; filter?: string; batch?: boolean } };
 
 interface Plan {
   def: QueryDefinition;
@@ -83,12 +84,7 @@ async function prepareSocket(req: FastifyRequest<IdParams>): Promise<void> {
 async function prepare(req: FastifyRequest<IdParams>): Promise<void> {
   await checkOrigin(req);
   const def = await req.server.sg.queries.require(req.params.id, req.grants);
-  let filter: RowFilter;
-  try {
-    filter = parseFilter(req.query.filter);
-  } catch (err) {
-    throw new AppError('SG_ERR_VALIDATION', `filter: ${(err as Error).message}`, { errors: [{ field: 'querystring.filter', message: (err as Error).message }] });
-  }
+  const filter = req.query.where !== undefined || req.query.filter === undefined ? parseWhere(req.query.where) : parseWhere(req.query.filter, 'querystring.filter');
   const lastEventId = req.headers['last-event-id'];
   const from = req.query.from ?? (typeof lastEventId === 'string' && lastEventId ? lastEventId : undefined);
   if (from !== undefined && !decodeOffset(from, def.partitions)) {
@@ -172,7 +168,7 @@ async function onClientMessage(req: FastifyRequest, session: PushSession, text: 
   if (!def || def.status === 'deleting' || !req.grants.query(def)) return session.outbox.push(errorMessage('SG_ERR_QUERY_NOT_FOUND', msg.query));
   let filter: RowFilter;
   try {
-    filter = parseFilter(msg.filter);
+    filter = parseFilter(msg.where ?? msg.filter);
   } catch (err) {
     return session.outbox.push(errorMessage('SG_ERR_BAD_FILTER', msg.query, (err as Error).message));
   }

@@ -1,7 +1,7 @@
 // Thin handlers for /v1/queries operations, named by operationId.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { QueryInput } from '../runtime/query-definition.js';
-import { AppError } from '../errors.js';
+import { parseWhere } from './where-param.js';
 
 type IdParams = { Params: { id: string } };
 
@@ -34,23 +34,13 @@ export async function resumeQuery(req: FastifyRequest<IdParams>) {
   return req.server.sg.queries.setStatus(req.params.id, 'running', req.grants);
 }
 
-function parseWhere(text: string | undefined): Record<string, string> | undefined {
-  if (!text) return undefined;
-  const where: Record<string, string> = {};
-  for (const part of text.split(',')) {
-    const i = part.indexOf(':');
-    if (i <= 0) throw new AppError('SG_ERR_VALIDATION', 'where must be col:value pairs separated by commas', { errors: [{ field: 'querystring.where', message: `"${part}" is not col:value` }] });
-    where[part.slice(0, i)] = part.slice(i + 1);
-  }
-  return where;
-}
 
 export async function getQueryResults(req: FastifyRequest<IdParams & { Querystring: { where?: string; from?: string; to?: string; limit?: number; cursor?: string } }>) {
   const q = req.query;
   const where = parseWhere(q.where);
   return req.server.sg.queries.results(req.params.id, req.grants, {
     limit: q.limit ?? 1000,
-    ...(where ? { where } : {}),
+    ...(where.length ? { where } : {}),
     ...(q.from ? { from: new Date(q.from).toISOString() } : {}),
     ...(q.to ? { to: new Date(q.to).toISOString() } : {}),
     ...(q.cursor ? { cursor: q.cursor } : {}),

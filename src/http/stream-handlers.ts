@@ -75,7 +75,7 @@ export async function ingestEvents(
     if (result.replayed) void reply.header('idempotent-replayed', 'true');
     // Returning the payload, not the reply: awaiting a reply waits on the socket through one more promise.
     void reply.code(201);
-    return { ids: result.ids };
+    return result.partitions ? { ids: result.ids, partitions: result.partitions } : { ids: result.ids };
   } catch (err) {
     failSpan(span, err);
     throw err;

@@ -29,6 +29,8 @@ export interface IngestRequest {
 
 export interface IngestResult {
   ids: string[];
+  /** On a partitioned stream, the partition each id went to (ids are per partition stream). */
+  partitions?: number[];
   /** True when the answer repeats an earlier request with the same Idempotency-Key. */
   replayed: boolean;
 }
@@ -100,15 +102,19 @@ export class IngestService {
         group.events.push(ev);
       });
       const ids = new Array<string>(prepared.length);
+      const partitions = new Array<number>(prepared.length);
       let replayed = true;
       await Promise.all(
         [...byPartition].map(async ([partition, group]) => {
           const outcome = checked(await write(partition, group.events));
           if (outcome.status === 'written') replayed = false;
-          group.indexes.forEach((idx, j) => (ids[idx] = outcome.ids[j]!));
+          group.indexes.forEach((idx, j) => {
+            ids[idx] = outcome.ids[j]!;
+            partitions[idx] = partition;
+          });
         }),
       );
-      return { ids, replayed: req.idempotencyKey !== undefined && replayed };
+      return { ids, partitions, replayed: req.idempotencyKey !== undefined && replayed };
     } catch (err) {
       throw toRedisError(err);
     }

@@ -9,7 +9,7 @@ import type { QueryRegistry } from '../runtime/query-registry.js';
 import { QueryTailer } from './tailer.js';
 import { Subscriber } from './subscriber.js';
 import type { Outbox } from './outbox.js';
-import type { RowFilter } from './filter.js';
+import type { RowFilter } from '../runtime/row-filter.js';
 import { ResultReader } from '../runtime/result-reader.js';
 import { sendSnapshot } from './snapshot.js';
 import { compiledQuery } from '../runtime/compiled-queries.js';

@@ -74,7 +74,7 @@ export type ServerMessage = SnapshotMessage | ChangeMessage | HeartbeatMessage |
 
 /** Client → server on `GET /v1/ws`. */
 export type ClientMessage =
-  | { type: 'subscribe'; query: string; from?: string; filter?: string }
+  | { type: 'subscribe'; query: string; from?: string; where?: string; filter?: string }
   | { type: 'unsubscribe'; query: string };
 
 const QUERY_ID = /^q_[0-9a-f]{16}$/;
@@ -88,7 +88,8 @@ export function toClientMessage(v: unknown): ClientMessage | undefined {
   if (m.type !== 'subscribe') return undefined;
   if (m.from !== undefined && typeof m.from !== 'string') return undefined;
   if (m.filter !== undefined && typeof m.filter !== 'string') return undefined;
-  return { type: 'subscribe', query: m.query, ...(m.from ? { from: m.from } : {}), ...(m.filter ? { filter: m.filter } : {}) };
+  if (m.where !== undefined && typeof m.where !== 'string') return undefined;
+  return { type: 'subscribe', query: m.query, ...(m.from ? { from: m.from } : {}), ...(m.where ? { where: m.where } : {}), ...(m.filter ? { filter: m.filter } : {}) };
 }
 
 export function errorMessage(code: PushErrorCode, query?: string, detail?: string): string {

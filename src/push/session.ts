@@ -4,7 +4,7 @@ import type { QueryDefinition } from '../runtime/query-definition.js';
 import type { PushHub } from './hub.js';
 import { Outbox, type OutboxLimits, type Sink } from './outbox.js';
 import type { Subscriber } from './subscriber.js';
-import type { RowFilter } from './filter.js';
+import type { RowFilter } from '../runtime/row-filter.js';
 import { CLOSE, errorMessage } from './messages.js';
 import { telemetry } from '../telemetry/metrics.js';
 import type { SharedSlots, Slot } from '../access/shared-slots.js';

@@ -7,7 +7,7 @@ import type { ChangeEntry } from './change-entry.js';
 import type { Outbox } from './outbox.js';
 import { compareIds } from '../util/stream-ids.js';
 import { encodeOffset } from './offsets.js';
-import { matches, type RowFilter } from './filter.js';
+import { matches, type RowFilter } from '../runtime/row-filter.js';
 import type { SnapshotMessage } from './messages.js';
 
 /** Rows per snapshot message. */

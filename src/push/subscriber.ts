@@ -4,7 +4,7 @@ import type { ChangeEntry } from './change-entry.js';
 import { filteredDelete } from './change-entry.js';
 import { encodeOffset } from './offsets.js';
 import { compareIds } from '../util/stream-ids.js';
-import { matches, type RowFilter } from './filter.js';
+import { matches, type RowFilter } from '../runtime/row-filter.js';
 import type { SnapshotCoverage } from './snapshot.js';
 
 export class Subscriber {

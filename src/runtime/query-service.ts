@@ -96,7 +96,7 @@ export class QueryService {
       await Promise.all(Array.from({ length: def.partitions }, (_, p) => this.redis.xGroupDestroy(keys.events(queryPartition(def, p)), def.id)));
       this.overQuota(quota);
     }
-    return { ...this.publicDef(def), columns: compiled.columns, explain: compiled.explain };
+    return { ...def, columns: compiled.columns, explain: compiled.explain };
   }
 
   private overQuota(quota: number): never {
@@ -169,11 +169,6 @@ export class QueryService {
     return def;
   }
 
-  publicDef(def: QueryDefinition) {
-    const { latenessMs, idleTimeoutMs, ...rest } = def;
-    return { ...rest, lateness: latenessMs, ...(idleTimeoutMs !== undefined ? { idleTimeout: idleTimeoutMs } : {}) };
-  }
-
   async list(access: Grants = Grants.everything) {
     const defs = (await this.registry.list()).filter((d) => d.status !== 'deleting' && access.query(d));
     return Promise.all(defs.map((d) => this.describe(d)));
@@ -221,13 +216,13 @@ export class QueryService {
     const status = def.status === 'running' && lag > 10_000 ? 'catching_up' : def.status;
     const checkpoints = parts.map((p) => p.lastCheckpointAt).filter((x): x is string => x !== null).sort();
     return {
-      ...this.publicDef(def),
+      ...def,
       status,
       lag,
       processed: parts.reduce((n, p) => n + p.processed, 0),
       throughput: parts.reduce((n, p) => n + p.throughput, 0),
       // Measured by this process (its own commits and pushes), over the last 30 s.
-      latency: queryLatency(def.id),
+      latencyMs: queryLatency(def.id),
       // The query's watermark is its slowest partition's.
       watermark: parts.some((p) => p.watermark === null) ? null : parts.map((p) => p.watermark!).sort()[0] ?? null,
       owners: [...new Set(parts.map((p) => p.owner).filter((o): o is string => o !== null))],

@@ -9,10 +9,11 @@ import { bindAggregates, hasOutsideValues, withOutsideValues, type BoundAggregat
 import type { Engine, Row } from '../engine/index.js';
 import type { CompiledQuery } from '../sql/compile.js';
 import { engineOptions, type QueryDefinition, queryPartition } from './query-definition.js';
+import { matches as rowMatches, type RowFilter } from './row-filter.js';
 
 export interface ResultFilter {
-  /** Output column → value as text (a row matches when its value prints as that text). */
-  where?: Record<string, string>;
+  /** Conditions on output columns, the same filter live subscriptions take. */
+  where?: RowFilter;
   from?: string;
   to?: string;
   limit: number;
@@ -76,8 +77,10 @@ function candidates(text: string): unknown[] {
  * The index ranges a where on the leading group-key columns narrows a read to (a row key is the
  * JSON of the group values, then the window bounds); undefined when the where does not narrow it.
  */
-export function keyRanges(compiled: CompiledQuery, where: Record<string, string> | undefined): KeyRange[] | undefined {
-  if (!where) return undefined;
+export function keyRanges(compiled: CompiledQuery, filter: RowFilter | undefined): KeyRange[] | undefined {
+  if (!filter?.length) return undefined;
+  const where: Record<string, string> = {};
+  for (const c of filter) if (c.op === '=' && where[c.column] === undefined) where[c.column] = c.value;
   const plan = compiled.plan;
   const keyColumn = new Map<number, string>();
   for (const o of plan.outputs) {
@@ -101,16 +104,8 @@ export function keyRanges(compiled: CompiledQuery, where: Record<string, string>
     .sort((a, b) => byteOrder(a.lo, b.lo));
 }
 
-// How a where compares a row value: as its text, objects and arrays as JSON.
-const printed = (x: unknown): string => (typeof x === 'string' ? x : typeof x === 'number' || typeof x === 'boolean' || typeof x === 'bigint' ? String(x) : JSON.stringify(x));
-
 function matches(row: Row, f: ResultFilter): boolean {
-  if (f.where) {
-    for (const [col, v] of Object.entries(f.where)) {
-      const x = row[col];
-      if (x === undefined || printed(x) !== v) return false;
-    }
-  }
+  if (f.where && !rowMatches(f.where, row)) return false;
   if (f.from && !(typeof row.window_start === 'string' && row.window_start >= f.from)) return false;
   if (f.to && !(typeof row.window_end === 'string' && row.window_end <= f.to)) return false;
   return true;

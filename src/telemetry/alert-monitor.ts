@@ -22,6 +22,8 @@ export interface Alert {
   since: string;
   value: number;
   threshold: number;
+  /** What value and threshold count: a duration always says its unit. */
+  unit: 'entries' | 'ms' | 'queries';
   message: string;
 }
 
@@ -101,12 +103,12 @@ export class AlertMonitor {
         if (this.t.lagEntries > 0) {
           const name = `lag:${q.id}`;
           seen.add(name);
-          if (q.lag > this.t.lagEntries) this.raise({ name, kind: 'lag', query: q.id, value: q.lag, threshold: this.t.lagEntries, message: `query ${q.id} is ${q.lag} entries behind (threshold ${this.t.lagEntries})` });
+          if (q.lag > this.t.lagEntries) this.raise({ name, kind: 'lag', query: q.id, value: q.lag, threshold: this.t.lagEntries, unit: 'entries', message: `query ${q.id} is ${q.lag} entries behind (threshold ${this.t.lagEntries})` });
           else this.clear(name);
         }
         const failed = `failed:${q.id}`;
         seen.add(failed);
-        if (q.status === 'failed') this.raise({ name: failed, kind: 'query_failed', query: q.id, value: 1, threshold: 0, message: `query ${q.id} failed` });
+        if (q.status === 'failed') this.raise({ name: failed, kind: 'query_failed', query: q.id, value: 1, threshold: 0, unit: 'queries', message: `query ${q.id} failed` });
         else this.clear(failed);
         if (this.t.deadLetterGrowth > 0) {
           const name = `dead_letter:${q.id}`;
@@ -114,14 +116,14 @@ export class AlertMonitor {
           const before = this.lastDead.get(q.id) ?? q.deadLettered;
           const growth = q.deadLettered - before;
           this.lastDead.set(q.id, q.deadLettered);
-          if (growth >= this.t.deadLetterGrowth) this.raise({ name, kind: 'dead_letter_growth', query: q.id, value: growth, threshold: this.t.deadLetterGrowth, message: `query ${q.id} dead-lettered ${growth} entries since the last check` });
+          if (growth >= this.t.deadLetterGrowth) this.raise({ name, kind: 'dead_letter_growth', query: q.id, value: growth, threshold: this.t.deadLetterGrowth, unit: 'entries', message: `query ${q.id} dead-lettered ${growth} entries since the last check` });
           else this.clear(name);
         }
       }
       if (this.t.e2eP99Ms > 0) {
         seen.add('latency');
         const p99 = this.latency.quantile(0.99);
-        if (p99 !== null && p99 > this.t.e2eP99Ms) this.raise({ name: 'latency', kind: 'latency', value: p99, threshold: this.t.e2eP99Ms, message: `end-to-end p99 is ${Math.round(p99)} ms (threshold ${this.t.e2eP99Ms} ms)` });
+        if (p99 !== null && p99 > this.t.e2eP99Ms) this.raise({ name: 'latency', kind: 'latency', value: p99, threshold: this.t.e2eP99Ms, unit: 'ms', message: `end-to-end p99 is ${Math.round(p99)} ms (threshold ${this.t.e2eP99Ms} ms)` });
         else this.clear('latency');
       }
       // Alerts of deleted queries clear too.

@@ -5,7 +5,7 @@ import { startRedis } from '../helpers/redis.js';
 import { waitUntil } from '../helpers/wait.js';
 import { listening, post, createQuery, caughtUp, converged, client, pull, canon } from '../helpers/push.js';
 import type { ServerMessage } from '../../src/push/messages.js';
-import { matches, parseFilter } from '../../src/push/filter.js';
+import { matches, parseFilter } from '../../src/runtime/row-filter.js';
 
 t.test('one socket follows two queries; unsubscribe stops one; bad messages get error messages', async (t) => {
   const r = await startRedis(t);
@@ -46,7 +46,7 @@ t.test('a filter on an output column: rows that stop matching become deletes; th
   const { app, url } = await listening(t, r.url);
   const id = await createQuery(app, 'SELECT k, SUM(amount) AS total FROM s GROUP BY k');
   const filter = 'total>=10,k!=z';
-  const c = client(t, { url, query: id, filter });
+  const c = client(t, { url, query: id, where: filter });
   await waitUntil('snapshot', async () => c.offset !== undefined);
   for (let round = 0; round < 6; round++) {
     await post(app, 's', Array.from({ length: 12 }, (_, i) => ({ k: 'wxyz'[i % 4], amount: round % 2 ? -4 : 7 })));

@@ -23,6 +23,16 @@ t.test('a stream is configured, shown with its groups, listed and deleted', asyn
   const post = await app.inject({ method: 'POST', url: '/v1/streams/sales/events', payload: [{ region: 'eu', at: 5 }, { region: 'us', at: 6 }, { region: 'eu', at: 7 }] });
   t.equal(post.statusCode, 201);
   const ids = post.json<{ ids: string[] }>().ids;
+  const went = post.json<{ partitions: number[] }>().partitions;
+  t.equal(went.length, 3, 'the answer names the partition of every id');
+  t.equal(went[0], went[2], 'one partition key, one partition');
+  for (let i = 0; i < 3; i++) {
+    const entry = await r.client.xRange(keys.events(part('sales', went[i]!, 2)), ids[i]!, ids[i]!);
+    t.equal(entry?.length, 1, `id ${i} is in the partition the answer names`);
+  }
+  const single = await app.inject({ method: 'POST', url: '/v1/streams/plain/events', payload: { a: 1 } });
+  t.notOk('partitions' in single.json(), 'one partition: ids only');
+  await app.inject({ method: 'DELETE', url: '/v1/streams/plain' });
   const busy = (await r.client.xLen(keys.events(part('sales', 0, 2)))) > 0 ? 0 : 1;
   await r.client.xGroupCreate(keys.events(part('sales', busy, 2)), 'q1', '0');
 

@@ -38,15 +38,15 @@ t.test('/metrics under load: lag and end-to-end latency series move', async (t) 
   const behind = await waitUntil('lag 200 on /metrics', async () => (sample(await scrape(app), 'streamgate_query_lag', label) === 200 ? true : undefined));
   t.ok(behind, 'the lag gauge shows the 200 waiting entries');
   const before = await scrape(app);
-  t.equal(sample(before, 'streamgate_e2e_latency_count', label), undefined, 'no latency recorded before processing');
+  t.equal(sample(before, 'streamgate_e2e_latency_ms_count', label), undefined, 'no latency recorded before processing');
   t.ok((sample(before, 'streamgate_events_ingested_total', 'stream="load"') ?? 0) >= 200, 'ingested counter');
   await app.inject({ method: 'POST', url: `/v1/queries/${id}/resume` });
   const after = await waitUntil('lag back to 0 and latency recorded', async () => {
     const text = await scrape(app);
-    return sample(text, 'streamgate_query_lag', label) === 0 && (sample(text, 'streamgate_e2e_latency_count', label) ?? 0) >= 200 ? text : undefined;
+    return sample(text, 'streamgate_query_lag', label) === 0 && (sample(text, 'streamgate_e2e_latency_ms_count', label) ?? 0) >= 200 ? text : undefined;
   });
   t.equal(sample(after, 'streamgate_events_processed_total', label), 200, 'processed counter');
-  t.ok((sample(after, 'streamgate_commit_duration_count', label) ?? 0) > 0, 'commit latency histogram');
+  t.ok((sample(after, 'streamgate_commit_duration_ms_count', label) ?? 0) > 0, 'commit latency histogram');
   t.ok((sample(after, 'streamgate_batch_size_count', label) ?? 0) > 0, 'batch size histogram');
   t.match(after, /streamgate_lease_moves_total\{direction="acquired"/, 'lease moves');
   const bad = await app.inject({ method: 'POST', url: '/v1/streams/load/events', payload: [{ ts: 'never' }] });

@@ -1,4 +1,4 @@
-// Server-side filters of live results: `col:value` equality (as in pull results) or `col<op>value` comparisons.
+// Row filters of results, pull and push alike: `col:value` equality or `col<op>value` comparisons, comma-separated.
 import type { Row } from '../engine/index.js';
 
 export type FilterOp = '=' | '!=' | '<' | '<=' | '>' | '>=';
