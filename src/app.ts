@@ -14,6 +14,7 @@ import docs from '../plugins/external/docs.js';
 import websocket from '../plugins/external/websocket.js';
 import push from '../plugins/app/push.js';
 import routes from '../plugins/app/routes.js';
+import webConsole from '../plugins/app/console.js';
 import { loadFunctionModules } from './runtime/function-modules.js';
 import { traceLogMixin } from './telemetry/log-context.js';
 
@@ -81,5 +82,6 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(docs);
   await app.register(push, { functions });
   await app.register(routes);
+  await app.register(webConsole);
   return app;
 }

@@ -1,0 +1,81 @@
+// One query: its status, a live results table (WebSocket) and, for windowed queries, a chart.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api } from '../api';
+import { usePoll } from '../poll';
+import { useApiKey } from '../key';
+import { num, time } from '../format';
+import { LiveResults, type LiveState, type Row } from '../live';
+import { Badge } from '../components/Badge';
+import { ErrorNote } from './ErrorNote';
+import { ResultsTable } from './ResultsTable';
+import { WindowChart } from './WindowChart';
+
+function useLive(id: string) {
+  const key = useApiKey();
+  const [rows, setRows] = useState<Row[]>([]);
+  const [state, setState] = useState<{ state: LiveState; detail?: string }>({ state: 'connecting' });
+  const live = useRef<LiveResults | null>(null);
+  useEffect(() => {
+    const client = new LiveResults({
+      query: id,
+      onRows: (m) => setRows([...m.values()]),
+      onState: (s, detail) => setState({ state: s, ...(detail ? { detail } : {}) }),
+    }).start();
+    live.current = client;
+    return () => client.close();
+  }, [id, key]);
+  return { rows, ...state, live };
+}
+
+export function QueryView({ id }: { id: string }) {
+  const { data: q, error } = usePoll(() => api.query(id), 2_000, [id]);
+  const live = useLive(id);
+  const columns = q?.columns?.map((c) => c.name) ?? Object.keys(live.rows[0] ?? {});
+  const windowed = columns.includes('window_start');
+
+  return (
+    <section>
+      <header class="view-head">
+        <h1>
+          <a href="#/queries" class="crumb">Queries</a> / {q?.name ?? id}
+        </h1>
+        {q && <Badge status={q.status} title={q.error} />}
+      </header>
+      <ErrorNote error={error} />
+      {q?.error && <div class="note note-error">{q.error}</div>}
+      {q && (
+        <dl class="stats">
+          <div><dt>Stream</dt><dd>{q.stream}</dd></div>
+          <div><dt>Lag</dt><dd>{num(q.lag)}</dd></div>
+          <div><dt>Processed</dt><dd>{num(q.processed)}</dd></div>
+          <div><dt>Events/s</dt><dd>{num(q.throughput, 'dec')}</dd></div>
+          <div><dt>Watermark</dt><dd class="mono">{time(q.watermark)}</dd></div>
+          <div><dt>Emit</dt><dd>{q.emit ?? 'changes'}</dd></div>
+        </dl>
+      )}
+      {q && <pre class="sql">{q.sql}</pre>}
+
+      {windowed && (
+        <div class="panel">
+          <h2>Windows</h2>
+          <WindowChart rows={live.rows} columns={columns} />
+        </div>
+      )}
+
+      <div class="panel">
+        <div class="panel-head">
+          <h2>Live results</h2>
+          <span class="muted small">{live.rows.length} rows</span>
+          <span class="spacer" />
+          <span data-testid="live-state">
+            <Badge status={live.state} title={live.detail} />
+          </span>
+          <span class="mono muted small" title="where a reconnect resumes">{live.live.current?.offset ?? ''}</span>
+          <button type="button" class="secondary" onClick={() => live.live.current?.drop()}>Reconnect</button>
+        </div>
+        {live.detail && <div class="muted small">{live.detail}</div>}
+        <ResultsTable rows={live.rows} columns={columns} />
+      </div>
+    </section>
+  );
+}
