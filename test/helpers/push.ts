@@ -3,7 +3,7 @@ import type { Test } from 'tap';
 import type { FastifyInstance } from 'fastify';
 import { startApp } from './app.js';
 import { waitUntil } from './wait.js';
-import { LiveClient, type LiveClientOptions } from '../../src/push/client.js';
+import { LiveClient, type LiveClientOptions } from '@streamgate/client';
 
 export const FAST = { LEASE_TTL: '2s', REGISTRY_POLL: '100ms', BLOCK_TIME: '50ms', PUSH_BLOCK_TIME: '200ms' };
 

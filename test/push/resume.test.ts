@@ -44,7 +44,7 @@ t.test('1,500 changes, 12 disconnects with resume: no offset twice, none missing
     const before = c.connections;
     await waitUntil('connected', async () => c.socket?.readyState === 1, 10_000, 5);
     await new Promise((ok) => setTimeout(ok, 40 + Math.random() * 60));
-    c.socket?.terminate(); // an abrupt loss, not a clean close
+    c.drop(); // an abrupt loss, not a clean close
     drops++;
     await waitUntil('reconnected', async () => c.connections > before, 10_000, 5);
   }

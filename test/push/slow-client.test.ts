@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import { startRedis } from '../helpers/redis.js';
 import { waitUntil } from '../helpers/wait.js';
 import { listening, post, createQuery, caughtUp, canon, pull, client } from '../helpers/push.js';
-import type { LiveClient } from '../../src/push/client.js';
+import type { LiveClient } from '@streamgate/client';
 
 const LIMITS = { WS_SOFT_LIMIT: '50', WS_HARD_LIMIT: '200', WS_HIGH_WATER_BYTES: '65536', WS_STALL_TIMEOUT: '2s', WS_HEARTBEAT: '250ms' };
 
