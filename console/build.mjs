@@ -32,6 +32,8 @@ const result = await esbuild.build({
   jsx: 'automatic',
   jsxImportSource: 'preact',
   tsconfig: join(here, 'tsconfig.json'),
+  // The live client is bundled from its source, so the console does not wait on client/dist.
+  alias: { '@streamgate/client': join(here, '..', 'client', 'src', 'index.ts') },
   legalComments: 'none',
   logLevel: 'warning',
   metafile: true,

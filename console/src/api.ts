@@ -22,7 +22,9 @@ export interface Query {
   processed?: number;
   throughput?: number;
   watermark?: string | null;
-  latency?: { p50: number | null; p99: number | null };
+  /** End-to-end latency over the last 30 s, milliseconds. */
+  latencyMs?: { p50: number | null; p99: number | null };
+  late?: number;
 }
 
 export interface Alert { name?: string; kind: string; query?: string; since?: string; message?: string }

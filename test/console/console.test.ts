@@ -97,7 +97,10 @@ t.test('the main flow in Chromium, auth on', async (t) => {
   const { url } = await listening(t, r.url, { API_KEYS: KEY });
   const api = apiOf(url, KEY);
 
-  const events = Array.from({ length: 24 }, (_, i) => ({ region: ['eu', 'us', 'asia'][i % 3], amount: 5 + (i % 7) * 3, ts: T0 + i * 15_000 }));
+  // Uneven counts per minute and region, so the chart has something to show.
+  // In event-time order: with no lateness, an older event after a newer one would be late.
+  const events = Array.from({ length: 24 }, (_, i) => ({ region: ['eu', 'us', 'eu', 'asia', 'us', 'eu'][(i * 5) % 6], amount: 5 + ((i * 7) % 11) * 3, ts: T0 + ((i * i * 7_919) % 420_000) }))
+    .sort((a, b) => a.ts - b.ts);
   await api('POST', '/v1/streams/orders/events', events);
   const sql = 'SELECT region, COUNT(*) AS orders, SUM(amount) AS revenue, window_start FROM orders GROUP BY region, TUMBLE(ts, INTERVAL \'1\' MINUTE)';
   const { id } = await api<{ id: string }>('POST', '/v1/queries', { sql, name: 'orders-per-minute', start: 'earliest' });
@@ -124,7 +127,7 @@ t.test('the main flow in Chromium, auth on', async (t) => {
   await streams.getByRole('cell', { name: 'orders', exact: true }).waitFor();
   t.ok(await streams.getByRole('cell', { name: '24', exact: true }).isVisible(), 'the stream length');
   // A second batch between polls gives the stream a rate.
-  await api('POST', '/v1/streams/orders/events', events.slice(0, 6).map((e) => ({ ...e, ts: e.ts + 360_000 })));
+  await api('POST', '/v1/streams/orders/events', events.slice(0, 6).map((e, i) => ({ ...e, ts: T0 + 420_000 + i * 20_000 })));
   await streams.getByRole('cell', { name: '30', exact: true }).waitFor();
   await streams.locator('.spark canvas').first().waitFor({ state: 'attached', timeout: 10_000 });
   await shot(page, 'console-streams');
@@ -151,8 +154,9 @@ t.test('the main flow in Chromium, auth on', async (t) => {
   const chart = page.getByTestId('chart');
   await chart.locator('canvas').waitFor();
   t.ok(await chart.locator('.u-legend').getByText('latam').isVisible(), 'one series per region');
-  await chart.scrollIntoViewIfNeeded();
-  await chart.screenshot({ path: join(SHOTS, 'console-chart.png') });
+  const chartPanel = page.locator('.panel', { has: chart });
+  await chartPanel.scrollIntoViewIfNeeded();
+  await chartPanel.screenshot({ path: join(SHOTS, 'console-chart.png') });
   console.log(`# screenshot: ${join(SHOTS, 'console-chart.png')}`);
 
   // A dropped socket resumes from its last offset: no second snapshot, and nothing missed.

@@ -49,6 +49,8 @@ export function QueryView({ id }: { id: string }) {
           <div><dt>Lag</dt><dd>{num(q.lag)}</dd></div>
           <div><dt>Processed</dt><dd>{num(q.processed)}</dd></div>
           <div><dt>Events/s</dt><dd>{num(q.throughput, 'dec')}</dd></div>
+          <div><dt>Late events</dt><dd>{num(q.late)}</dd></div>
+          <div><dt>E2E p99</dt><dd>{q.latencyMs?.p99 == null ? '–' : `${num(q.latencyMs.p99)} ms`}</dd></div>
           <div><dt>Watermark</dt><dd class="mono">{time(q.watermark)}</dd></div>
           <div><dt>Emit</dt><dd>{q.emit ?? 'changes'}</dd></div>
         </dl>

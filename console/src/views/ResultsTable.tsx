@@ -1,9 +1,10 @@
 // The live rows, newest window first; a row that just changed is briefly highlighted.
 import { useRef } from 'preact/hooks';
-import { cell, epochMs } from '../format';
+import { cell, epochMs, time } from '../format';
 import type { Row } from '../live';
 
 const MAX_ROWS = 500;
+const WINDOW_BOUNDS = new Set(['window_start', 'window_end']);
 
 function order(a: Row, b: Row): number {
   const w = (epochMs(b.window_start) || 0) - (epochMs(a.window_start) || 0);
@@ -39,7 +40,9 @@ export function ResultsTable({ rows, columns }: { rows: Row[]; columns: string[]
             return (
               <tr key={id} class={fresh.has(id) ? 'fresh' : undefined}>
                 {columns.map((c) => (
-                  <td key={c} class={typeof r[c] === 'number' ? 'num' : undefined}>{cell(r[c])}</td>
+                  <td key={c} class={typeof r[c] === 'number' ? 'num' : WINDOW_BOUNDS.has(c) ? 'mono' : undefined}>
+                    {WINDOW_BOUNDS.has(c) ? time(r[c] as string) : cell(r[c])}
+                  </td>
                 ))}
               </tr>
             );

@@ -15,7 +15,9 @@ function describe(err: unknown): Outcome {
   if (!(err instanceof ApiError)) return { kind: 'error', text: (err as Error).message };
   const at: ProblemDetail | undefined = err.errors.find((e) => e.line !== undefined) ?? err.errors[0];
   if (at?.line !== undefined) {
-    return { kind: 'error', text: `line ${at.line}, column ${at.column ?? 1}: ${at.message}`, line: at.line, ...(at.column !== undefined ? { column: at.column } : {}) };
+    // The gateway's message may end with the position too; it is said once, up front.
+    const message = at.message.replace(/ at line \d+, column \d+$/, '');
+    return { kind: 'error', text: `line ${at.line}, column ${at.column ?? 1}: ${message}`, line: at.line, ...(at.column !== undefined ? { column: at.column } : {}) };
   }
   return { kind: 'error', text: at ? `${at.field ? at.field + ': ' : ''}${at.message}` : err.message };
 }

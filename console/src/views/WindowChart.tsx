@@ -36,7 +36,7 @@ export function WindowChart({ rows, columns }: { rows: Row[]; columns: string[] 
   const options: Omit<uPlot.Options, 'width' | 'height'> = {
     scales: { x: { time: true } },
     axes: [{ stroke: '#64748b', grid: { stroke: '#eef2f7' } }, { stroke: '#64748b', grid: { stroke: '#eef2f7' } }],
-    series: [{ label: 'window start' }, ...groups.map((g, i) => ({ label: g, stroke: COLORS[i], width: 2, points: { size: 6 } }))],
+    series: [{ label: 'window start' }, ...groups.map((g, i) => ({ label: g, stroke: COLORS[i], width: 2, spanGaps: true, points: { size: 6 } }))],
   };
   return (
     <div data-testid="chart">
