@@ -41,7 +41,8 @@ export default tseslint.config(
     languageOptions: { globals: globals.browser },
   },
   {
-    files: ['console/build.mjs'],
+    // The CLI's bin shim is plain JavaScript too (it imports the compiled CLI from dist/).
+    files: ['console/build.mjs', 'bin/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },
   {

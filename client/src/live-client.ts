@@ -34,7 +34,7 @@ export interface LiveClientOptions<R = Row> {
   /**
    * Every close, with its code (or the HTTP status of a refused upgrade on `ws`). The client
    * reconnects afterwards unless `close()` was called, the query was deleted (4404) or the key
-   * was refused (401, 403).
+   * was refused (401, 403); `closed` is already true then.
    */
   onClose?: (code: number, reason: string) => void;
   /** Each (re)connection once open. */
@@ -140,8 +140,8 @@ export class LiveClient<R = Row> {
   }
 
   private onClosed(code: number, reason: string): void {
-    this.opts.onClose?.(code, reason);
     if (FINAL_CLOSES.has(code)) this.stopped = true;
+    this.opts.onClose?.(code, reason);
     if (this.stopped) return;
     this.timer = setTimeout(() => this.connect(), this.delay);
     this.delay = Math.min(this.delay * 2, this.opts.reconnectMaxMs ?? 5_000);
