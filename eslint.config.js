@@ -41,8 +41,9 @@ export default tseslint.config(
     languageOptions: { globals: globals.browser },
   },
   {
-    // The CLI's bin shim is plain JavaScript too (it imports the compiled CLI from dist/).
-    files: ['console/build.mjs', 'bin/*.js'],
+    // Plain JavaScript outside every tsconfig: the console's build, the CLI's bin shim (it imports
+    // the compiled CLI from dist/) and npm start's pre-step.
+    files: ['console/build.mjs', 'bin/*.js', 'scripts/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
   {

@@ -11,6 +11,7 @@ import bodyParsers from '../plugins/app/body-parsers.js';
 import auth from '../plugins/app/auth.js';
 import rateLimit from '../plugins/external/rate-limit.js';
 import docs from '../plugins/external/docs.js';
+import corsPlugin from '../plugins/external/cors.js';
 import websocket from '../plugins/external/websocket.js';
 import push from '../plugins/app/push.js';
 import routes from '../plugins/app/routes.js';
@@ -74,6 +75,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   const functions = await loadFunctionModules(config.functionsDir);
   await app.register(services, { config, redis: opts.redis, ownsRedis: opts.ownsRedis ?? false, functions });
   await app.register(problemJson);
+  await app.register(corsPlugin);
   await app.register(bodyParsers);
   // Before auth: its onRequest hook marks upgrade requests, so a refused one (401) has its socket closed.
   await app.register(websocket);

@@ -27,6 +27,12 @@ export interface Config {
   redisWaitReplicas: number;
   dataDir: string;
   logLevel: string;
+  /** auto: human-readable on a terminal, JSON lines otherwise. */
+  logFormat: 'auto' | 'json' | 'pretty';
+  /** How long start-up keeps retrying an unreachable Redis before it exits. */
+  redisConnectTimeoutMs: number;
+  /** Origins allowed to call the REST API from a browser (CORS); empty: none. */
+  corsOrigins: string[];
   apiKeys: ApiKey[];
   strictStreams: boolean;
   bodyLimitBytes: number;
@@ -104,6 +110,9 @@ export const configSchema = {
     REDIS_WAIT_REPLICAS: { type: 'integer', minimum: 0, maximum: 16, default: 0 },
     DATA_DIR: { type: 'string', minLength: 1, default: './data' },
     LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    LOG_FORMAT: { type: 'string', enum: ['auto', 'json', 'pretty'], default: 'auto' },
+    REDIS_CONNECT_TIMEOUT: { type: 'string', default: '30s' },
+    CORS_ORIGINS: { type: 'string', default: '' },
     API_KEYS: { type: 'string', default: '' },
     STRICT_STREAMS: { type: 'boolean', default: false },
     BODY_LIMIT_BYTES: { type: 'integer', minimum: 1024, default: 10 * 1024 * 1024 },
@@ -158,7 +167,7 @@ export const configSchema = {
 } as const;
 
 interface RawEnv {
-  PORT: number; HOST: string; REDIS_URL?: string; REDIS_NODE_ADDRESS_MAP: string; REDIS_WAIT_REPLICAS: number; DATA_DIR: string; LOG_LEVEL: string; API_KEYS: string;
+  PORT: number; HOST: string; REDIS_URL?: string; REDIS_NODE_ADDRESS_MAP: string; REDIS_WAIT_REPLICAS: number; DATA_DIR: string; LOG_LEVEL: string; LOG_FORMAT: 'auto' | 'json' | 'pretty'; REDIS_CONNECT_TIMEOUT: string; CORS_ORIGINS: string; API_KEYS: string;
   STRICT_STREAMS: boolean; BODY_LIMIT_BYTES: number; MAX_EVENTS_PER_REQUEST: number; IDEMPOTENCY_TTL: string;
   RATE_LIMIT_MAX: number; RATE_LIMIT_WINDOW: string; QUOTA_QUERIES_PER_KEY: number; QUOTA_CONNECTIONS_PER_KEY: number; QUOTA_EVENTS_PER_SECOND: number; AUTH_FAIL_MAX: number; AUTH_FAIL_WINDOW: string; ALLOWED_HOSTS: string; REQUIRE_API_KEYS: boolean; REDIS_MAX_MEMORY_BYTES: number; STREAM_MAX_BACKLOG: number;
   REQUEST_TIMEOUT: string; RETENTION_INTERVAL: string; RETENTION_DETACH_PAUSED: string; STREAM_CONFIG_CACHE: string;
@@ -285,6 +294,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisWaitReplicas: raw.REDIS_WAIT_REPLICAS,
     dataDir: raw.DATA_DIR,
     logLevel: raw.LOG_LEVEL,
+    logFormat: raw.LOG_FORMAT,
+    redisConnectTimeoutMs: duration(raw, 'REDIS_CONNECT_TIMEOUT'),
+    corsOrigins: raw.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
     apiKeys: parseApiKeys(raw.API_KEYS),
     strictStreams: raw.STRICT_STREAMS,
     bodyLimitBytes: raw.BODY_LIMIT_BYTES,

@@ -1,13 +1,12 @@
 // Process entry: config, Redis (REDIS_URL or a local redis-server child), listen, graceful shutdown.
 import closeWithGrace from 'close-with-grace';
-import { pino } from 'pino';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { connectRedis } from './redis/client.js';
+import { connectWithRetry, RedisUnreachableError } from './redis/connect-with-retry.js';
 import { LocalRedis, RedisNotInstalledError } from './redis/local-server.js';
 import { buildApp } from './app.js';
 import { FunctionError } from './sql/compile.js';
-import { traceLogMixin } from './telemetry/log-context.js';
+import { processLogger } from './util/process-logger.js';
 
 function fail(message: string): never {
   process.stderr.write(`streamgate: ${message}\n`);
@@ -22,12 +21,12 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
   }
-  const log = pino({ level: config.logLevel, mixin: traceLogMixin });
+  const log = processLogger(config.logLevel, config.logFormat);
 
   let localRedis: LocalRedis | undefined;
   let redisUrl = config.redisUrl;
   if (!redisUrl) {
-    localRedis = new LocalRedis({ dir: resolve(config.dataDir, 'redis') });
+    localRedis = new LocalRedis({ dir: resolve(config.dataDir, 'redis'), ownProcessGroup: true });
     try {
       await localRedis.start();
     } catch (err) {
@@ -42,7 +41,14 @@ async function main(): Promise<void> {
     log.info({ redis: redisUrl.replace(/\/\/[^@]*@/, '//***@') }, 'using Redis at REDIS_URL');
   }
 
-  const redis = await connectRedis({ url: redisUrl, log, nodeAddressMap: config.redisNodeAddressMap, waitReplicas: config.redisWaitReplicas });
+  let redis: Awaited<ReturnType<typeof connectWithRetry>>;
+  try {
+    redis = await connectWithRetry({ url: redisUrl, log, nodeAddressMap: config.redisNodeAddressMap, waitReplicas: config.redisWaitReplicas }, config.redisConnectTimeoutMs, log);
+  } catch (err) {
+    if (localRedis) await localRedis.stop();
+    if (err instanceof RedisUnreachableError) fail(err.message);
+    throw err;
+  }
   let app: Awaited<ReturnType<typeof buildApp>>;
   try {
     app = await buildApp({ config, redis, ownsRedis: true, logger: log });
@@ -58,14 +64,18 @@ async function main(): Promise<void> {
     app.log.info({ keys: config.apiKeys.map((k) => ({ label: k.label, scopes: [...k.scopes] })) }, 'auth is ON');
   }
 
-  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+  // Ctrl-C drains the gateway first, then stops its own Redis (which the terminal's signal does
+  // not reach: it runs in a process group of its own).
+  closeWithGrace({ delay: 10_000, logger: false }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
-    else app.log.info({ signal }, 'shutting down');
+    else app.log.info({ signal }, 'shutting down: draining');
     await app.close();
     if (localRedis) await localRedis.stop();
+    app.log.info('stopped');
   });
 
-  await app.listen({ port: config.port, host: config.host });
+  // The first thing a person wants from the log: where to go.
+  await app.listen({ port: config.port, host: config.host, listenTextResolver: (at) => `streamgate is serving at ${at}: console ${at}/ · API docs ${at}/docs · metrics ${at}/metrics` });
 }
 
 main().catch((err: unknown) => fail(`start-up failed: ${(err as Error).stack ?? String(err)}`));

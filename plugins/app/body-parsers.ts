@@ -27,6 +27,11 @@ async function bodyParsers(app: FastifyInstance): Promise<void> {
     }
     done();
   });
+  // Types the API only answers with. The OpenAPI glue warns at start-up about every type in the
+  // spec without a parser; as request bodies they are refused like any other undeclared type.
+  for (const type of ['text/plain', 'text/event-stream', 'application/problem+json']) {
+    app.addContentTypeParser(type, (req, _payload, done) => done(new AppError('SG_ERR_UNSUPPORTED_MEDIA_TYPE', `${req.method} ${req.routeOptions.url ?? ''} does not take ${type}`), undefined));
+  }
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, parseNdjson(body as string, limits));

@@ -57,7 +57,7 @@ async function detectCluster(seeds: string[], log: Log): Promise<boolean> {
       return /cluster_enabled:1/.test(await probe.info('cluster'));
     } catch (err) {
       last = err;
-      log.warn({ redis: url.replace(/\/\/[^@]*@/, '//***@'), err: (err as Error).message }, 'redis seed unreachable');
+      if (seeds.length > 1) log.warn({ redis: url.replace(/\/\/[^@]*@/, '//***@'), err: (err as Error).message }, 'redis seed unreachable');
     } finally {
       await probe.close().catch(() => probe.destroy());
     }

@@ -16,6 +16,8 @@ export interface LocalRedisOptions {
   binary?: string;
   /** More redis-server arguments (a cluster node's `--cluster-enabled yes`, ...). */
   extraArgs?: string[];
+  /** Start it in a process group of its own, out of reach of a terminal's Ctrl-C. */
+  ownProcessGroup?: boolean;
 }
 
 export class RedisNotInstalledError extends Error {}
@@ -105,7 +107,9 @@ export class LocalRedis {
       '--daemonize', 'no', '--loglevel', 'warning', '--logfile', '',
       ...(this.opts.extraArgs ?? []),
     ];
-    const child = spawn(this.opts.binary ?? 'redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // In its own process group when asked: Ctrl-C in a terminal signals the whole foreground group,
+    // and the gateway must drain before its Redis goes, so only the gateway may stop it.
+    const child = spawn(this.opts.binary ?? 'redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: this.opts.ownProcessGroup ?? false });
     this.child = child;
     live.add(child);
     child.once('exit', () => live.delete(child));
