@@ -4,6 +4,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # npm ci runs the `prepare` script, which builds the web console from console/.
 COPY console ./console
+# The live-results client is a workspace of the root package (the console bundles it).
+COPY client ./client
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
