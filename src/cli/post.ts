@@ -35,6 +35,7 @@ export async function post(argv: string[]): Promise<number> {
   const batchSize = values.batch === undefined ? 500 : Number(values.batch);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError('--batch must be a positive whole number');
   const poster = new Poster(connection(values), { stream, batchSize, progress: process.stderr });
+  if ((file === undefined || file === '-') && process.stdin.isTTY) process.stderr.write('reading events from stdin (Ctrl-D to end)\n');
   try {
     for await (const { event, line } of readEvents(file)) await poster.add(event, line);
     await poster.flush();

@@ -3,7 +3,8 @@ import type { Problem } from '@streamgate/client';
 
 export function describeSqlError(sql: string, p: Problem): string {
   const e = p.errors?.find((x) => x.line !== undefined) ?? p.errors?.[0];
-  const message = e?.message ?? p.detail ?? p.code ?? `HTTP ${p.status}`;
+  // The position is shown once, in front: the gateway's message may end with it too.
+  const message = (e?.message ?? p.detail ?? p.code ?? `HTTP ${p.status}`).replace(/ at line \d+, column \d+$/, '');
   if (e?.line === undefined) return `error: ${p.code ?? p.status}: ${message}`;
   const column = e.column ?? 1;
   const text = sql.split('\n')[e.line - 1] ?? '';
