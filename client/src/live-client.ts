@@ -1,7 +1,7 @@
 // Live results of one query: keeps the rows by key, reconnects with backoff and resumes by offset.
 import { CLOSE, BEARER_PROTOCOL_PREFIX, SUBPROTOCOL } from './messages.js';
 import type { ChangeMessage, ErrorMessage, Row, ServerMessage, SnapshotMessage } from './messages.js';
-import { openSocket, type LiveSocket, type Transport } from './socket.js';
+import { openSocket, platformWebSocket, type LiveSocket, type Transport } from './socket.js';
 
 export interface LiveClientOptions<R = Row> {
   /** The gateway's base URL, e.g. `http://127.0.0.1:8080` (ws: and wss: too); a function is asked again on every reconnect. */
@@ -40,6 +40,8 @@ export interface LiveClientOptions<R = Row> {
   /** Each (re)connection once open. */
   onOpen?: () => void;
 }
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Closes after which reconnecting cannot help. */
 const FINAL_CLOSES = new Set<number>([CLOSE.QUERY_GONE, 401, 403]);
@@ -112,7 +114,8 @@ export class LiveClient<R = Row> {
       this.inSnapshot = false;
     }
     const key = this.opts.apiKey;
-    const byHeader = key !== undefined && this.opts.auth === 'header';
+    // A subprotocol is an HTTP token: a key with other characters can only go as a header (ws only).
+    const byHeader = key !== undefined && (this.opts.auth === 'header' || (!TOKEN.test(key) && (this.opts.transport === 'ws' || !platformWebSocket())));
     const protocols = key !== undefined && !byHeader ? [SUBPROTOCOL, BEARER_PROTOCOL_PREFIX + key] : [SUBPROTOCOL];
     const headers: Record<string, string> = byHeader ? { authorization: `Bearer ${key}` } : {};
     let socket: LiveSocket | undefined;
@@ -134,8 +137,11 @@ export class LiveClient<R = Row> {
         this.ws = s;
         if (this.stopped) s.close(1000);
       },
-      // The WebSocket constructor refused the URL or a protocol (e.g. a key with characters a subprotocol cannot carry).
-      (err: unknown) => this.onClosed(0, (err as Error).message),
+      // The WebSocket constructor refused the URL or a protocol: trying again cannot help.
+      (err: unknown) => {
+        this.stopped = true;
+        this.onClosed(0, (err as Error).message);
+      },
     );
   }
 

@@ -2,7 +2,7 @@
 import t, { type Test } from 'tap';
 import WebSocket from 'ws';
 import { LiveClient, fetchResults, listQueries, StreamgateError, type ChangeMessage, type LiveClientOptions } from '@streamgate/client';
-import { liveGateway, READER_KEY, INGEST_KEY } from '../helpers/live-gateway.js';
+import { liveGateway, ADMIN_KEY, READER_KEY, INGEST_KEY } from '../helpers/live-gateway.js';
 import { waitUntil } from '../helpers/wait.js';
 
 interface Total {
@@ -142,4 +142,14 @@ t.test('where: only matching rows; a row that stops matching leaves', async (t) 
   await g.post('s', [{ k: 'a', amount: -5 }, { k: 'b', amount: 30 }]);
   await waitUntil('b matches, a left', async () => c.rows.size === 1 && [...c.rows.values()][0]!.k === 'b');
   t.pass('the view follows the filter');
+});
+
+t.test('a key a subprotocol cannot carry goes as a header on ws', async (t) => {
+  const odd = 'reader/key=0123456789abcdef';
+  const g = await liveGateway(t, { API_KEYS: `${ADMIN_KEY}:admin;${odd}:query,subscribe;${INGEST_KEY}:ingest` });
+  const id = (await g.call<{ id: string }>('POST', '/v1/queries', { sql: 'SELECT k, COUNT(*) AS n FROM s GROUP BY k' }, { key: odd, expect: 201 })).id;
+  let offset: string | undefined;
+  live(t, { url: g.url, query: id, apiKey: odd, onSnapshot: (m) => (offset = m.offset) });
+  await waitUntil('a snapshot', async () => offset);
+  t.pass('subscribed');
 });
