@@ -45,14 +45,12 @@ t.test('every series on the Grafana dashboard is one the gateway exports', async
   for (const must of ['streamgate_query_lag', 'streamgate_e2e_latency_ms', 'streamgate_events_processed', 'streamgate_subscribers', 'streamgate_alerts_active']) t.ok(used.has(must), `the dashboard shows ${must}`);
 });
 
-t.test('docker compose config accepts the file', async (t) => {
-  const candidates: [string, string[]][] = [['docker', ['compose']], ['docker-compose', []]];
-  const found = candidates.find(([cmd, pre]) => spawnSync(cmd, [...pre, 'version'], { encoding: 'utf8' }).status === 0);
-  if (!found) {
-    t.skip('skipped: neither `docker compose` nor `docker-compose` is installed on this machine');
-    return;
-  }
-  const [cmd, pre] = found;
+const compose2: [string, string[]][] = [['docker', ['compose']], ['docker-compose', []]];
+const found = compose2.find(([cmd, pre]) => spawnSync(cmd, [...pre, 'version'], { encoding: 'utf8' }).status === 0);
+
+// Said, not hidden: a machine without Compose cannot run this one check; the checks above still run.
+t.test('docker compose config accepts the file', { skip: found ? false : 'neither `docker compose` nor `docker-compose` is installed on this machine' }, async (t) => {
+  const [cmd, pre] = found!;
   const r = spawnSync(cmd, [...pre, '-f', join(ROOT, 'docker-compose.yml'), 'config', '-q'], { cwd: ROOT, encoding: 'utf8' });
   t.equal(r.status, 0, `${[cmd, ...pre].join(' ')} config: ${r.stderr.trim() || 'valid'}`);
 });
