@@ -34,6 +34,7 @@ function run(what, args) {
 }
 
 // tsc rewrites every output on a build, so the entry file's time is the time of the last build.
+if (newest(['client/src', 'client/tsconfig.json'], () => true) > mtime('client/dist/index.js')) run('the client package changed: compiling it', [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'client/tsconfig.json']);
 const sources = newest(['src', 'plugins', 'tsconfig.json', 'tsconfig.build.json'], (p) => /\.(ts|json)$/.test(p));
 if (sources > mtime('dist/src/server.js')) run('sources changed since the last build: compiling', [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
 
