@@ -3,6 +3,12 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { defaultBodyLimits, parseJsonBody, parseNdjson } from '../../src/http/parse-body.js';
 import { AppError } from '../../src/errors.js';
+import { parseCsv } from '../../src/ingest/formats/csv.js';
+import { parseMsgpack } from '../../src/ingest/formats/msgpack.js';
+import { parseProtobuf } from '../../src/ingest/formats/protobuf.js';
+
+// `application/x-protobuf; delimited=true`: a sequence of varint-length-prefixed messages.
+const DELIMITED = /;\s*delimited\s*=\s*"?true"?\s*(?:;|$)/i;
 
 async function bodyParsers(app: FastifyInstance): Promise<void> {
   // The event-count limit is checked while the body is scanned, before it is parsed.
@@ -35,6 +41,28 @@ async function bodyParsers(app: FastifyInstance): Promise<void> {
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, parseNdjson(body as string, limits));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  // Event formats besides JSON (src/ingest/formats): each ends as the same events for IngestService.
+  app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseCsv(body as string, limits));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  app.addContentTypeParser(['application/msgpack', 'application/x-msgpack'], { parseAs: 'buffer' }, (_req, body, done) => {
+    try {
+      done(null, parseMsgpack(body as Buffer, limits));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  app.addContentTypeParser('application/x-protobuf', { parseAs: 'buffer' }, (req, body, done) => {
+    try {
+      done(null, parseProtobuf(body as Buffer, DELIMITED.test(req.headers['content-type'] ?? ''), limits));
     } catch (err) {
       done(err as Error, undefined);
     }

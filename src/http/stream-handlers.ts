@@ -4,6 +4,7 @@ import { AppError } from '../errors.js';
 import { compareIds } from '../util/stream-ids.js';
 import { failSpan, requestContext, startIngestSpan, traceparentOf } from '../telemetry/tracing.js';
 import { telemetry } from '../telemetry/metrics.js';
+import { DeferredEvents } from '../ingest/formats/deferred.js';
 import { publicStreamConfig, type StreamConfigInput } from '../streams/stream-config.js';
 
 type StreamParams = { Params: { stream: string } };
@@ -57,7 +58,9 @@ export async function ingestEvents(
   const { ingest, memoryGuard, ingestQuota } = req.server.sg;
   req.grants.requireStream(req.params.stream);
   memoryGuard.check();
-  const events = Array.isArray(req.body) ? (req.body as unknown[]) : [req.body];
+  // CSV and Protobuf bodies are typed or decoded by the stream's config (src/ingest/formats).
+  const deferred = req.body instanceof DeferredEvents ? req.body : undefined;
+  const events = deferred ? await deferred.events(req.server.sg.registry, req.params.stream) : Array.isArray(req.body) ? (req.body as unknown[]) : [req.body];
   if (ingestQuota.enabled) await ingestQuota.take(req.apiKeyLabel ?? req.ip, events.length);
   // @fastify/otel runs handlers inside the request's context; without it the header is the parent.
   const span = startIngestSpan(requestContext(undefined, req.headers), req.params.stream, events.length);
@@ -78,7 +81,7 @@ export async function ingestEvents(
     return result.partitions ? { ids: result.ids, partitions: result.partitions } : { ids: result.ids };
   } catch (err) {
     failSpan(span, err);
-    throw err;
+    throw deferred ? deferred.withLines(err) : err;
   } finally {
     span.end();
   }

@@ -3,6 +3,7 @@ import { AppError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import { compileEventSchema } from '../ingest/event-schema.js';
 import { declaredDecimals } from './declared-types.js';
+import { compileProtobuf, type ProtobufConfig } from '../ingest/formats/protobuf.js';
 import { partitionRef, spreadTags, type PartitionRef } from '../redis/placement.js';
 
 export interface StreamConfig {
@@ -14,6 +15,8 @@ export interface StreamConfig {
   /** Each partition's hash tag, chosen when the partition count was set (placement.ts); absent: plain tags. */
   tags?: string[];
   partitionKey?: string;
+  /** The .proto that decodes application/x-protobuf events, and its event message type. */
+  protobuf?: ProtobufConfig;
   createdAt: string;
   /** Bumped on every change so caches (compiled schemas) know when to rebuild. */
   version: number;
@@ -25,6 +28,7 @@ export interface StreamConfigInput {
   retention?: { maxLength?: number; maxAge?: number | string };
   partitions?: number;
   partitionKey?: string;
+  protobuf?: ProtobufConfig;
 }
 
 export const STREAM_NAME_RE = /^[A-Za-z0-9_.-]{1,128}$/;
@@ -59,6 +63,10 @@ export function buildStreamConfig(name: string, input: StreamConfigInput, previo
     config.tags = spreadTags(name, config.partitions);
   }
   if (input.partitionKey) config.partitionKey = input.partitionKey;
+  if (input.protobuf) {
+    compileProtobuf(input.protobuf); // throws SG_ERR_BAD_SCHEMA naming a .proto that does not compile or a missing type
+    config.protobuf = { proto: input.protobuf.proto, message: input.protobuf.message };
+  }
   if (input.retention) {
     const retention: StreamConfig['retention'] = {};
     if (input.retention.maxLength !== undefined) retention.maxLength = input.retention.maxLength;
