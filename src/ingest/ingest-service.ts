@@ -4,7 +4,7 @@ import type { ValidateFunction } from 'ajv';
 import type { Redis } from '../redis/client.js';
 import { AppError } from '../errors.js';
 import type { StreamRegistry } from '../streams/stream-registry.js';
-import { streamPartition, type StreamConfig } from '../streams/stream-config.js';
+import { writablePartition, type StreamConfig } from '../streams/stream-config.js';
 import { compileEventSchema } from './event-schema.js';
 import { prepareEvents, type PreparedEvent } from './validate-events.js';
 import { PartitionWriter, type WriteOutcome } from './partition-writer.js';
@@ -87,7 +87,7 @@ export class IngestService {
       }
       const fingerprint = req.idempotencyKey === undefined ? '' : createHash('sha256').update(prepared.map((e) => e.json).join('\n')).digest('base64url');
       const write = (partition: number, events: PreparedEvent[]) =>
-        this.writer.write({ part: streamPartition(config, partition), events, fingerprint, idempotencyKey: req.idempotencyKey, traceparent: req.traceparent, principal: req.principal });
+        this.writer.write({ part: writablePartition(config, partition), events, fingerprint, idempotencyKey: req.idempotencyKey, traceparent: req.traceparent, principal: req.principal });
       if (config.partitions === 1) {
         const outcome = checked(await write(0, prepared));
         return { ids: outcome.ids, replayed: req.idempotencyKey !== undefined && outcome.status === 'replayed' };

@@ -12,8 +12,8 @@ function digest(text: string): string {
 export const keys = {
   /** Hash: stream name → stream config JSON. */
   streamRegistry: () => `${PREFIX}:{meta}:streams`,
-  /** The Redis Stream holding one partition's events. */
-  events: (part: PartitionRef) => `${PREFIX}:${part.tag}:events`,
+  /** The Redis Stream holding one partition's events: ours, or an adopted stream's own key when the partition names one. */
+  events: (part: PartitionRef) => part.source ?? `${PREFIX}:${part.tag}:events`,
   /** String: the first answer to a request with this Idempotency-Key. */
   idempotency: (part: PartitionRef, idempotencyKey: string) => `${PREFIX}:${part.tag}:idem:${digest(idempotencyKey)}`,
   /** String: the entry id of the event that first carried this `id`. */

@@ -12,6 +12,8 @@ export interface PartitionRef {
   stream: string;
   partition: number;
   tag: string;
+  /** An adopted stream's Redis key (src/sources/adopted-stream.ts): read instead of our events key. */
+  source?: string;
 }
 
 /** The tag of 1-partition streams and of streams configured before placement. */
@@ -52,4 +54,38 @@ export function spreadTags(stream: string, partitions: number): string[] {
 /** Partition `partition` of a stream whose config holds `tags` (absent: configured before placement). */
 export function partitionRef(stream: string, tags: readonly string[] | undefined, partition: number): PartitionRef {
   return { stream, partition, tag: tags?.[partition] ?? plainTag(stream, partition) };
+}
+
+/**
+ * The hash tag Redis hashes `key` by: the text between the first `{` and the first `}` after it,
+ * when not empty (with its braces); undefined when the whole key is hashed.
+ */
+export function keyTag(key: string): string | undefined {
+  const open = key.indexOf('{');
+  if (open < 0) return undefined;
+  const close = key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open, close + 1) : undefined;
+}
+
+const sameSlotTags = new Map<string, string>();
+
+/**
+ * A tag `{base~n}` whose slot is the slot of `key` (a key we do not name, such as an adopted
+ * stream's): keys built with it share that key's slot, so one script may touch both. About 16,384
+ * CRC16s on average (a few ms); deterministic, so every process finds the same tag.
+ */
+export function tagInSlotOf(base: string, key: string): string {
+  const memo = `${base}\n${key}`;
+  const known = sameSlotTags.get(memo);
+  if (known) return known;
+  const slot = calculateSlot(key);
+  // Each try hits with probability 1/16384: missing 2,000,000 in a row has odds below e^-120.
+  for (let n = 1; n <= 2_000_000; n++) {
+    const tag = `{${base}~${n}}`;
+    if (tagSlot(tag) !== slot) continue;
+    if (sameSlotTags.size >= 1_000) sameSlotTags.clear();
+    sameSlotTags.set(memo, tag);
+    return tag;
+  }
+  throw new Error(`no tag {${base}~n} found in slot ${slot}`);
 }

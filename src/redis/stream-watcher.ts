@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from './client.js';
 import { duplicateForBlocking, isCluster } from './topology.js';
+import { keyTag, tagInSlotOf } from './placement.js';
 import type { Log } from '../util/logger.js';
 
 /** One key's watch, shared by every reader waiting on that key. */
@@ -134,8 +135,9 @@ export class StreamWatcher {
   ) {}
 
   private groupOf(key: string): WatchGroup {
-    // On a cluster a blocking read must stay within one slot: keys are grouped by their hash tag.
-    const tag = isCluster(this.redis) ? (/\{[^}]+\}/.exec(key)?.[0] ?? key) : '';
+    // On a cluster a blocking read must stay within one slot: keys are grouped by their hash tag
+    // (an adopted stream's key may have none: then by a tag of our own in its slot).
+    const tag = isCluster(this.redis) ? (keyTag(key) ?? tagInSlotOf('sg', key)) : '';
     let g = this.groups.get(tag);
     if (!g) this.groups.set(tag, (g = new WatchGroup(this, tag ? `sg:${tag}:wake:${this.process}` : `sg:wake:${this.process}`)));
     return g;

@@ -8,7 +8,7 @@ import { keys } from '../redis/keys.js';
 import type { Log } from '../util/logger.js';
 import { fnv1a } from '../ingest/partitioner.js';
 import type { FunctionRegistry } from '../functions/index.js';
-import { type QueryDefinition, queryPartition } from './query-definition.js';
+import { type QueryDefinition, queryGroup, queryPartition } from './query-definition.js';
 import { compiledQuery } from './compiled-queries.js';
 import type { CompiledQuery } from '../sql/compile.js';
 import type { QueryRegistry } from './query-registry.js';
@@ -123,7 +123,7 @@ export class Coordinator {
         for (const [id, { def, partition }] of free) {
           if (this.owned.size >= target || this.closed) break;
           const k = keys.task(queryPartition(def, partition), def.id);
-          const { epoch, takeovers } = await acquireLease(this.redis, k, keys.events(queryPartition(def, partition)), def.id, this.owner, this.s.leaseTtlMs);
+          const { epoch, takeovers } = await acquireLease(this.redis, k, keys.events(queryPartition(def, partition)), queryGroup(def), this.owner, this.s.leaseTtlMs);
           if (epoch <= 0) continue;
           // The list may predate a pause or a DELETE: holding the lease now, check the registry
           // itself, so a query being deleted is never run again after its reclaim could start.

@@ -10,6 +10,7 @@ import { EngineConfigError } from '../engine/index.js';
 import { AppError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import type { DeclaredDecimals } from '../streams/declared-types.js';
+import type { AdoptedRead } from '../sources/entry-mapping.js';
 
 export type QueryStatus = 'running' | 'paused' | 'failed' | 'deleting';
 
@@ -27,6 +28,8 @@ export interface QueryDefinition {
   partitions: number;
   /** The stream's partition hash tags when the query was registered (absent: plain tags). */
   tags?: string[];
+  /** Over an adopted stream: its key and mapping when the query was registered, which it keeps. */
+  source?: AdoptedRead;
   status: QueryStatus;
   error?: string;
   createdAt: string;
@@ -140,7 +143,16 @@ export function engineOptions(def: Pick<QueryDefinition, 'emit' | 'latenessMs' |
   };
 }
 
-/** Partition `p` of the query's stream, with the hash tag its keys carry. */
-export function queryPartition(def: Pick<QueryDefinition, 'stream' | 'tags'>, p: number): PartitionRef {
-  return partitionRef(def.stream, def.tags, p);
+/** Partition `p` of the query's stream, with the hash tag its keys carry (and the adopted key it reads). */
+export function queryPartition(def: Pick<QueryDefinition, 'stream' | 'tags' | 'source'>, p: number): PartitionRef {
+  const part = partitionRef(def.stream, def.tags, p);
+  return def.source ? { ...part, source: def.source.key } : part;
+}
+
+/**
+ * The query's consumer group: its id, prefixed on an adopted stream, whose owner then tells our
+ * groups from its own consumers' (XINFO GROUPS).
+ */
+export function queryGroup(def: Pick<QueryDefinition, 'id' | 'source'>): string {
+  return def.source ? `streamgate:${def.id}` : def.id;
 }

@@ -5,7 +5,7 @@
 import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
 import { deleteTaskKeys } from '../redis/delete-keys.js';
-import { type QueryDefinition, queryPartition } from './query-definition.js';
+import { type QueryDefinition, queryGroup, queryPartition } from './query-definition.js';
 import type { QueryRegistry } from './query-registry.js';
 
 /**
@@ -19,7 +19,7 @@ export async function reclaimDeletedQuery(redis: Redis, registry: QueryRegistry,
   const held = await Promise.all(tasks.map(({ k }) => redis.exists(k.lease)));
   if (held.some((n) => n > 0)) return false;
   for (const { part, k } of tasks) {
-    await redis.xGroupDestroy(keys.events(part), def.id).catch(() => 0);
+    await redis.xGroupDestroy(keys.events(part), queryGroup(def)).catch(() => 0);
     await deleteTaskKeys(redis, k);
   }
   await registry.remove(def.id);

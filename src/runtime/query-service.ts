@@ -5,7 +5,8 @@ import { AppError } from '../errors.js';
 import type { StreamRegistry } from '../streams/stream-registry.js';
 import type { StreamConfig } from '../streams/stream-config.js';
 import type { Row } from '../engine/index.js';
-import { buildDefinition, checkWindowColumn, type QueryDefinition, type QueryInput, queryPartition } from './query-definition.js';
+import { buildDefinition, checkWindowColumn, type QueryDefinition, type QueryInput, queryGroup, queryPartition } from './query-definition.js';
+import { adoptedRead } from '../sources/entry-mapping.js';
 import type { SampleRunner } from './sample-runner.js';
 import type { QueryRegistry } from './query-registry.js';
 import type { FunctionRegistry } from '../functions/index.js';
@@ -82,18 +83,18 @@ export class QueryService {
       // Another process may have created it first, with its own rules: check against those.
       ({ def: partial, compiled } = checkedFor(stream));
     }
-    const def: QueryDefinition = { ...partial, partitions: stream.partitions, ...(stream.tags ? { tags: stream.tags } : {}), ...(access.owner !== undefined ? { ownerKey: access.owner } : {}) };
+    const def: QueryDefinition = { ...partial, partitions: stream.partitions, ...(stream.tags ? { tags: stream.tags } : {}), ...adoptedRead(stream), ...(access.owner !== undefined ? { ownerKey: access.owner } : {}) };
     const quota = access.owner === undefined || access.admin ? 0 : this.opts.maxQueriesPerKey;
     // Checked before any group is made; checked again, atomically, with the registry write.
     if (quota > 0 && (await this.registry.list()).filter((d) => d.ownerKey === access.owner && d.status !== 'deleting').length >= quota) this.overQuota(quota);
     const startId = def.start === 'latest' ? '$' : def.start === 'earliest' ? '0' : def.start;
     for (let p = 0; p < def.partitions; p++) {
       const key = keys.events(queryPartition(def, p));
-      await this.redis.xGroupCreate(key, def.id, startId, { MKSTREAM: true, ...(await this.entriesReadAt(key, startId)) });
+      await this.redis.xGroupCreate(key, queryGroup(def), startId, { MKSTREAM: true, ...(await this.entriesReadAt(key, startId)) });
     }
     if (!(await this.registry.put(def, quota))) {
       // Another process registered this key's last allowed query meanwhile: undo the groups.
-      await Promise.all(Array.from({ length: def.partitions }, (_, p) => this.redis.xGroupDestroy(keys.events(queryPartition(def, p)), def.id)));
+      await Promise.all(Array.from({ length: def.partitions }, (_, p) => this.redis.xGroupDestroy(keys.events(queryPartition(def, p)), queryGroup(def))));
       this.overQuota(quota);
     }
     return { ...def, columns: compiled.columns, explain: compiled.explain };
@@ -182,7 +183,7 @@ export class QueryService {
     const k = keys.task(queryPartition(def, p), def.id);
     const source = keys.events(queryPartition(def, p));
     const [ckpt, lease, groups] = await Promise.all([this.redis.hGetAll(k.checkpoint), this.redis.get(k.lease), streamGroups(this.redis, source)]);
-    const g = groups.find((x) => x.name === def.id);
+    const g = groups.find((x) => x.name === queryGroup(def));
     const pending = g?.pending ?? 0;
     let unread = g?.lag ?? undefined;
     if (unread === undefined && g) {

@@ -8,7 +8,8 @@ import { FunctionError } from '../functions/index.js';
 import type { Engine, SourceEvent, ApplyResult, StateDelta } from '../engine/index.js';
 import type { CompiledQuery } from '../sql/compile.js';
 import type { Log } from '../util/logger.js';
-import { engineOptions, type QueryDefinition, queryPartition } from './query-definition.js';
+import { engineOptions, type QueryDefinition, queryGroup, queryPartition } from './query-definition.js';
+import { adoptedEntryFormat, type EntryFormat } from '../sources/entry-mapping.js';
 import { ensureResultIndex, loadCheckpoint } from './checkpoint-store.js';
 import { commitBatch, FencedError } from '../redis/functions/commit-batch.js';
 import type { TaskKeys } from '../redis/keys.js';
@@ -39,12 +40,12 @@ export interface RunnerHooks {
 }
 
 
-/** The largest arrival time in a batch (entries carry it as `a`, Redis's clock at ingest). */
-function newestArrival(entries: Entry[]): number | undefined {
+/** The largest arrival time in a batch (our entries carry it as `a`, Redis's clock at ingest). */
+function newestArrival(entries: Entry[], arrival: EntryFormat['arrival']): number | undefined {
   let max: number | undefined;
   for (const e of entries) {
-    const a = Number(e.message.a);
-    if (Number.isFinite(a) && (max === undefined || a > max)) max = a;
+    const a = arrival(e);
+    if (a !== undefined && Number.isFinite(a) && (max === undefined || a > max)) max = a;
   }
   return max;
 }
@@ -69,10 +70,16 @@ function toEvent(e: Entry): SourceEvent {
   return { id: e.id, ts, data: data as Record<string, unknown> };
 }
 
+/** Entries our ingest wrote: event JSON `e`, event time `t`, arrival `a`, traceparent `tp`. */
+const OWN_ENTRIES: EntryFormat = { toEvent, arrival: (e) => Number(e.message.a), traceparent: (e) => e.message.tp };
+
 export class TaskRunner {
   readonly name: string;
   private readonly k: TaskKeys;
   private readonly source: string;
+  /** The consumer group on `source`, and how its entries become events (an adopted stream's own way). */
+  private readonly group: string;
+  private readonly format: EntryFormat;
   private stopped = false;
   private loop: Promise<void> | undefined;
   private engine: Engine | undefined;
@@ -101,8 +108,10 @@ export class TaskRunner {
     this.name = `${def.id}/${partition}`;
     this.k = keys.task(queryPartition(def, partition), def.id);
     this.source = keys.events(queryPartition(def, partition));
+    this.group = queryGroup(def);
+    this.format = def.source ? adoptedEntryFormat(def.source) : OWN_ENTRIES;
     this.guarded = takeovers > 0;
-    this.batches = new BatchReader(redis, watcher, this.source, { group: def.id, owner: s.owner, batchSize: s.batchSize, blockMs: s.blockMs }, () => (this.guarded = false));
+    this.batches = new BatchReader(redis, watcher, this.source, { group: this.group, owner: s.owner, batchSize: s.batchSize, blockMs: s.blockMs }, () => (this.guarded = false));
     const w = compiled.plan.window;
     this.time = def.partitions > 1 && w !== undefined && w.kind !== 'session' ? new QueryTimeFollower(redis, def, compiled.plan, partition, log) : undefined;
   }
@@ -175,14 +184,14 @@ export class TaskRunner {
       }
       return;
     }
-    const span = startProcessSpan(this.def.id, this.def.stream, entries.map((e) => e.message.tp));
+    const span = startProcessSpan(this.def.id, this.def.stream, entries.map(this.format.traceparent));
     span.setAttribute('streamgate.partition', this.partition);
     try {
       let result: ApplyResult;
       const guarded = this.guarded;
       if (guarded) await this.redis.hSet(this.k.checkpoint, 'applying', this.s.owner);
       try {
-        result = engine.apply(entries.map(toEvent));
+        result = engine.apply(entries.map(this.format.toEvent));
         if (guarded) await this.redis.hDel(this.k.checkpoint, 'applying');
       } catch (err) {
         if (err instanceof FunctionError || err instanceof EngineLimitError) throw err;
@@ -205,8 +214,8 @@ export class TaskRunner {
   private observeLatency(entries: Entry[]): void {
     const now = Date.now();
     for (const e of entries) {
-      const arrival = Number(e.message.a);
-      if (Number.isFinite(arrival)) recordEndToEnd(this.def.id, 'commit', Math.max(0, now - arrival));
+      const arrival = this.format.arrival(e);
+      if (arrival !== undefined && Number.isFinite(arrival)) recordEndToEnd(this.def.id, 'commit', Math.max(0, now - arrival));
     }
   }
 
@@ -220,11 +229,11 @@ export class TaskRunner {
     for (const e of entries) {
       const engine = this.engine!;
       try {
-        const result = engine.apply([toEvent(e)]);
+        const result = engine.apply([this.format.toEvent(e)]);
         await this.commit({ batch: [e], result, delta: engine.takeDelta(), parent: span });
       } catch (err) {
         if (err instanceof FunctionError || err instanceof EngineLimitError || err instanceof FencedError) throw err;
-        const [info] = await this.redis.xPendingRange(this.source, this.def.id, e.id, e.id, 1);
+        const [info] = await this.redis.xPendingRange(this.source, this.group, e.id, e.id, 1);
         const deliveries = Number(info?.deliveriesCounter ?? 1);
         if (deliveries < this.s.maxDeliveries) throw err;
         this.log.warn({ task: this.name, entry: e.id, deliveries, err: (err as Error).message }, 'poison entry moved to the dead-letter stream');
@@ -243,7 +252,7 @@ export class TaskRunner {
     const ack = batch.map((e) => e.id);
     const processed = batch.length;
     const offset = batch[batch.length - 1]?.id;
-    const arrivalMs = newestArrival(batch);
+    const arrivalMs = newestArrival(batch, this.format.arrival);
     if (this.s.testCommitDelayMs > 0) await sleep(Math.random() * this.s.testCommitDelayMs);
     const span = parent ? startChildSpan(SPANS.commit(this.def.id), parent) : undefined;
     span?.setAttributes({ 'streamgate.changes': result.changes.length, 'streamgate.acked': ack.length, 'streamgate.late': result.late.length });
@@ -255,7 +264,7 @@ export class TaskRunner {
       const input = {
         owner: this.s.owner,
         epoch: this.epoch,
-        group: this.def.id,
+        group: this.group,
         offset,
         processed,
         delta,

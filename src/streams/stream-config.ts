@@ -3,8 +3,8 @@ import { AppError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import { compileEventSchema } from '../ingest/event-schema.js';
 import { declaredDecimals } from './declared-types.js';
-import { compileProtobuf, type ProtobufConfig } from '../ingest/formats/protobuf.js';
 import { partitionRef, spreadTags, type PartitionRef } from '../redis/placement.js';
+import { adoptedTag, buildAdoptedSource, refuseWrites, type AdoptedSource, type AdoptedSourceInput } from '../sources/adopted-stream.js';
 
 export interface StreamConfig {
   name: string;
@@ -15,8 +15,8 @@ export interface StreamConfig {
   /** Each partition's hash tag, chosen when the partition count was set (placement.ts); absent: plain tags. */
   tags?: string[];
   partitionKey?: string;
-  /** The .proto that decodes application/x-protobuf events, and its event message type. */
-  protobuf?: ProtobufConfig;
+  /** An adopted stream: another application's Redis Stream, read by queries, never written (src/sources/). */
+  source?: AdoptedSource;
   createdAt: string;
   /** Bumped on every change so caches (compiled schemas) know when to rebuild. */
   version: number;
@@ -28,7 +28,7 @@ export interface StreamConfigInput {
   retention?: { maxLength?: number; maxAge?: number | string };
   partitions?: number;
   partitionKey?: string;
-  protobuf?: ProtobufConfig;
+  source?: AdoptedSourceInput;
 }
 
 export const STREAM_NAME_RE = /^[A-Za-z0-9_.-]{1,128}$/;
@@ -63,9 +63,12 @@ export function buildStreamConfig(name: string, input: StreamConfigInput, previo
     config.tags = spreadTags(name, config.partitions);
   }
   if (input.partitionKey) config.partitionKey = input.partitionKey;
-  if (input.protobuf) {
-    compileProtobuf(input.protobuf); // throws SG_ERR_BAD_SCHEMA naming a .proto that does not compile or a missing type
-    config.protobuf = { proto: input.protobuf.proto, message: input.protobuf.message };
+  if (input.source) {
+    const adopted = buildAdoptedSource(input.source, input);
+    config.source = adopted.source;
+    config.timeField = adopted.timeField;
+    // Its one partition's keys share the foreign key's slot (a choice that depends on the key only).
+    config.tags = [adoptedTag(name, adopted.source.key)];
   }
   if (input.retention) {
     const retention: StreamConfig['retention'] = {};
@@ -90,7 +93,19 @@ export function publicStreamConfig(config: StreamConfig): Omit<StreamConfig, 've
   return rest;
 }
 
-/** Partition `p` of the stream, with the hash tag its keys carry. */
+/** Partition `p` to write events to; refuses an adopted stream (read-only through the gateway). */
+export function writablePartition(config: StreamConfig, p: number): PartitionRef {
+  refuseWrites(config);
+  return streamPartition(config, p);
+}
+
+/** Partition `p` as queries read it: an adopted stream's partition names the foreign key. */
+export function readPartition(config: Pick<StreamConfig, 'name' | 'tags' | 'source'>, p: number): PartitionRef {
+  const part = streamPartition(config, p);
+  return config.source ? { ...part, source: config.source.key } : part;
+}
+
+/** Partition `p` of the stream, with the hash tag its keys carry (our keys only, even for an adopted stream). */
 export function streamPartition(config: Pick<StreamConfig, 'name' | 'tags'>, p: number): PartitionRef {
   return partitionRef(config.name, config.tags, p);
 }

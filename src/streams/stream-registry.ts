@@ -11,7 +11,7 @@ import { withDeadline } from '../redis/deadline.js';
 /** Registry reads sit on the ingest path: a stalled Redis must give 503, not a hung request. */
 const DEADLINE_MS = 5_000;
 const bounded = <T>(p: Promise<T>) => withDeadline(p, DEADLINE_MS);
-import { STREAM_NAME_RE, buildStreamConfig, streamPartition, defaultStreamConfig, type StreamConfig, type StreamConfigInput } from './stream-config.js';
+import { STREAM_NAME_RE, buildStreamConfig, readPartition, streamPartition, defaultStreamConfig, type StreamConfig, type StreamConfigInput } from './stream-config.js';
 
 export interface PartitionInfo {
   partition: number;
@@ -109,6 +109,7 @@ export class StreamRegistry {
   async put(name: string, input: StreamConfigInput): Promise<StreamConfig> {
     const previous = this.parse(await bounded(this.redis.hGet(keys.streamRegistry(), name)));
     const next = buildStreamConfig(name, input, previous, new Date(this.now()));
+    if (previous || next.source) await this.checkSource(previous, next);
     if (previous && previous.partitions !== next.partitions) {
       const lengths = await Promise.all(Array.from({ length: previous.partitions }, (_, p) => this.redis.xLen(keys.events(streamPartition(previous, p)))));
       if (lengths.some((n) => n > 0)) {
@@ -122,7 +123,35 @@ export class StreamRegistry {
     return next;
   }
 
-  /** Deletes the config and every key of every partition. False when the stream is unknown. */
+  /**
+   * An adopted stream's key never changes (its queries' consumer groups live on it), a stream
+   * holding events of its own is not adopted over them, and the key must be a stream or not exist yet.
+   */
+  private async checkSource(previous: StreamConfig | undefined, next: StreamConfig): Promise<void> {
+    const was = previous?.source?.key;
+    const now = next.source?.key;
+    if (previous && was !== now) {
+      if (was !== undefined) {
+        throw new AppError('SG_ERR_CONFLICT', `stream "${next.name}" is adopted from the Redis key "${was}"; that cannot change (${now === undefined ? 'to a stream of its own' : `to "${now}"`}): delete the stream and create it again`, {
+          errors: [{ field: '/source', message: `must stay {"key": ${JSON.stringify(was)}, …}` }],
+        });
+      }
+      const lengths = await Promise.all(Array.from({ length: previous.partitions }, (_, p) => this.redis.xLen(keys.events(streamPartition(previous, p)))));
+      if (lengths.some((n) => n > 0)) {
+        throw new AppError('SG_ERR_CONFLICT', `stream "${next.name}" holds events of its own; it cannot adopt the Redis key "${now}": use another stream name`, {
+          errors: [{ field: '/source', message: 'only a stream without events may adopt a Redis key' }],
+        });
+      }
+    }
+    if (now !== undefined) {
+      const type = await this.redis.type(now);
+      if (type !== 'none' && type !== 'stream') {
+        throw new AppError('SG_ERR_VALIDATION', `source: the Redis key "${now}" holds a ${type}, not a stream`, { errors: [{ field: '/source/key', message: `holds a ${type}, not a stream` }] });
+      }
+    }
+  }
+
+  /** Deletes the config and every key of every partition (never an adopted stream's own key). False when the stream is unknown. */
   async delete(name: string): Promise<boolean> {
     const config = this.parse(await this.redis.hGet(keys.streamRegistry(), name));
     if (!config) return false;
@@ -132,11 +161,11 @@ export class StreamRegistry {
     return true;
   }
 
-  /** Length, entry ids and consumer groups of each partition. */
+  /** Length, entry ids and consumer groups of each partition (of the foreign key, for an adopted stream). */
   async partitionInfo(config: StreamConfig): Promise<PartitionInfo[]> {
     return Promise.all(
       Array.from({ length: config.partitions }, async (_, partition) => {
-        const part = streamPartition(config, partition);
+        const part = readPartition(config, partition);
         const key = keys.events(part);
         const slot = tagSlot(part.tag);
         const [length, first, last] = await Promise.all([
