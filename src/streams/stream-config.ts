@@ -3,6 +3,7 @@ import { AppError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import { compileEventSchema } from '../ingest/event-schema.js';
 import { declaredDecimals } from './declared-types.js';
+import { compileProtobuf, type ProtobufConfig } from '../ingest/formats/protobuf.js';
 import { partitionRef, spreadTags, type PartitionRef } from '../redis/placement.js';
 import { adoptedTag, buildAdoptedSource, refuseWrites, type AdoptedSource, type AdoptedSourceInput } from '../sources/adopted-stream.js';
 
@@ -17,6 +18,8 @@ export interface StreamConfig {
   partitionKey?: string;
   /** An adopted stream: another application's Redis Stream, read by queries, never written (src/sources/). */
   source?: AdoptedSource;
+  /** The .proto that decodes application/x-protobuf events, and its event message type. */
+  protobuf?: ProtobufConfig;
   createdAt: string;
   /** Bumped on every change so caches (compiled schemas) know when to rebuild. */
   version: number;
@@ -29,6 +32,7 @@ export interface StreamConfigInput {
   partitions?: number;
   partitionKey?: string;
   source?: AdoptedSourceInput;
+  protobuf?: ProtobufConfig;
 }
 
 export const STREAM_NAME_RE = /^[A-Za-z0-9_.-]{1,128}$/;
@@ -63,6 +67,10 @@ export function buildStreamConfig(name: string, input: StreamConfigInput, previo
     config.tags = spreadTags(name, config.partitions);
   }
   if (input.partitionKey) config.partitionKey = input.partitionKey;
+  if (input.protobuf) {
+    compileProtobuf(input.protobuf); // throws SG_ERR_BAD_SCHEMA naming a .proto that does not compile or a missing type
+    config.protobuf = { proto: input.protobuf.proto, message: input.protobuf.message };
+  }
   if (input.source) {
     const adopted = buildAdoptedSource(input.source, input);
     config.source = adopted.source;
