@@ -9,6 +9,7 @@ import { StreamRegistry } from '../../src/streams/stream-registry.js';
 import { IngestService } from '../../src/ingest/ingest-service.js';
 import { MemoryGuard } from '../../src/redis/memory-guard.js';
 import { RetentionWorker } from '../../src/streams/retention-worker.js';
+import { Archiver } from '../../src/archive/archiver.js';
 import { QueryRegistry } from '../../src/runtime/query-registry.js';
 import { QueryService } from '../../src/runtime/query-service.js';
 import { Coordinator } from '../../src/runtime/coordinator.js';
@@ -72,7 +73,7 @@ async function services(app: FastifyInstance, opts: ServicesOptions): Promise<vo
     }),
     memoryGuard: new MemoryGuard(redis, config.redisMaxMemoryBytes),
     ingestQuota: new IngestQuota(redis, config.quotas.eventsPerSecond),
-    retention: new RetentionWorker(redis, registry, queryRegistry, { intervalMs: config.retentionIntervalMs, detachPausedMs: config.retentionDetachPausedMs }, app.log),
+    retention: new RetentionWorker(redis, registry, queryRegistry, { intervalMs: config.retentionIntervalMs, detachPausedMs: config.retentionDetachPausedMs }, app.log, new Archiver(redis, { root: config.archiveDir, testMarkDelayMs: config.testArchiveDelayMs }, app.log)),
     queryRegistry,
     queries: (queries = new QueryService(redis, registry, queryRegistry, {
       strictStreams: config.strictStreams,

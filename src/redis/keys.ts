@@ -56,6 +56,10 @@ export const keys = {
       valuesPrefix: `${base}:values:`,
     };
   },
+  /** String: the id of the last entry of one partition written to the Parquet archive (src/archive). */
+  archived: (part: PartitionRef) => `${PREFIX}:${part.tag}:archived`,
+  /** String: the token of the process archiving one partition now (expires). */
+  archiveLock: (part: PartitionRef) => `${PREFIX}:${part.tag}:archive:lock`,
   /** Pattern matching every key of one partition (for deletion: a SCAN of the node serving its slot). */
   partitionPattern: (part: PartitionRef) => `${PREFIX}:${part.tag}:*`,
 } as const;

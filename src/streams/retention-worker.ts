@@ -7,6 +7,7 @@ import type { StreamRegistry } from './stream-registry.js';
 import { streamPartition, type StreamConfig } from './stream-config.js';
 import { queryPartition, type QueryDefinition } from '../runtime/query-definition.js';
 import type { QueryRegistry } from '../runtime/query-registry.js';
+import type { Archiver } from '../archive/archiver.js';
 
 /** Entries examined per partition per pass for the length limit: bounds the time one call holds Redis. */
 const SCAN_CAP = 10_000;
@@ -16,7 +17,7 @@ const SCAN_CAP = 10_000;
  * (failed, or paused longer than RETENTION_DETACH_PAUSED) do not hold the trim back: what they
  * had not read is recorded as a gap in their checkpoints instead (trim-stream.lua).
  */
-export async function trimStream(redis: Redis, config: StreamConfig, nowMs: number, detached: QueryDefinition[] = []): Promise<number> {
+export async function trimStream(redis: Redis, config: StreamConfig, nowMs: number, detached: QueryDefinition[] = [], archiver?: Archiver): Promise<number> {
   const r = config.retention;
   if (!r || (r.maxLength === undefined && r.maxAgeMs === undefined)) return 0;
   const ageCut = r.maxAgeMs === undefined ? '' : `${Math.max(0, nowMs - r.maxAgeMs)}-0`;
@@ -25,7 +26,9 @@ export async function trimStream(redis: Redis, config: StreamConfig, nowMs: numb
   let removed = 0;
   for (let p = 0; p < config.partitions; p++) {
     const checkpoints = mine.map((q) => keys.task(queryPartition(q, p), q.id).checkpoint);
-    removed += Number(await callFunction(redis, 'trim_stream', [keys.events(streamPartition(config, p)), ...checkpoints], [String(r.maxLength ?? 0), ageCut, String(SCAN_CAP), ...mine.map((q) => q.id)]));
+    // An archived stream is trimmed only up to its last archived entry (src/archive/archiver.ts).
+    const archivedUpTo = archiver ? await archiver.beforeTrim(config, p, nowMs) : config.archive ? ((await redis.get(keys.archived(streamPartition(config, p)))) ?? '0-0') : '';
+    removed += Number(await callFunction(redis, 'trim_stream', [keys.events(streamPartition(config, p)), ...checkpoints], [String(r.maxLength ?? 0), ageCut, String(SCAN_CAP), archivedUpTo, ...mine.map((q) => q.id)]));
   }
   return removed;
 }
@@ -46,6 +49,8 @@ export class RetentionWorker {
     private readonly queries: QueryRegistry,
     private readonly s: { intervalMs: number; detachPausedMs: number },
     private readonly log: Log,
+    /** Writes archived streams' entries to Parquet before they are trimmed. */
+    private readonly archiver?: Archiver,
   ) {}
 
   start(): void {
@@ -67,7 +72,7 @@ export class RetentionWorker {
     try {
       const now = Date.now();
       const detached = detachedQueries(await this.queries.list(), now, this.s.detachPausedMs);
-      for (const config of await this.registry.list()) removed += await trimStream(this.redis, config, now, detached);
+      for (const config of await this.registry.list()) removed += await trimStream(this.redis, config, now, detached, this.archiver);
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'retention pass failed; will retry');
     } finally {

@@ -16,6 +16,8 @@ export interface StreamConfig {
   /** Each partition's hash tag, chosen when the partition count was set (placement.ts); absent: plain tags. */
   tags?: string[];
   partitionKey?: string;
+  /** Entries past the retention go to Parquet files (src/archive) before they are trimmed. */
+  archive?: boolean;
   /** An adopted stream: another application's Redis Stream, read by queries, never written (src/sources/). */
   source?: AdoptedSource;
   /** The .proto that decodes application/x-protobuf events, and its event message type. */
@@ -32,6 +34,7 @@ export interface StreamConfigInput {
   partitions?: number;
   partitionKey?: string;
   source?: AdoptedSourceInput;
+  archive?: boolean;
   protobuf?: ProtobufConfig;
 }
 
@@ -67,6 +70,7 @@ export function buildStreamConfig(name: string, input: StreamConfigInput, previo
     config.tags = spreadTags(name, config.partitions);
   }
   if (input.partitionKey) config.partitionKey = input.partitionKey;
+  if (input.archive) config.archive = true;
   if (input.protobuf) {
     compileProtobuf(input.protobuf); // throws SG_ERR_BAD_SCHEMA naming a .proto that does not compile or a missing type
     config.protobuf = { proto: input.protobuf.proto, message: input.protobuf.message };

@@ -9,7 +9,9 @@ KEYS[1+i]  the checkpoint hash of detached group i (same slot as the partition)
 ARGV[1]    max length to keep (0 = no length limit)
 ARGV[2]    oldest entry id to keep by age, "<ms>-0" ('' = no age limit)
 ARGV[3]    at most this many entries are examined for the length limit per call
-ARGV[3+i]  the name of detached group i: a failed or long-paused query
+ARGV[4]    the last archived entry id of an archived stream ('' = not archived): nothing after it
+           is removed, so nothing goes that is not in the archive (src/archive/archiver.ts)
+ARGV[4+i]  the name of detached group i: a failed or long-paused query
 
 Returns  the number of entries removed
 
@@ -59,9 +61,10 @@ local function trim_stream(keys, args)
     cut = max_age_cut
   end
   if cut == nil then return 0 end
+  if args[4] ~= '' and less(successor(args[4]), cut) then cut = successor(args[4]) end
 
   local detached = {}
-  for i = 4, #args do detached[args[i]] = keys[i - 2] end
+  for i = 5, #args do detached[args[i]] = keys[i - 3] end
 
   local gaps = {}
   local groups = redis.call('XINFO', 'GROUPS', key)

@@ -1,0 +1,51 @@
+// Where archive files live: ARCHIVE_DIR/<stream>/p=<partition>/hour=<UTC hour of arrival>/<firstId>-<lastId>.parquet.
+// Files of one partition never overlap and, sorted by first id, hold its archived entries in id order.
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { compareIds, idMs } from './entry-id.js';
+
+export interface ArchiveFile {
+  path: string;
+  firstId: string;
+  lastId: string;
+}
+
+/** The folder of one partition's hour folders. */
+export function partitionDir(root: string, stream: string, partition: number): string {
+  return join(root, stream, `p=${partition}`);
+}
+
+/** "hour=2026-01-01T10": the UTC hour an entry with this id arrived in. */
+export function hourOf(id: string): string {
+  return `hour=${new Date(idMs(id)).toISOString().slice(0, 13)}`;
+}
+
+/** A file's name is its id range, so re-archiving the same range writes the same name. */
+export function fileName(firstId: string, lastId: string): string {
+  return `${firstId}-${lastId}.parquet`;
+}
+
+const NAME = /^(\d+-\d+)-(\d+-\d+)\.parquet$/;
+
+/**
+ * One partition's files sorted by first id, from the hour folder `fromHour` on (every hour when
+ * undefined). Temporary files of an interrupted write do not match the name pattern.
+ */
+export async function listFiles(root: string, stream: string, partition: number, fromHour?: string): Promise<ArchiveFile[]> {
+  const dir = partitionDir(root, stream, partition);
+  let hours: string[];
+  try {
+    hours = (await readdir(dir)).filter((h) => h.startsWith('hour=') && (fromHour === undefined || h >= fromHour)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const files: ArchiveFile[] = [];
+  for (const hour of hours) {
+    for (const name of await readdir(join(dir, hour))) {
+      const m = NAME.exec(name);
+      if (m) files.push({ path: join(dir, hour, name), firstId: m[1]!, lastId: m[2]! });
+    }
+  }
+  return files.sort((a, b) => compareIds(a.firstId, b.firstId));
+}
