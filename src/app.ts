@@ -14,6 +14,7 @@ import docs from '../plugins/external/docs.js';
 import corsPlugin from '../plugins/external/cors.js';
 import websocket from '../plugins/external/websocket.js';
 import push from '../plugins/app/push.js';
+import sinks from '../plugins/app/sinks.js';
 import routes from '../plugins/app/routes.js';
 import webConsole from '../plugins/app/console.js';
 import { loadFunctionModules } from './runtime/function-modules.js';
@@ -83,6 +84,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(rateLimit);
   await app.register(docs);
   await app.register(push, { functions });
+  await app.register(sinks, { functions });
   await app.register(routes);
   await app.register(webConsole);
   return app;

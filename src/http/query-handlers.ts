@@ -30,6 +30,10 @@ export async function pauseQuery(req: FastifyRequest<IdParams>) {
   return req.server.sg.queries.setStatus(req.params.id, 'paused', req.grants);
 }
 
+export async function getQuerySinks(req: FastifyRequest<IdParams>) {
+  return req.server.sg.queries.sinks(req.params.id, req.grants);
+}
+
 export async function resumeQuery(req: FastifyRequest<IdParams>) {
   return req.server.sg.queries.setStatus(req.params.id, 'running', req.grants);
 }

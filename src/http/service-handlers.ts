@@ -2,7 +2,8 @@
 import { getHealth, getReadiness, listAlerts, getMetrics } from './health-handlers.js';
 import { listStreams, putStream, getStream, deleteStream, ingestEvents } from './stream-handlers.js';
 import { subscribeQuery, openSocket, streamQueryEvents } from './push-handlers.js';
-import { createQuery, validateQuery, listQueries, getQuery, deleteQuery, pauseQuery, resumeQuery, getQueryResults } from './query-handlers.js';
+import { ingestSocket } from './ingest-socket.js';
+import { createQuery, validateQuery, listQueries, getQuery, deleteQuery, pauseQuery, resumeQuery, getQueryResults, getQuerySinks } from './query-handlers.js';
 
 export const serviceHandlers = {
   getHealth,
@@ -14,6 +15,7 @@ export const serviceHandlers = {
   getStream,
   deleteStream,
   ingestEvents,
+  ingestSocket,
   createQuery,
   validateQuery,
   listQueries,
@@ -22,6 +24,7 @@ export const serviceHandlers = {
   pauseQuery,
   resumeQuery,
   getQueryResults,
+  getQuerySinks,
   subscribeQuery,
   openSocket,
   streamQueryEvents,

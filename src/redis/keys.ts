@@ -56,6 +56,11 @@ export const keys = {
       valuesPrefix: `${base}:values:`,
     };
   },
+  /** One sink of a query, under the query's first partition's tag: its progress hash and dead letters. */
+  sink: (part: PartitionRef, queryId: string, name: string) => ({
+    state: `${PREFIX}:${part.tag}:q:${queryId}:sink:${name}`,
+    dead: `${PREFIX}:${part.tag}:q:${queryId}:sink:${name}:dead`,
+  }),
   /** String: the id of the last entry of one partition written to the Parquet archive (src/archive). */
   archived: (part: PartitionRef) => `${PREFIX}:${part.tag}:archived`,
   /** String: the token of the process archiving one partition now (expires). */

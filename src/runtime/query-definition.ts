@@ -10,6 +10,7 @@ import { EngineConfigError } from '../engine/index.js';
 import { AppError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import type { DeclaredDecimals } from '../streams/declared-types.js';
+import { parseSinks, type SinkConfig } from '../sinks/sink-config.js';
 import type { AdoptedRead } from '../sources/entry-mapping.js';
 
 export type QueryStatus = 'running' | 'paused' | 'failed' | 'deleting';
@@ -41,6 +42,8 @@ export interface QueryDefinition {
   pausedAt?: number;
   /** When DELETE marked it deleting (ms since epoch); its keys are reclaimed after this. */
   deletingAt?: number;
+  /** Where its changes are delivered besides Redis (PostgreSQL, webhooks). */
+  sinks?: SinkConfig[];
 }
 
 export interface QueryInput {
@@ -51,6 +54,7 @@ export interface QueryInput {
   lateness?: number | string;
   idleTimeout?: number | string;
   limits?: { maxGroups?: number; maxStateBytes?: number };
+  sinks?: unknown[];
 }
 
 const ENTRY_ID = /^\d{1,20}(-\d{1,20})?$/;
@@ -107,6 +111,8 @@ export function buildDefinition(input: QueryInput, now: Date, functions: Functio
     createdAt: now.toISOString(),
     ...(decimals ? { decimals } : {}),
   };
+  const sinks = parseSinks(input.sinks);
+  if (sinks.length) def.sinks = sinks;
   const idle = durationField(input.idleTimeout, 'idleTimeout');
   if (idle !== undefined) def.idleTimeoutMs = idle;
   try {

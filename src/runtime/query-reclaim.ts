@@ -22,6 +22,10 @@ export async function reclaimDeletedQuery(redis: Redis, registry: QueryRegistry,
     await redis.xGroupDestroy(keys.events(part), queryGroup(def)).catch(() => 0);
     await deleteTaskKeys(redis, k);
   }
+  for (const sink of def.sinks ?? []) {
+    const sk = keys.sink(queryPartition(def, 0), def.id, sink.name);
+    await redis.unlink([sk.state, sk.dead]);
+  }
   await registry.remove(def.id);
   return true;
 }

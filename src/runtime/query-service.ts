@@ -17,6 +17,13 @@ import { decodeMeta } from '../engine/index.js';
 import { queryLatency } from '../telemetry/e2e.js';
 import { declaredDecimals } from '../streams/declared-types.js';
 import { Grants } from '../access/grants.js';
+import { publicSink } from '../sinks/sink-config.js';
+import { sinkViews } from '../sinks/sink-status.js';
+
+/** A definition as the API shows it: sinks without their secrets. */
+function shown(def: QueryDefinition): QueryDefinition | Omit<QueryDefinition, 'sinks'> & { sinks: Record<string, unknown>[] } {
+  return def.sinks ? { ...def, sinks: def.sinks.map(publicSink) } : def;
+}
 
 export interface QueryServiceOptions {
   strictStreams: boolean;
@@ -97,7 +104,7 @@ export class QueryService {
       await Promise.all(Array.from({ length: def.partitions }, (_, p) => this.redis.xGroupDestroy(keys.events(queryPartition(def, p)), queryGroup(def))));
       this.overQuota(quota);
     }
-    return { ...def, columns: compiled.columns, explain: compiled.explain };
+    return { ...shown(def), columns: compiled.columns, explain: compiled.explain };
   }
 
   private overQuota(quota: number): never {
@@ -179,6 +186,11 @@ export class QueryService {
     return this.describe(await this.require(id, access));
   }
 
+  /** Each sink's configuration (no secrets), progress, lag and last error. */
+  async sinks(id: string, access: Grants = Grants.everything) {
+    return { sinks: await sinkViews(this.redis, await this.require(id, access)) };
+  }
+
   private async partitionStatus(def: QueryDefinition, p: number): Promise<PartitionStatus> {
     const k = keys.task(queryPartition(def, p), def.id);
     const source = keys.events(queryPartition(def, p));
@@ -217,7 +229,8 @@ export class QueryService {
     const status = def.status === 'running' && lag > 10_000 ? 'catching_up' : def.status;
     const checkpoints = parts.map((p) => p.lastCheckpointAt).filter((x): x is string => x !== null).sort();
     return {
-      ...def,
+      ...shown(def),
+      ...(def.sinks?.length ? { sinkStatus: await sinkViews(this.redis, def) } : {}),
       status,
       lag,
       processed: parts.reduce((n, p) => n + p.processed, 0),
