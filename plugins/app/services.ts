@@ -94,6 +94,7 @@ async function services(app: FastifyInstance, opts: ServicesOptions): Promise<vo
             resultRetentionMs: config.resultRetentionMs,
             changesMaxLength: config.changesMaxLength,
             testCommitDelayMs: config.testCommitDelayMs,
+            archiveDir: config.archiveDir,
             functions: opts.functions,
           }, app.log, watcher),
     alerts: new AlertMonitor(

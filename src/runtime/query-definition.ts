@@ -2,6 +2,7 @@
 import { partitionRef, type PartitionRef } from '../redis/placement.js';
 import { STREAM_NAME_RE } from '../streams/stream-config.js';
 import { randomBytes } from 'node:crypto';
+import { archiveStartOf, type ArchiveStart } from '../archive/archive-start.js';
 import { compileQuery, type CompiledQuery } from '../sql/compile.js';
 import type { FunctionRegistry } from '../functions/index.js';
 import { SqlError } from '../sql/compile.js';
@@ -20,8 +21,10 @@ export interface QueryDefinition {
   name: string;
   sql: string;
   emit: 'changes' | 'final';
-  /** latest | earliest | an entry id: where the consumer group starts. */
+  /** latest | earliest | an entry id | archive | an ISO time: where the query starts. */
   start: string;
+  /** Set for start "archive" or an ISO time: what each task reads from the archive before its group (src/archive). */
+  archive?: ArchiveStart;
   latenessMs: number;
   idleTimeoutMs?: number;
   limits: { maxGroups?: number; maxStateBytes?: number };
@@ -95,8 +98,8 @@ export function buildDefinition(input: QueryInput, now: Date, functions: Functio
     throw new AppError('SG_ERR_VALIDATION', `FROM names stream ${JSON.stringify(compiled.source)}, but a stream name is 1 to 128 of A-Z a-z 0-9 _ . -`, { errors: [{ field: '/sql', message: 'the stream in FROM is not a valid stream name' }] });
   }
   const start = input.start ?? 'latest';
-  if (start !== 'latest' && start !== 'earliest' && !validEntryId(start)) {
-    throw new AppError('SG_ERR_VALIDATION', 'start must be latest, earliest or an entry id', { errors: [{ field: '/start', message: 'must be "latest", "earliest" or an entry id such as 1767225600000-0' }] });
+  if (start !== 'latest' && start !== 'earliest' && !validEntryId(start) && !archiveStartOf(start)) {
+    throw new AppError('SG_ERR_VALIDATION', 'start must be latest, earliest, an entry id, archive or an ISO time', { errors: [{ field: '/start', message: 'must be "latest", "earliest", an entry id such as 1767225600000-0, "archive" or an ISO time such as 2026-01-01T00:00:00Z' }] });
   }
   const def: Omit<QueryDefinition, 'partitions'> = {
     id: 'q_' + randomBytes(8).toString('hex'),

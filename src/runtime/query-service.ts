@@ -17,6 +17,7 @@ import { decodeMeta } from '../engine/index.js';
 import { queryLatency } from '../telemetry/e2e.js';
 import { declaredDecimals } from '../streams/declared-types.js';
 import { Grants } from '../access/grants.js';
+import { archiveStartOf, createArchiveGroups } from '../archive/archive-start.js';
 import { publicSink } from '../sinks/sink-config.js';
 import { sinkViews } from '../sinks/sink-status.js';
 
@@ -94,10 +95,19 @@ export class QueryService {
     const quota = access.owner === undefined || access.admin ? 0 : this.opts.maxQueriesPerKey;
     // Checked before any group is made; checked again, atomically, with the registry write.
     if (quota > 0 && (await this.registry.list()).filter((d) => d.ownerKey === access.owner && d.status !== 'deleting').length >= quota) this.overQuota(quota);
-    const startId = def.start === 'latest' ? '$' : def.start === 'earliest' ? '0' : def.start;
-    for (let p = 0; p < def.partitions; p++) {
-      const key = keys.events(queryPartition(def, p));
-      await this.redis.xGroupCreate(key, queryGroup(def), startId, { MKSTREAM: true, ...(await this.entriesReadAt(key, startId)) });
+    const fromArchive = archiveStartOf(def.start);
+    if (def.start === 'archive' && !stream.archive) {
+      throw new AppError('SG_ERR_VALIDATION', `start "archive" reads the stream's archive, but "${stream.name}" is not archived (PUT its config with "archive": true)`, { errors: [{ field: '/start', message: 'the stream is not archived' }] });
+    }
+    if (fromArchive) {
+      const parts = Array.from({ length: def.partitions }, (_, p) => queryPartition(def, p));
+      def.archive = await createArchiveGroups(this.redis, parts, queryGroup(def), fromArchive, (key, id) => this.entriesReadAt(key, id));
+    } else {
+      const startId = def.start === 'latest' ? '$' : def.start === 'earliest' ? '0' : def.start;
+      for (let p = 0; p < def.partitions; p++) {
+        const key = keys.events(queryPartition(def, p));
+        await this.redis.xGroupCreate(key, queryGroup(def), startId, { MKSTREAM: true, ...(await this.entriesReadAt(key, startId)) });
+      }
     }
     if (!(await this.registry.put(def, quota))) {
       // Another process registered this key's last allowed query meanwhile: undo the groups.

@@ -22,6 +22,7 @@ import { sleep } from '../util/sleep.js';
 import { BatchReader, type Entry } from './batch-reader.js';
 import type { StreamWatcher } from '../redis/stream-watcher.js';
 import { QueryTimeFollower } from './query-time.js';
+import { backfillFor, type ArchiveBackfill } from '../archive/backfill.js';
 
 export interface RunnerSettings {
   owner: string;
@@ -32,6 +33,8 @@ export interface RunnerSettings {
   changesMaxLength: number;
   /** Test-only: wait a random 0..N ms before each commit. */
   testCommitDelayMs: number;
+  /** ARCHIVE_DIR: where tasks of queries that start from the archive read it. */
+  archiveDir?: string | undefined;
 }
 
 export interface RunnerHooks {
@@ -59,6 +62,8 @@ interface CommitStep {
   delta: StateDelta;
   dead?: { id: string; entry: string; error: string }[];
   parent?: Span;
+  /** The offset to record when it is not the batch's last id (the end of a backfill). */
+  offset?: string;
 }
 
 /** Turns a stream entry into an engine event; throws on an entry not written by our ingest. */
@@ -85,6 +90,8 @@ export class TaskRunner {
   private engine: Engine | undefined;
   private committedMeta = '';
   private readonly batches: BatchReader;
+  /** Set while the task still reads its query's archived entries (archive/backfill.ts), before its group. */
+  private backfill: ArchiveBackfill | undefined;
   /**
    * The previous owner died mid-batch: while the entries it left pending are applied, Redis holds
    * an `applying` mark, so a second death inside apply counts toward quarantine (lease-acquire.lua).
@@ -167,15 +174,23 @@ export class TaskRunner {
     if (ckpt.meta !== '') engine.load(ckpt.state, ckpt.meta);
     this.engine = engine;
     this.committedMeta = ckpt.meta;
+    this.backfill = backfillFor(this.def.archive, this.s.archiveDir, this.def.stream, this.partition, ckpt.offset, this.s.batchSize);
     await this.batches.restart();
   }
 
   private async step(): Promise<void> {
-    await this.batches.claimOrphans(false);
-    const entries = await this.batches.next();
+    const backfill = this.backfill;
+    if (!backfill) await this.batches.claimOrphans(false);
+    const entries = backfill ? await backfill.next() : await this.batches.next();
     if (this.stopped) return;
     const engine = this.engine!;
     await this.time?.follow(engine);
+    if (backfill && entries.length === 0) {
+      // The archive is read: the offset moves to the group's start id, so a restart reads it no more.
+      await this.commit({ result: EMPTY, delta: engine.takeDelta(), offset: backfill.until });
+      this.backfill = undefined;
+      return;
+    }
     if (entries.length === 0) {
       const result = this.def.idleTimeoutMs === undefined ? EMPTY : engine.advanceIdle(Date.now());
       const delta = engine.takeDelta();
@@ -195,13 +210,15 @@ export class TaskRunner {
         if (guarded) await this.redis.hDel(this.k.checkpoint, 'applying');
       } catch (err) {
         if (err instanceof FunctionError || err instanceof EngineLimitError) throw err;
+        // Archived entries are in no pending list to count deliveries: restart from the checkpoint.
+        if (backfill) throw err;
         span.addEvent('batch failed; replaying entry by entry', { error: (err as Error).message });
         await this.processCarefully(entries, span);
         return;
       }
-      this.batches.prefetch();
+      if (!backfill) this.batches.prefetch();
       await this.commit({ batch: entries, result, delta: engine.takeDelta(), parent: span });
-      this.observeLatency(entries);
+      if (!backfill) this.observeLatency(entries);
     } catch (err) {
       failSpan(span, err);
       throw err;
@@ -251,7 +268,7 @@ export class TaskRunner {
     const batch = c.batch ?? [];
     const ack = batch.map((e) => e.id);
     const processed = batch.length;
-    const offset = batch[batch.length - 1]?.id;
+    const offset = c.offset ?? batch[batch.length - 1]?.id;
     const arrivalMs = newestArrival(batch, this.format.arrival);
     if (this.s.testCommitDelayMs > 0) await sleep(Math.random() * this.s.testCommitDelayMs);
     const span = parent ? startChildSpan(SPANS.commit(this.def.id), parent) : undefined;
