@@ -79,6 +79,8 @@ export interface Config {
   archiveDir: string | undefined;
   /** Test-only: each commit waits a random 0..N ms first, so fault tests can kill inside it. */
   testCommitDelayMs: number;
+  /** Tests only: a pause inside each PostgreSQL sink transaction, so that kills land in it. */
+  testSinkDelayMs: number;
   /** Test-only: the archiver waits N ms between writing a file and marking it, so tests can kill there. */
   testArchiveDelayMs: number;
 }
@@ -155,6 +157,7 @@ export const configSchema = {
     ALERT_DEAD_LETTER_GROWTH: { type: 'integer', minimum: 0, default: 0 },
     ALERT_INTERVAL: { type: 'string', default: '5s' },
     SG_TEST_COMMIT_DELAY_MS: { type: 'integer', minimum: 0, default: 0 },
+    SG_TEST_SINK_DELAY_MS: { type: 'integer', minimum: 0, default: 0 },
     SG_TEST_ARCHIVE_DELAY_MS: { type: 'integer', minimum: 0, default: 0 },
     WS_ALLOWED_ORIGINS: { type: 'string', default: '' },
     WS_MAX_MESSAGE_BYTES: { type: 'integer', minimum: 256, default: 16_384 },
@@ -178,7 +181,7 @@ interface RawEnv {
   RATE_LIMIT_MAX: number; RATE_LIMIT_WINDOW: string; QUOTA_QUERIES_PER_KEY: number; QUOTA_CONNECTIONS_PER_KEY: number; QUOTA_EVENTS_PER_SECOND: number; AUTH_FAIL_MAX: number; AUTH_FAIL_WINDOW: string; ALLOWED_HOSTS: string; REQUIRE_API_KEYS: boolean; REDIS_MAX_MEMORY_BYTES: number; STREAM_MAX_BACKLOG: number;
   REQUEST_TIMEOUT: string; RETENTION_INTERVAL: string; RETENTION_DETACH_PAUSED: string; STREAM_CONFIG_CACHE: string;
   ROLE: 'all' | 'api' | 'worker'; LEASE_TTL: string; BATCH_SIZE: number; BLOCK_TIME: string; MAX_DELIVERIES: number;
-  RESULT_RETENTION: string; CHANGES_MAX_LENGTH: number; REGISTRY_POLL: string; FUNCTIONS_DIR?: string; ARCHIVE_DIR?: string; SG_TEST_COMMIT_DELAY_MS: number; SG_TEST_ARCHIVE_DELAY_MS: number;
+  RESULT_RETENTION: string; CHANGES_MAX_LENGTH: number; REGISTRY_POLL: string; FUNCTIONS_DIR?: string; ARCHIVE_DIR?: string; SG_TEST_COMMIT_DELAY_MS: number; SG_TEST_SINK_DELAY_MS: number; SG_TEST_ARCHIVE_DELAY_MS: number;
   VALIDATE_TIMEOUT: string; VALIDATE_MEMORY_MB: number; QUARANTINE_AFTER: number;
   ALERT_LAG_ENTRIES: number; ALERT_E2E_P99_MS: number; ALERT_DEAD_LETTER_GROWTH: number; ALERT_INTERVAL: string;
   WS_ALLOWED_ORIGINS: string; WS_MAX_MESSAGE_BYTES: number; WS_MAX_MESSAGES_PER_SECOND: number; WS_SOFT_LIMIT: number; WS_HARD_LIMIT: number;
@@ -337,6 +340,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     alertDeadLetterGrowth: raw.ALERT_DEAD_LETTER_GROWTH,
     alertIntervalMs: duration(raw, 'ALERT_INTERVAL'),
     testCommitDelayMs: raw.SG_TEST_COMMIT_DELAY_MS,
+    testSinkDelayMs: raw.SG_TEST_SINK_DELAY_MS,
     testArchiveDelayMs: raw.SG_TEST_ARCHIVE_DELAY_MS,
     push: {
       allowedOrigins: raw.WS_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),

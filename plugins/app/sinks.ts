@@ -8,7 +8,7 @@ async function sinks(app: FastifyInstance, opts: { functions: FunctionRegistry }
   const { redis, queryRegistry, coordinator, config } = app.sg;
   // A process without tasks (ROLE=api) runs no sinks.
   if (!coordinator) return;
-  const manager = new SinkManager(redis, queryRegistry, app.push.hub, coordinator, opts.functions, app.log, config.registryPollMs);
+  const manager = new SinkManager(redis, queryRegistry, app.push.hub, coordinator, opts.functions, app.log, config.registryPollMs, config.testSinkDelayMs);
   app.addHook('onReady', async () => manager.start());
   app.addHook('preClose', async () => manager.close());
 }

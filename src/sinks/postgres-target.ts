@@ -48,6 +48,8 @@ export class PostgresTarget implements SinkTarget {
     /** The sink's id in the offsets table: query id and sink name. */
     private readonly sinkId: string,
     private readonly columns: readonly Column[],
+    /** Tests only (SG_TEST_SINK_DELAY_MS): a pause before each commit. */
+    private readonly testDelayMs = 0,
   ) {
     this.offsets = offsetsTable(config.table);
   }
@@ -175,6 +177,7 @@ export class PostgresTarget implements SinkTarget {
       if (deletes.length) await client.query(`DELETE FROM ${qualified(this.config.table)} WHERE _key = ANY($1) AND NOT _final`, [deletes]);
       if (upserts.length) await this.upsert(client, upserts);
       await this.setOffset(client, fresh.reduce<string | undefined>((o, c) => laterOf(c.offset, o), stored)!);
+      if (this.testDelayMs) await new Promise((ok) => setTimeout(ok, this.testDelayMs));
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);

@@ -30,6 +30,7 @@ export class SinkManager {
     private readonly functions: FunctionRegistry,
     private readonly log: Log,
     private readonly pollMs: number,
+    private readonly testDelayMs = 0,
   ) {}
 
   start(): void {
@@ -76,7 +77,7 @@ export class SinkManager {
     const state = new SinkState(this.redis, k.state, this.coordinator.owner);
     const target = (): SinkTarget =>
       sink.type === 'postgres'
-        ? new PostgresTarget(sink, `${def.id}/${sink.name}`, compiledQuery(def, this.functions).columns)
+        ? new PostgresTarget(sink, `${def.id}/${sink.name}`, compiledQuery(def, this.functions).columns, this.testDelayMs)
         : new WebhookTarget(sink, def.id, state, this.redis, k.dead);
     return new SinkRunner(def, sink.name, target, { hub: this.hub, log: this.log, state });
   }
