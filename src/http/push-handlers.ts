@@ -37,7 +37,7 @@ const labelOf = (req: FastifyRequest) => req.apiKeyLabel ?? req.ip;
  * Without WS_ALLOWED_ORIGINS only the gateway's own origin may subscribe (a page elsewhere cannot
  * read results cross-site).
  */
-async function checkOrigin(req: FastifyRequest): Promise<void> {
+export async function checkOrigin(req: FastifyRequest): Promise<void> {
   const allowed = req.server.sg.config.push.allowedOrigins;
   const origin = req.headers.origin;
   if (origin && !originAllowed(origin, req.headers.host, allowed)) {
@@ -49,7 +49,7 @@ async function checkOrigin(req: FastifyRequest): Promise<void> {
  * A push connection holds one of its key's QUOTA_CONNECTIONS_PER_KEY slots (on every process
  * together) until its TCP connection closes, also when the upgrade never completes.
  */
-async function takeConnection(req: FastifyRequest): Promise<Slot | undefined> {
+export async function takeConnection(req: FastifyRequest): Promise<Slot | undefined> {
   const max = req.server.sg.config.quotas.connections;
   if (max <= 0) return undefined;
   const slot = await req.server.push.connectionSlots.take(labelOf(req), max);
@@ -102,7 +102,7 @@ async function prepare(req: FastifyRequest<IdParams>): Promise<void> {
   plans.set(req, { def, from, filter, slot });
 }
 
-async function upgradeRequired(): Promise<never> {
+export async function upgradeRequired(): Promise<never> {
   throw new AppError('SG_ERR_UPGRADE_REQUIRED', 'this endpoint is a WebSocket: send an Upgrade: websocket request');
 }
 
