@@ -111,6 +111,9 @@ export class QueryTailer {
         const read = chunk.map((m) => new ChangeEntry(p, m.id, m.message.c ?? '{}'));
         for (const e of this.merger ? await this.merger.resolve(read) : read) sub.deliver(e);
         cur = chunk[chunk.length - 1]!.id;
+        // A long replay is paced by the reader (a resuming client, a sink catching up) instead of
+        // being queued whole: what waits stays about one read's worth.
+        if (sub.outbox.size > this.opts.count) await sub.outbox.drained();
       }
     }
     sub.goLive();
