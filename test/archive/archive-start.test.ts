@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { startRedis } from '../helpers/redis.js';
 import { startApp } from '../helpers/app.js';
+import { startGateway } from '../helpers/gateway.js';
 import { waitUntil } from '../helpers/wait.js';
 import { rng } from '../helpers/rng.js';
 import { oracle, oracleRows, sameRows, type OracleEvent } from '../helpers/oracle.js';
@@ -83,6 +84,46 @@ t.test('queries started from the archive equal DuckDB over every event ever inge
   }
   const files = await r.client.get(keys.archived(part('orders', 0, PARTITIONS)));
   t.ok(files, 'the archive grew during the test');
+});
+
+t.test('a gateway SIGKILLed mid-backfill: the next owner resumes from the checkpoint, nothing counted twice', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sg-archive-start-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const r = await startRedis(t);
+  const env = { REDIS_URL: r.url, ARCHIVE_DIR: dir, RETENTION_INTERVAL: '50ms', BATCH_SIZE: '20', BLOCK_TIME: '50ms', REGISTRY_POLL: '100ms', LEASE_TTL: '1s', LOG_LEVEL: 'warn' };
+  // Slow commits keep the first gateway inside its backfill when it is killed.
+  const first = await startGateway({ ...env, SG_TEST_COMMIT_DELAY_MS: '150' });
+  t.teardown(() => first.kill());
+  const call = async (url: string, method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return res.json() as Promise<Record<string, unknown>>;
+  };
+  await call(first.url, 'PUT', '/v1/streams/orders', { archive: true, partitions: 2, partitionKey: 'user', retention: { maxLength: 20 } });
+  const rand = rng(99);
+  const sent: Sent[] = [];
+  for (let i = 0; i < 6; i++) {
+    const events = Array.from({ length: 100 }, () => ({ ts: Date.now(), user: `u${Math.floor(rand() * 12)}`, region: 'eu', amount: Math.round(rand() * 10_000) / 100, qty: 1 }));
+    const { ids } = (await call(first.url, 'POST', '/v1/streams/orders/events', events)) as { ids: string[] };
+    ids.forEach((id, j) => sent.push({ ...events[j]!, arrival: Number(id.split('-')[0]) }));
+  }
+  await waitUntil('archived and trimmed', async () => (await r.client.xLen(keys.events(part('orders', 0, 2)))) <= 20 && (await r.client.xLen(keys.events(part('orders', 1, 2)))) <= 20);
+  const { id } = (await call(first.url, 'POST', '/v1/queries', { sql: QUERIES[0]!.sql, start: 'archive' })) as { id: string };
+  const done = async (url: string) => Number((await call(url, 'GET', `/v1/queries/${id}`)).processed);
+  const before = await waitUntil('the backfill under way', async () => {
+    const n = await done(first.url);
+    return n >= 100 ? n : undefined;
+  });
+  await first.kill('SIGKILL');
+  t.ok(before < sent.length, `killed after ${before} of ${sent.length} archived events`);
+  t.ok((await r.client.get(keys.archived(part('orders', 0, 2)))) !== null);
+  const second = await startGateway(env);
+  t.teardown(() => second.kill());
+  await waitUntil('the backfill finished by the next owner', async () => (await done(second.url)) >= sent.length, 30_000);
+  t.equal(await done(second.url), sent.length, 'every event processed once');
+  const db = await oracle(sent.map(({ arrival: _a, ...e }) => e), { ts: 'BIGINT', user: 'VARCHAR', region: 'VARCHAR', amount: 'DOUBLE', qty: 'BIGINT' });
+  const rows = ((await call(second.url, 'GET', `/v1/queries/${id}/results?limit=1000`)) as { rows: Record<string, unknown>[] }).rows;
+  t.same(sameRows(rows, await oracleRows(db, QUERIES[0]!.oracle)), [], 'equals DuckDB over every event ingested');
 });
 
 t.test('start "archive" on a stream that is not archived is refused', async (t) => {
