@@ -28,6 +28,22 @@ function allowMessagesUpTo(socket: WebSocket, bytes: number): boolean {
   return true;
 }
 
+/**
+ * A producer whose network dropped sends no FIN: pings every heartbeat, and a peer that answers
+ * none for the timeout is cut, so its connection slot (QUOTA_CONNECTIONS_PER_KEY) is freed now and
+ * not when TCP gives up, many minutes later.
+ */
+function keepAlive(socket: WebSocket, everyMs: number, timeoutMs: number): void {
+  let lastPong = Date.now();
+  socket.on('pong', () => (lastPong = Date.now()));
+  const timer = setInterval(() => {
+    if (Date.now() - lastPong > timeoutMs) socket.terminate();
+    else socket.ping();
+  }, everyMs);
+  timer.unref();
+  socket.once('close', () => clearInterval(timer));
+}
+
 export const ingestSocket = {
   preHandler: prepare,
   handler: upgradeRequired,
@@ -36,6 +52,7 @@ export const ingestSocket = {
     const stream = req.params.stream;
     if (!allowMessagesUpTo(socket, config.bodyLimitBytes)) req.log.warn('ws ingest: messages limited to WS_MAX_MESSAGE_BYTES (this ws version hides its receiver)');
     const principal = req.apiKeyLabel;
+    keepAlive(socket, config.push.heartbeatMs, config.push.pingTimeoutMs);
     new WsIngestSession(socket, {
       limits: { ...defaultBodyLimits, maxItems: config.maxEventsPerRequest },
       maxInflight: WS_INGEST_MAX_INFLIGHT,

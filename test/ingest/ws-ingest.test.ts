@@ -155,3 +155,26 @@ t.test('WebSocket ingest', async (t) => {
     second.ws.close();
   });
 });
+
+t.test('a producer that stops answering pings is cut after WS_PING_TIMEOUT, freeing its slot', async (t) => {
+  const r = await startRedis(t);
+  const { url } = await listening(t, r.url, { ...ENV, WS_HEARTBEAT: '100ms', WS_PING_TIMEOUT: '600ms', QUOTA_CONNECTIONS_PER_KEY: '1' });
+  const wsUrl = `${url.replace('http', 'ws')}/v1/streams/alive/ingest`;
+  const auth = { headers: { authorization: `Bearer ${INGEST}` } };
+  const attempt = () => connect(wsUrl, auth).then((c) => c, () => undefined);
+  const dead = await connect(wsUrl, auth);
+  t.teardown(() => dead.ws.terminate());
+  // Like a dropped network: the socket stays open but nothing it receives is read, so no pong.
+  (dead.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+  const started = Date.now();
+  t.equal(await attempt(), undefined, 'while it holds the only connection slot, another producer is refused');
+  let next: Awaited<ReturnType<typeof connect>> | undefined;
+  while (!next && Date.now() - started < 10_000) {
+    await new Promise((ok) => setTimeout(ok, 200));
+    next = await attempt();
+  }
+  t.ok(next, `the silent producer was cut and its slot freed after about ${Date.now() - started} ms`);
+  next?.ws.send(JSON.stringify({ id: 'after', events: [{ a: 1 }] }));
+  if (next) t.equal((await next.next(1))[0]!.type, 'ack', 'the next producer writes');
+  next?.ws.close();
+});
