@@ -60,6 +60,7 @@ async function services(app: FastifyInstance, opts: ServicesOptions): Promise<vo
   let queries: QueryService | undefined;
   // Idle readers wait on it; its own read blocks for PUSH_BLOCK_TIME (1 s) between checks.
   const watcher = new StreamWatcher(redis, config.push.blockMs, app.log);
+  const archiver = new Archiver(redis, { root: config.archiveDir, testMarkDelayMs: config.testArchiveDelayMs }, app.log);
   const sg: Services = {
     config,
     redis,
@@ -73,7 +74,7 @@ async function services(app: FastifyInstance, opts: ServicesOptions): Promise<vo
     }),
     memoryGuard: new MemoryGuard(redis, config.redisMaxMemoryBytes),
     ingestQuota: new IngestQuota(redis, config.quotas.eventsPerSecond),
-    retention: new RetentionWorker(redis, registry, queryRegistry, { intervalMs: config.retentionIntervalMs, detachPausedMs: config.retentionDetachPausedMs }, app.log, new Archiver(redis, { root: config.archiveDir, testMarkDelayMs: config.testArchiveDelayMs }, app.log)),
+    retention: new RetentionWorker(redis, registry, queryRegistry, { intervalMs: config.retentionIntervalMs, detachPausedMs: config.retentionDetachPausedMs }, app.log, archiver),
     queryRegistry,
     queries: (queries = new QueryService(redis, registry, queryRegistry, {
       strictStreams: config.strictStreams,
@@ -130,6 +131,7 @@ async function services(app: FastifyInstance, opts: ServicesOptions): Promise<vo
   app.addHook('onClose', async () => {
     sg.memoryGuard.stop();
     sg.retention.stop();
+    await archiver.stop();
     sg.alerts.stop();
     t.queryLag.removeCallback(lag);
     t.watermarkDelay.removeCallback(watermark);

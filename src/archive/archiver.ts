@@ -6,7 +6,11 @@
 // under the partition's archive lock). The trim never passes the high-water id, so an entry leaves
 // the stream only after its file is durable. A crash after the rename but before the mark leaves an
 // orphan file past the high-water id: the next holder of the lock deletes such files and archives
-// the range again, so a range is never in two files and nothing is lost.
+// the range again, so a range is never in two files and nothing is lost. A crash mid-write leaves a
+// temporary file, which the next holder of the lock deletes too.
+//
+// Encoding and writing run in a worker thread (archive-encoder.ts): the encoder is synchronous and
+// would otherwise stall the event loop for the length of each file.
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,15 +21,16 @@ import { streamPartition, type StreamConfig } from '../streams/stream-config.js'
 import type { Log } from '../util/logger.js';
 import { sleep } from '../util/sleep.js';
 import { compareIds } from './entry-id.js';
-import { fileName, hourOf, listFiles, partitionDir } from './layout.js';
-import { encodeEntries, writeDurably, type ArchivedEntry } from './parquet-file.js';
+import { fileName, hourOf, listFiles, listTemporary, partitionDir } from './layout.js';
+import type { ArchivedEntry } from './parquet-file.js';
+import { ArchiveEncoder } from './archive-encoder.js';
 
 /**
  * Renewed at every mark (a file of FILE_ROWS takes well under a second), so it only needs to cover
  * one file; it is also how long archiving of a partition waits after its archiver died.
  */
 const LOCK_TTL_MS = 10_000;
-/** Rows per file at most: the writer is synchronous, so this bounds one event-loop stall (~80 ms). */
+/** Rows per file at most: bounds what one file holds in memory, twice over (the entries are copied to the worker thread). */
 const FILE_ROWS = 20_000;
 /** Entries archived per partition per pass: the rest waits for the next pass. */
 const PASS_ENTRIES = 200_000;
@@ -45,6 +50,8 @@ interface PartitionKeys {
 }
 
 export class Archiver {
+  private readonly encoder = new ArchiveEncoder();
+
   constructor(
     private readonly redis: Redis,
     private readonly s: ArchiverSettings,
@@ -71,6 +78,11 @@ export class Archiver {
     }
   }
 
+  /** Ends the worker thread (started by the first file); a later file would start another. */
+  stop(): Promise<void> {
+    return this.encoder.stop();
+  }
+
   private async archive(root: string, config: StreamConfig, p: number, k: PartitionKeys, token: string, nowMs: number): Promise<string> {
     let hw = await this.redis.get(k.hw);
     await this.removeOrphans(root, config.name, p, hw, k.events);
@@ -87,7 +99,7 @@ export class Archiver {
       const first = pending[0]!.id;
       const last = pending[pending.length - 1]!.id;
       const path = join(partitionDir(root, config.name, p), hourOf(first), fileName(first, last));
-      await writeDurably(path, encodeEntries(pending, p));
+      await this.encoder.write(path, pending, p);
       if (this.s.testMarkDelayMs) await sleep(this.s.testMarkDelayMs);
       const marked = Number(await callFunction(this.redis, 'archive_mark', [k.lock, k.hw], ['advance', token, last, String(LOCK_TTL_MS)]));
       // The file stays: the process that holds the lock now removes it as an orphan, or has written the same range under the same name.
@@ -95,8 +107,6 @@ export class Archiver {
       archived += pending.length;
       hw = last;
       pending = [];
-      // The writer is synchronous: let requests in between files.
-      await new Promise((ok) => setImmediate(ok));
     };
     scan: while (archived + pending.length < PASS_ENTRIES) {
       const page = ((await this.redis.xRange(k.events, from, '+', { COUNT: PAGE })) ?? []) as ArchivedEntry[];
@@ -123,6 +133,11 @@ export class Archiver {
    * the same name, whose marks went with its keys.
    */
   private async removeOrphans(root: string, stream: string, p: number, hw: string | null, events: string): Promise<void> {
+    // Under the lock a temporary file is a dead write's, or one whose writer lost the lock: its rename then fails and it marks nothing.
+    for (const path of await listTemporary(root, stream, p, hw === null ? undefined : hourOf(hw))) {
+      this.log?.warn({ stream, partition: p, file: path }, 'removing the temporary file of an archive write that never finished');
+      await rm(path, { force: true });
+    }
     const [first] = (await this.redis.xRange(events, '-', '+', { COUNT: 1 })) ?? [];
     if (!first) return;
     for (const f of await listFiles(root, stream, p, hw === null ? hourOf(first.id) : hourOf(hw))) {

@@ -26,26 +26,43 @@ export function fileName(firstId: string, lastId: string): string {
 }
 
 const NAME = /^(\d+-\d+)-(\d+-\d+)\.parquet$/;
+/** How writeDurably names a file until it is complete. */
+export const TEMP_PREFIX = '.tmp-';
+
+/** The hour folders of one partition from `fromHour` on (every hour when undefined), in order. */
+async function hourFolders(root: string, stream: string, partition: number, fromHour?: string): Promise<string[]> {
+  const dir = partitionDir(root, stream, partition);
+  try {
+    return (await readdir(dir))
+      .filter((h) => h.startsWith('hour=') && (fromHour === undefined || h >= fromHour))
+      .sort()
+      .map((h) => join(dir, h));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
 
 /**
  * One partition's files sorted by first id, from the hour folder `fromHour` on (every hour when
  * undefined). Temporary files of an interrupted write do not match the name pattern.
  */
 export async function listFiles(root: string, stream: string, partition: number, fromHour?: string): Promise<ArchiveFile[]> {
-  const dir = partitionDir(root, stream, partition);
-  let hours: string[];
-  try {
-    hours = (await readdir(dir)).filter((h) => h.startsWith('hour=') && (fromHour === undefined || h >= fromHour)).sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
   const files: ArchiveFile[] = [];
-  for (const hour of hours) {
-    for (const name of await readdir(join(dir, hour))) {
+  for (const hour of await hourFolders(root, stream, partition, fromHour)) {
+    for (const name of await readdir(hour)) {
       const m = NAME.exec(name);
-      if (m) files.push({ path: join(dir, hour, name), firstId: m[1]!, lastId: m[2]! });
+      if (m) files.push({ path: join(hour, name), firstId: m[1]!, lastId: m[2]! });
     }
   }
   return files.sort((a, b) => compareIds(a.firstId, b.firstId));
+}
+
+/** The temporary files (parquet-file.ts's writeDurably) in one partition's hour folders from `fromHour` on. */
+export async function listTemporary(root: string, stream: string, partition: number, fromHour?: string): Promise<string[]> {
+  const paths: string[] = [];
+  for (const hour of await hourFolders(root, stream, partition, fromHour)) {
+    for (const name of await readdir(hour)) if (name.startsWith(TEMP_PREFIX)) paths.push(join(hour, name));
+  }
+  return paths;
 }

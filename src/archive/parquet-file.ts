@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { parquetReadObjects } from 'hyparquet';
+import { TEMP_PREFIX } from './layout.js';
 
 /** A stream entry as ingest wrote it: `e` event JSON, `t` event time (ms), `a` arrival (ms). */
 export interface ArchivedEntry {
@@ -35,7 +36,7 @@ export function encodeEntries(entries: ArchivedEntry[], partition: number): Uint
 export async function writeDurably(path: string, bytes: Uint8Array): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
-  const temp = join(dir, `.tmp-${randomBytes(6).toString('hex')}`);
+  const temp = join(dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
   const file = await open(temp, 'w');
   try {
     await file.writeFile(bytes);

@@ -3,9 +3,9 @@
 // hold every event ever ingested, no entry twice), also when a gateway is SIGKILLed between
 // writing a file and marking it archived.
 import t, { type Test } from 'tap';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { FastifyInstance } from 'fastify';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
@@ -131,6 +131,9 @@ t.test('a gateway SIGKILLed between writing a file and marking it neither loses 
   await first.kill('SIGKILL');
   t.equal(orphan.length, 1, 'one file was durable when the process died');
   t.equal(await r.client.xLen(keys.events(part('s', 0))), total, 'nothing was trimmed: the file was not marked');
+  // What a kill during a write leaves: the next pass under the lock removes it.
+  const temp = join(dirname(orphan[0]!.path), '.tmp-0123456789ab');
+  writeFileSync(temp, 'half a file');
 
   const second = await startGateway(env);
   t.teardown(() => second.kill());
@@ -142,4 +145,5 @@ t.test('a gateway SIGKILLed between writing a file and marking it neither loses 
   const ns = [...archived.values(), ...live.values()].map((e) => (JSON.parse(e) as { n: number }).n).sort((a, b) => a - b);
   t.same(ns, Array.from({ length: total }, (_, i) => i), 'each event exactly once');
   t.equal(await r.client.get(hw), (await listFiles(dir, 's', 0)).at(-1)?.lastId);
+  t.notOk(existsSync(temp), 'the temporary file of an unfinished write was removed');
 });
