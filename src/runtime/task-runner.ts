@@ -210,10 +210,8 @@ export class TaskRunner {
         if (guarded) await this.redis.hDel(this.k.checkpoint, 'applying');
       } catch (err) {
         if (err instanceof FunctionError || err instanceof EngineLimitError) throw err;
-        // Archived entries are in no pending list to count deliveries: restart from the checkpoint.
-        if (backfill) throw err;
         span.addEvent('batch failed; replaying entry by entry', { error: (err as Error).message });
-        await this.processCarefully(entries, span);
+        await this.processCarefully(entries, span, backfill !== undefined);
         return;
       }
       if (!backfill) this.batches.prefetch();
@@ -240,24 +238,36 @@ export class TaskRunner {
    * A batch failed for a reason other than the query's own: replay it one entry at a time from
    * the checkpoint, committing each, so that only a poison entry is held back. After
    * maxDeliveries deliveries it goes to the dead-letter stream instead of blocking the task.
+   * An archived entry (`archived`: a backfill batch) is in no pending list to count deliveries by,
+   * and is read from a file that never changes: one that fails to apply alone is dead-lettered at
+   * once, with the offset moved past it so a restart does not read it again.
    */
-  private async processCarefully(entries: Entry[], span: Span): Promise<void> {
+  private async processCarefully(entries: Entry[], span: Span, archived: boolean): Promise<void> {
     await this.recover();
     for (const e of entries) {
       const engine = this.engine!;
+      let applied = false;
       try {
         const result = engine.apply([this.format.toEvent(e)]);
+        applied = true;
         await this.commit({ batch: [e], result, delta: engine.takeDelta(), parent: span });
       } catch (err) {
         if (err instanceof FunctionError || err instanceof EngineLimitError || err instanceof FencedError) throw err;
-        const [info] = await this.redis.xPendingRange(this.source, this.group, e.id, e.id, 1);
-        const deliveries = Number(info?.deliveriesCounter ?? 1);
-        if (deliveries < this.s.maxDeliveries) throw err;
-        this.log.warn({ task: this.name, entry: e.id, deliveries, err: (err as Error).message }, 'poison entry moved to the dead-letter stream');
+        // A failed commit says nothing about the entry: restart from the checkpoint and read it again.
+        if (archived && applied) throw err;
+        let deliveries: number | undefined;
+        if (!archived) {
+          const [info] = await this.redis.xPendingRange(this.source, this.group, e.id, e.id, 1);
+          deliveries = Number(info?.deliveriesCounter ?? 1);
+          if (deliveries < this.s.maxDeliveries) throw err;
+        }
+        this.log.warn({ task: this.name, entry: e.id, deliveries, archived, err: (err as Error).message }, 'poison entry moved to the dead-letter stream');
         await this.recover();
-        await this.commit({ result: EMPTY, dead: [{ id: e.id, entry: JSON.stringify(e.message), error: (err as Error).message }], delta: this.engine!.takeDelta(), parent: span });
+        await this.commit({ result: EMPTY, dead: [{ id: e.id, entry: JSON.stringify(e.message), error: (err as Error).message }], delta: this.engine!.takeDelta(), parent: span, ...(archived ? { offset: e.id } : {}) });
       }
     }
+    // recover() placed the backfill at the checkpoint it read, before these entries.
+    if (archived) await this.recover();
   }
 
   /** Commits `batch` (processed, acked, the offset moved past it) with its result and delta, atomically. */

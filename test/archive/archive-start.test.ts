@@ -126,6 +126,46 @@ t.test('a gateway SIGKILLed mid-backfill: the next owner resumes from the checkp
   t.same(sameRows(rows, await oracleRows(db, QUERIES[0]!.oracle)), [], 'equals DuckDB over every event ingested');
 });
 
+t.test('an archived entry that cannot be applied is dead-lettered like a live poison entry; the backfill goes on', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sg-archive-start-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const r = await startRedis(t);
+  const app = await startApp(t, r.url, { ARCHIVE_DIR: dir, RETENTION_INTERVAL: '50ms', BATCH_SIZE: '50', BLOCK_TIME: '50ms', REGISTRY_POLL: '100ms' });
+  t.equal((await app.inject({ method: 'PUT', url: '/v1/streams/orders', payload: { archive: true, retention: { maxLength: 10 } } })).statusCode, 200);
+  const rand = rng(4242);
+  const sent: Sent[] = [];
+  // Entries our ingest would never write, XADDed between batches: not JSON, and JSON that is not an object.
+  const poison: Record<string, string> = {};
+  for (let i = 0; i < 4; i++) {
+    await ingest(app, rand, 80, sent);
+    if (i === 1) poison[await r.client.xAdd(keys.events(part('orders', 0)), '*', { e: 'not json', t: '1000', a: '1000' })] = 'not json';
+    if (i === 2) poison[await r.client.xAdd(keys.events(part('orders', 0)), '*', { e: '[1]', t: '1000', a: '1000' })] = '[1]';
+  }
+  const hw = keys.archived(part('orders', 0));
+  await waitUntil('the poison entries archived and trimmed', async () => {
+    const upTo = await r.client.get(hw);
+    return upTo !== null && Object.keys(poison).every((id) => Number(id.split('-')[0]) < Number(upTo.split('-')[0])) && (await r.client.xLen(keys.events(part('orders', 0)))) <= 10;
+  });
+  const id = await register(app, QUERIES[0]!.sql, 'archive');
+  const status = async () => (await app.inject({ method: 'GET', url: `/v1/queries/${id}` })).json<{ status: string; processed: number; deadLettered: number }>();
+  await waitUntil('every valid event processed and both poison entries dead-lettered', async () => {
+    const q = await status();
+    return q.processed >= sent.length && q.deadLettered >= 2;
+  }, 30_000);
+  const q = await status();
+  t.equal(q.status, 'running');
+  t.equal(q.processed, sent.length, 'every valid event processed once');
+  t.equal(q.deadLettered, 2, 'deadLettered counts both archived poison entries');
+  const dlq = (await r.client.xRange(keys.task(part('orders', 0), id).deadLetter, '-', '+')) ?? [];
+  t.same(dlq.map((d) => d.message.id), Object.keys(poison), 'the dead-letter stream names each archived entry once, in order');
+  for (const d of dlq) {
+    t.equal((JSON.parse(d.message.entry ?? '{}') as { e: string }).e, poison[d.message.id!], 'it keeps the archived entry');
+    t.ok(d.message.error, `it carries the error (${d.message.error})`);
+  }
+  const db = await oracle(sent.map(({ arrival: _a, ...e }) => e), { ts: 'BIGINT', user: 'VARCHAR', region: 'VARCHAR', amount: 'DOUBLE', qty: 'BIGINT' });
+  t.same(sameRows(await results(app, id), await oracleRows(db, QUERIES[0]!.oracle)), [], 'the valid events equal DuckDB');
+});
+
 t.test('start "archive" on a stream that is not archived is refused', async (t) => {
   const r = await startRedis(t);
   const app = await startApp(t, r.url, { ARCHIVE_DIR: tmpdir() });
