@@ -11,7 +11,7 @@ import { EngineConfigError } from '../engine/index.js';
 import { AppError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import type { DeclaredDecimals } from '../streams/declared-types.js';
-import { parseSinks, type SinkConfig } from '../sinks/sink-config.js';
+import { checkSinkColumns, parseSinks, type SinkConfig } from '../sinks/sink-config.js';
 import type { AdoptedRead } from '../sources/entry-mapping.js';
 
 export type QueryStatus = 'running' | 'paused' | 'failed' | 'deleting';
@@ -115,6 +115,7 @@ export function buildDefinition(input: QueryInput, now: Date, functions: Functio
     ...(decimals ? { decimals } : {}),
   };
   const sinks = parseSinks(input.sinks);
+  checkSinkColumns(sinks, compiled.columns);
   if (sinks.length) def.sinks = sinks;
   const idle = durationField(input.idleTimeout, 'idleTimeout');
   if (idle !== undefined) def.idleTimeoutMs = idle;

@@ -36,6 +36,26 @@ function pgType(type: string, sample: unknown): string {
 
 const qualified = (table: string) => table.split('.').map(ident).join('.');
 
+/**
+ * The pg settings of a sink URL, built field by field (registration allowed only sslmode,
+ * application_name and connect_timeout): nothing in the URL makes the driver read a file.
+ */
+function connectionOf(text: string): pg.PoolConfig {
+  const u = new URL(text);
+  const q = u.searchParams;
+  const sslmode = q.get('sslmode');
+  return {
+    host: u.hostname,
+    port: u.port ? Number(u.port) : 5432,
+    database: decodeURIComponent(u.pathname.slice(1)) || undefined,
+    user: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    application_name: q.get('application_name') ?? 'streamgate',
+    connectionTimeoutMillis: (Number(q.get('connect_timeout')) || 5) * 1000,
+    ssl: sslmode === 'require' || sslmode === 'prefer' ? { rejectUnauthorized: false } : sslmode === 'verify-full' ? true : undefined,
+  };
+}
+
 export class PostgresTarget implements SinkTarget {
   private pool: pg.Pool | undefined;
   private ready = false;
@@ -55,7 +75,7 @@ export class PostgresTarget implements SinkTarget {
   }
 
   async open(): Promise<string | undefined> {
-    this.pool = new pg.Pool({ connectionString: this.config.url, max: 2, connectionTimeoutMillis: 5_000 });
+    this.pool = new pg.Pool({ ...connectionOf(this.config.url), max: 2, keepAlive: true, query_timeout: 30_000, statement_timeout: 30_000 });
     // An idle client that loses its server must not crash the process: the next query fails instead.
     this.pool.on('error', () => undefined);
     await this.pool.query(`CREATE TABLE IF NOT EXISTS ${this.offsets} (sink TEXT PRIMARY KEY, "offset" TEXT, updated_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
@@ -87,8 +107,10 @@ export class PostgresTarget implements SinkTarget {
   private async upsert(client: pg.PoolClient, rows: { key: string; row: Row; final: boolean; offset: string }[]): Promise<void> {
     const names = this.columns.map((c) => ident(c.name));
     const all = [...names, '_final', '_offset'];
-    for (let i = 0; i < rows.length; i += 500) {
-      const chunk = rows.slice(i, i + 500);
+    // One statement takes at most 65,535 parameters.
+    const per = Math.max(1, Math.min(500, Math.floor(65_535 / (all.length + 1))));
+    for (let i = 0; i < rows.length; i += per) {
+      const chunk = rows.slice(i, i + per);
       const params: unknown[] = [];
       const tuples = chunk.map((r) => {
         const vals = [r.key, ...this.columns.map((c) => this.value(c, r.row[c.name])), r.final, r.offset];

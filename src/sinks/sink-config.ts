@@ -36,6 +36,24 @@ function refuse(index: number, field: string, message: string): never {
   throw new AppError('SG_ERR_VALIDATION', `sinks[${index}].${field} ${message}`, { errors: [{ field: `/sinks/${index}/${field}`, message }] });
 }
 
+/**
+ * The only query parameters a PostgreSQL sink URL may carry. Others (sslcert, sslkey, host=/path,
+ * options=…) would have the gateway read files or connect where the query's author points it.
+ */
+const PG_PARAMS = new Set(['sslmode', 'application_name', 'connect_timeout']);
+const SSL_MODES = new Set(['disable', 'prefer', 'require', 'verify-full']);
+
+function pgUrl(index: number, text: unknown): string {
+  const u = new URL(url(index, text, ['postgres:', 'postgresql:']));
+  if (!u.hostname) refuse(index, 'url', 'must name a host');
+  for (const [k, v] of u.searchParams) {
+    if (!PG_PARAMS.has(k)) refuse(index, 'url', `may carry only ${[...PG_PARAMS].join(', ')} as parameters (not ${k})`);
+    if (k === 'sslmode' && !SSL_MODES.has(v)) refuse(index, 'url', `sslmode must be one of ${[...SSL_MODES].join(', ')}`);
+    if (k === 'connect_timeout' && !/^\d{1,4}$/.test(v)) refuse(index, 'url', 'connect_timeout must be whole seconds');
+  }
+  return u.toString();
+}
+
 function url(index: number, text: unknown, protocols: string[]): string {
   if (typeof text !== 'string') refuse(index, 'url', 'is required');
   let u: URL;
@@ -67,7 +85,7 @@ export function parseSinks(input: unknown): SinkConfig[] {
     if (raw.type === 'postgres') {
       const table = raw.table;
       if (typeof table !== 'string' || !TABLE.test(table)) refuse(i, 'table', 'must be a plain identifier, optionally schema-qualified (letters, digits, _)');
-      return { type: 'postgres', name, url: url(i, raw.url, ['postgres:', 'postgresql:']), table };
+      return { type: 'postgres', name, url: pgUrl(i, raw.url), table };
     }
     if (raw.type === 'webhook') {
       if (typeof raw.secret !== 'string' || raw.secret.length < 16) refuse(i, 'secret', 'must be a string of at least 16 characters');
@@ -86,13 +104,36 @@ export function parseSinks(input: unknown): SinkConfig[] {
   });
 }
 
-/** What the API shows of a sink: no password, no secret. */
+/**
+ * What the API shows of a sink: no password, no secret. A webhook URL's path and query may be a
+ * capability (a chat service's hook URL is its secret): only its origin is shown.
+ */
 export function publicSink(s: SinkConfig): Record<string, unknown> {
-  if (s.type === 'webhook') {
-    const { secret: _secret, ...rest } = s;
-    return rest;
-  }
   const u = new URL(s.url);
   if (u.password) u.password = '***';
+  if (s.type === 'webhook') {
+    const { secret: _secret, ...rest } = s;
+    u.username = '';
+    u.password = '';
+    return { ...rest, url: `${u.origin}/…` };
+  }
   return { ...s, url: u.toString() };
+}
+
+/** Columns a PostgreSQL sink adds to its table: an output column may not be named so. */
+const RESERVED = new Set(['_key', '_final', '_offset', '_updated_at']);
+
+/** Refuses output columns a PostgreSQL table cannot hold as given (checked at registration). */
+export function checkSinkColumns(sinks: SinkConfig[], columns: readonly { name: string }[]): void {
+  sinks.forEach((sink, i) => {
+    if (sink.type !== 'postgres') return;
+    const seen = new Set<string>();
+    for (const c of columns) {
+      if (RESERVED.has(c.name.toLowerCase())) refuse(i, 'table', `cannot hold an output column named ${c.name}: the sink adds its own ${[...RESERVED].join(', ')}; rename it with AS`);
+      // PostgreSQL cuts identifiers at 63 bytes: two long names could become one column.
+      if (Buffer.byteLength(c.name) > 63) refuse(i, 'table', `cannot hold output column ${JSON.stringify(c.name.slice(0, 40))}…: PostgreSQL names are at most 63 bytes; rename it with AS`);
+      if (seen.has(c.name)) refuse(i, 'table', `cannot hold two output columns named ${c.name}`);
+      seen.add(c.name);
+    }
+  });
 }

@@ -56,7 +56,8 @@ export class SinkManager {
       for (const [id, runner] of this.runners) {
         if (!wanted.has(id)) {
           this.runners.delete(id);
-          await runner.stop();
+          // Not awaited: a target slow to close must not hold up the other sinks of this process.
+          void runner.stop().catch((err: unknown) => this.log.warn({ sink: id, err: (err as Error).message }, 'sink stop failed'));
         }
       }
       for (const [id, { def, sink }] of wanted) {
@@ -86,7 +87,9 @@ export class SinkManager {
     this.closed = true;
     clearInterval(this.timer);
     while (this.ticking) await new Promise((ok) => setTimeout(ok, 10));
-    await Promise.all([...this.runners.values()].map((r) => r.stop()));
+    // Bounded: a target that no longer answers (a PostgreSQL behind a black hole) must not hold
+    // shutdown; what it had not committed is delivered again from its offset.
+    await Promise.race([Promise.all([...this.runners.values()].map((r) => r.stop())), new Promise((ok) => setTimeout(ok, 5_000).unref())]);
     this.runners.clear();
   }
 }

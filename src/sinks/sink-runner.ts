@@ -39,6 +39,12 @@ class TargetPipe implements Sink {
     return this.buffered;
   }
 
+  /** Stops taking frames and resolves once the batch being applied (if any) has finished. */
+  async halt(): Promise<void> {
+    this.failed = true;
+    while (this.busy) await new Promise((ok) => setTimeout(ok, 5));
+  }
+
   send(frame: string | Buffer, written: () => void): void {
     const text = typeof frame === 'string' ? frame : frame.toString('utf8');
     const parsed = JSON.parse(text) as Message | Message[];
@@ -137,10 +143,14 @@ export class SinkRunner {
   }
 
   private async run(): Promise<void> {
-    let delay = this.deps.retryMinMs ?? 250;
+    const min = this.deps.retryMinMs ?? 250;
+    let delay = min;
     while (!this.stopped) {
+      const began = Date.now();
       const err = await this.once();
       if (this.stopped) break;
+      // A session that ran a while was healthy: the next failure starts the backoff afresh.
+      if (Date.now() - began > 30_000) delay = min;
       await this.deps.state.failed(err.message);
       this.deps.log.warn({ query: this.def.id, sink: this.sinkName, err: err.message, retryInMs: delay }, 'sink failed; resuming from its offset');
       await new Promise<void>((ok) => {
@@ -159,14 +169,18 @@ export class SinkRunner {
     const target = this.makeTarget();
     let subscribing: Promise<Subscriber | undefined> | undefined;
     let outbox: Outbox | undefined;
+    let pipe: TargetPipe | undefined;
     try {
       const from = await target.open();
+      // stop() may have come while the target was opening (its wake had nothing to end yet).
+      if (this.stopped) return new Error('stopped');
       const ended = new Promise<Error>((resolve) => {
-        const pipe = new TargetPipe(target, (n, offset) => void this.deps.state.delivered(n, offset), resolve);
+        pipe = new TargetPipe(target, (n, offset) => void this.deps.state.delivered(n, offset), resolve);
         // No conflation: every change reaches the target. Past the hard limit the feed closes and
         // the runner starts over from the target's offset (the changes stream still holds them).
         outbox = new Outbox(pipe, { soft: Number.MAX_SAFE_INTEGER, hard: 100_000, highWaterBytes: 4 << 20, batch: true, maxBatch: 1_000 }, (reason) => resolve(new Error(`fell behind: ${reason}`)));
         this.wake = () => resolve(new Error('stopped'));
+        if (this.stopped) return resolve(new Error('stopped'));
         subscribing = this.deps.hub.subscribe({ def: this.def, from, filter: [], outbox, mux: false, onGone: () => resolve(new Error('the query was deleted')) }).catch((err: unknown) => {
           resolve(err as Error);
           return undefined;
@@ -181,6 +195,9 @@ export class SinkRunner {
       outbox?.close();
       const sub = await subscribing;
       if (sub) this.deps.hub.unsubscribe(sub);
+      // The batch being applied finishes before the target closes: a snapshot transaction must not
+      // be rolled back under a statement still on its way (which would then run on its own).
+      await pipe?.halt();
       await target.close().catch(() => undefined);
     }
   }

@@ -2,7 +2,7 @@
 // is retried with exponential backoff and jitter, and after `maxAttempts` it is dead-lettered (kept
 // in a Redis stream) so that one bad batch does not stop the rest. Every change carries its offset,
 // which receivers use to drop a repeat; the batch's last offset is its Idempotency-Key.
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import type { Redis } from '../redis/client.js';
 import type { SinkChange, SinkTarget, SnapshotPage } from './sink-target.js';
 import type { SinkState } from './sink-state.js';
@@ -18,6 +18,10 @@ export function signature(secret: string, timestamp: string, body: string): stri
 
 export class WebhookTarget implements SinkTarget {
   private closed = false;
+  /** Ends a retry's wait and a POST in flight when the sink stops. */
+  private readonly abort = new AbortController();
+  /** Names the snapshot being sent, so that each of its POSTs has an Idempotency-Key of its own. */
+  private snapshotId = '';
 
   constructor(
     private readonly config: WebhookSinkConfig,
@@ -33,10 +37,12 @@ export class WebhookTarget implements SinkTarget {
   }
 
   async snapshot(page: SnapshotPage): Promise<void> {
+    if (page.first) this.snapshotId = randomUUID();
     for (let i = 0; i < Math.max(1, page.rows.length); i += this.config.batchSize) {
       const rows = page.rows.slice(i, i + this.config.batchSize);
       const last = page.last && i + this.config.batchSize >= page.rows.length;
-      await this.deliver({ query: this.queryId, sink: this.config.name, type: 'snapshot', first: page.first && i === 0, last, ...(last && page.offset ? { offset: page.offset } : {}), rows }, last && page.offset ? page.offset : `snapshot-${i}`, rows.length);
+      const key = last && page.offset ? page.offset : `snapshot-${this.snapshotId}-${rows[0]?.key ?? 'empty'}`;
+      await this.deliver({ query: this.queryId, sink: this.config.name, type: 'snapshot', first: page.first && i === 0, last, ...(last && page.offset ? { offset: page.offset } : {}), rows }, key, rows.length);
     }
   }
 
@@ -72,7 +78,9 @@ export class WebhookTarget implements SinkTarget {
             'x-streamgate-attempt': String(attempt),
           },
           body,
-          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+          // A redirect is a failure: a signed body is not re-sent to wherever a 307 points.
+          redirect: 'manual',
+          signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), this.abort.signal]),
         });
         await res.arrayBuffer().catch(() => undefined);
         if (res.ok) return;
@@ -82,9 +90,16 @@ export class WebhookTarget implements SinkTarget {
       }
       if (attempt < this.config.maxAttempts) {
         const wait = Math.min(MAX_WAIT_MS, this.config.retryBaseMs * 2 ** (attempt - 1));
-        await new Promise((ok) => setTimeout(ok, wait / 2 + Math.random() * (wait / 2)));
+        await new Promise<void>((ok) => {
+          const timer = setTimeout(ok, wait / 2 + Math.random() * (wait / 2));
+          this.abort.signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            ok();
+          }, { once: true });
+        });
       }
     }
+    if (this.closed) throw new Error('the sink stopped');
     await this.redis.xAdd(this.deadKey, '*', { body, error: lastError, attempts: String(this.config.maxAttempts), at: String(Date.now()) });
     await this.state.deadLettered(count);
     await this.state.failed(`dead-lettered a batch of ${count} after ${this.config.maxAttempts} attempts: ${lastError}`);
@@ -92,5 +107,6 @@ export class WebhookTarget implements SinkTarget {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.abort.abort();
   }
 }

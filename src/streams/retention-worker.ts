@@ -72,7 +72,15 @@ export class RetentionWorker {
     try {
       const now = Date.now();
       const detached = detachedQueries(await this.queries.list(), now, this.s.detachPausedMs);
-      for (const config of await this.registry.list()) removed += await trimStream(this.redis, config, now, detached, this.archiver);
+      for (const config of await this.registry.list()) {
+        // One stream's failure (its archive folder full or unwritable) must not stop the others'
+        // retention: Redis memory would grow for every stream.
+        try {
+          removed += await trimStream(this.redis, config, now, detached, this.archiver);
+        } catch (err) {
+          this.log.warn({ stream: config.name, err: (err as Error).message }, 'retention of a stream failed; will retry');
+        }
+      }
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'retention pass failed; will retry');
     } finally {

@@ -38,7 +38,8 @@ export interface StreamConfigInput {
   protobuf?: ProtobufConfig;
 }
 
-export const STREAM_NAME_RE = /^[A-Za-z0-9_.-]{1,128}$/;
+// Not dots alone: `.` and `..` would name folders outside their own in the archive.
+export const STREAM_NAME_RE = /^(?!\.+$)[A-Za-z0-9_.-]{1,128}$/;
 
 /** The configuration a stream gets when its first event creates it. */
 export function defaultStreamConfig(name: string, now: Date): StreamConfig {

@@ -1,6 +1,7 @@
 // The PostgreSQL sink: the table follows the query's results (upserts, HAVING deletes), offsets
 // live in PostgreSQL, the status shows progress without the password.
 import t from 'tap';
+import { request } from 'node:http';
 import { startRedis } from '../helpers/redis.js';
 import { startApp } from '../helpers/app.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -75,4 +76,36 @@ t.test('a sink that cannot reach PostgreSQL retries and shows the error, then ca
   const bad = await app.inject({ method: 'POST', url: '/v1/queries', payload: { sql: 'SELECT k, COUNT(*) AS n FROM s GROUP BY k', sinks: [{ type: 'postgres', name: 'x', url: 'http://nope', table: 't' }] } });
   t.equal(bad.statusCode, 400, 'a non-postgres URL is refused');
   t.match(bad.json<{ errors: { field: string }[] }>().errors[0]!.field, '/sinks/0/url');
+});
+
+t.test('sink settings that would reach beyond the database are refused; shown settings hide secrets', async (t) => {
+  const r = await startRedis(t);
+  const app = await startApp(t, r.url, FAST);
+  const register = (sink: Record<string, unknown>, sql = 'SELECT k, COUNT(*) AS n FROM s GROUP BY k') => app.inject({ method: 'POST', url: '/v1/queries', payload: { sql, sinks: [sink] } });
+  for (const param of ['sslcert=/dev/zero', 'sslkey=/etc/passwd', 'host=/var/run/postgresql', 'options=-c%20x=y', 'password=pw']) {
+    const res = await register({ type: 'postgres', name: 'pg', url: `${PG_URL}?${param}`, table: 't' });
+    t.equal(res.statusCode, 400, `a URL with ${param} is refused`);
+    t.match(res.json<{ errors: { field: string }[] }>().errors[0]!.field, '/sinks/0/url');
+  }
+  t.equal((await register({ type: 'postgres', name: 'pg', url: `${PG_URL}?sslmode=disable&application_name=x`, table: 't' })).statusCode, 201, 'sslmode and application_name are allowed');
+  const reserved = await register({ type: 'postgres', name: 'pg', url: PG_URL, table: 't' }, 'SELECT k AS _key, COUNT(*) AS n FROM s GROUP BY k');
+  t.equal(reserved.statusCode, 400, 'an output column named like a sink column is refused');
+  t.match(reserved.json<{ detail: string }>().detail, /rename it with AS/);
+  const hook = await register({ type: 'webhook', name: 'h', url: 'https://user:pw@hooks.example.com/services/T0/B0/SECRETPATH?token=abc', secret: 'webhook-secret-0123456789' });
+  t.equal(hook.statusCode, 201);
+  t.notMatch(hook.body, /SECRETPATH|token=abc|user:pw|webhook-secret/, 'a webhook shows only its origin, never its path, query or secret');
+  // Sent raw: URL parsers (fetch, inject) would resolve the dots away before the server sees them.
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (app.server.address() as { port: number }).port;
+  for (const name of ['%2E%2E', '..', '.']) {
+    const status = await new Promise<number | undefined>((ok) => {
+      const req = request({ host: '127.0.0.1', port, method: 'PUT', path: `/v1/streams/${name}`, headers: { 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        ok(res.statusCode);
+      });
+      req.on('error', () => ok(undefined));
+      req.end('{}');
+    });
+    t.equal(status, 400, `a stream named ${name} (only dots) is refused`);
+  }
 });
