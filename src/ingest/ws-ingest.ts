@@ -9,6 +9,11 @@ import type { IngestResult } from './ingest-service.js';
 
 /** Messages received and not yet answered, per connection, before the socket stops being read. */
 export const WS_INGEST_MAX_INFLIGHT = 16;
+/**
+ * Bytes of waiting messages past which the socket is paused too: sixteen messages of up to
+ * BODY_LIMIT_BYTES each would otherwise be 160 MB per connection.
+ */
+export const WS_INGEST_MAX_QUEUED_BYTES = 8 << 20;
 /** Answers a client has not read past which the next message waits for the socket to drain. */
 const SEND_HIGH_WATER = 1 << 20;
 const MAX_ID_LENGTH = 200;
@@ -55,7 +60,7 @@ export class WsIngestSession {
     const inflight = this.queue.length + (this.pumping ? 1 : 0);
     if (inflight > wsIngestStats.maxInflight) wsIngestStats.maxInflight = inflight;
     if (this.queuedBytes > wsIngestStats.maxQueuedBytes) wsIngestStats.maxQueuedBytes = this.queuedBytes;
-    if (inflight >= this.deps.maxInflight && !this.paused) {
+    if ((inflight >= this.deps.maxInflight || this.queuedBytes >= WS_INGEST_MAX_QUEUED_BYTES) && !this.paused) {
       this.paused = true;
       wsIngestStats.pauses++;
       this.socket.pause();
@@ -75,7 +80,7 @@ export class WsIngestSession {
         const sent = new Promise<void>((ok) => this.socket.send(JSON.stringify(answer), () => ok()));
         // A client that does not read its acks is not sent more (nor read) until it does.
         if (this.socket.bufferedAmount > SEND_HIGH_WATER) await sent;
-        if (this.paused && this.queue.length < this.deps.maxInflight / 2) {
+        if (this.paused && this.queue.length < this.deps.maxInflight / 2 && this.queuedBytes < WS_INGEST_MAX_QUEUED_BYTES / 2) {
           this.paused = false;
           this.socket.resume();
         }

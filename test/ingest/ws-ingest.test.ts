@@ -7,7 +7,7 @@ import { startRedis } from '../helpers/redis.js';
 import { listening } from '../helpers/push.js';
 import { keys } from '../../src/redis/keys.js';
 import { part } from '../helpers/partitions.js';
-import { wsIngestStats, WS_INGEST_MAX_INFLIGHT } from '../../src/ingest/ws-ingest.js';
+import { wsIngestStats, WS_INGEST_MAX_INFLIGHT, WS_INGEST_MAX_QUEUED_BYTES } from '../../src/ingest/ws-ingest.js';
 
 interface Answer {
   type: 'ack' | 'error';
@@ -177,4 +177,18 @@ t.test('a producer that stops answering pings is cut after WS_PING_TIMEOUT, free
   next?.ws.send(JSON.stringify({ id: 'after', events: [{ a: 1 }] }));
   if (next) t.equal((await next.next(1))[0]!.type, 'ack', 'the next producer writes');
   next?.ws.close();
+});
+
+t.test('large messages sent without waiting are held to a byte budget, not sixteen bodies', async (t) => {
+  const r = await startRedis(t);
+  const { url } = await listening(t, r.url, { ...ENV, BODY_LIMIT_BYTES: String(4 << 20) });
+  const c = await connect(`${url.replace('http', 'ws')}/v1/streams/big/ingest`, { headers: { authorization: `Bearer ${INGEST}` } });
+  wsIngestStats.maxQueuedBytes = 0;
+  const pad = 'x'.repeat(3 << 20);
+  const n = 10;
+  for (let i = 0; i < n; i++) c.ws.send(JSON.stringify({ id: `big-${i}`, events: [{ i, pad }] }));
+  const answers = await c.next(n);
+  t.ok(answers.every((a) => a.type === 'ack'), `all ${n} messages of 3 MB acknowledged`);
+  t.ok(wsIngestStats.maxQueuedBytes <= WS_INGEST_MAX_QUEUED_BYTES + (4 << 20), `waiting messages peaked at ${(wsIngestStats.maxQueuedBytes / 2 ** 20).toFixed(1)} MB (budget ${WS_INGEST_MAX_QUEUED_BYTES / 2 ** 20} MB plus what one socket read holds), not ${n * 3} MB`);
+  c.ws.close();
 });
