@@ -1,11 +1,14 @@
 // npm run bench:archive — the Parquet archive: (1) writers compared on the same 100,000 entries
 // (hyparquet-writer, which the archiver uses, against DuckDB's COPY … TO parquet through
 // @duckdb/node-api): MB/s of event JSON, events/s, file size, RSS growth; (2) the cost of archiving
-// to ingest: events/s of 100-event POSTs with archiving on and off, in the same run.
+// to ingest: events/s of 100-event POSTs with archiving on and off, in the same run, with the
+// requests' p99 latency and the longest event-loop stall (the encoder runs in a worker thread, so a
+// file no longer blocks the loop for its length).
 import autocannon from 'autocannon';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { LocalRedis } from '../src/redis/local-server.js';
@@ -67,7 +70,7 @@ async function writers(dir: string): Promise<void> {
   instance.closeSync();
 }
 
-async function ingestRate(redisUrl: string, dir: string, archive: boolean, stream: string): Promise<number> {
+async function ingestRate(redisUrl: string, dir: string, archive: boolean, stream: string): Promise<{ rate: number; p99: number; stallMs: number }> {
   const log = pino({ level: 'silent' });
   const config = loadConfig({ REDIS_URL: redisUrl, LOG_LEVEL: 'silent', ROLE: 'api', RETENTION_INTERVAL: '200ms', ...(archive ? { ARCHIVE_DIR: join(dir, 'archive') } : {}) });
   const redis = await connectRedis({ url: redisUrl, log, nodeAddressMap: {}, waitReplicas: 0 });
@@ -77,9 +80,12 @@ async function ingestRate(redisUrl: string, dir: string, archive: boolean, strea
     await app.inject({ method: 'PUT', url: `/v1/streams/${stream}`, payload: { archive, retention: { maxLength: 10_000 } } });
     const body = JSON.stringify(Array.from({ length: BATCH }, (_, i) => event(i)));
     const address = app.server.address() as { port: number };
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
     const r = await autocannon({ url: `http://127.0.0.1:${address.port}/v1/streams/${stream}/events`, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: 16, duration: DURATION_S });
     if (r.non2xx > 0) throw new Error(`${r.non2xx} requests failed`);
-    return (r.requests.average * BATCH);
+    loop.disable();
+    return { rate: r.requests.average * BATCH, p99: r.latency.p99, stallMs: loop.max / 1e6 };
   } finally {
     await app.close();
   }
@@ -94,7 +100,8 @@ async function main(): Promise<void> {
     // Retention keeps 10,000 entries: past that every pass archives (on) or only trims (off) what ingest added.
     const off = await ingestRate(server.url, dir, false, 'off');
     const on = await ingestRate(server.url, dir, true, 'on');
-    console.log(`ingest, 100-event POSTs, 16 connections, ${DURATION_S} s each: archive off ${Math.round(off).toLocaleString('en')} events/s, on ${Math.round(on).toLocaleString('en')} events/s, on/off ${(on / off).toFixed(2)}`);
+    const show = (r: { rate: number; p99: number; stallMs: number }) => `${Math.round(r.rate).toLocaleString('en')} events/s (p99 ${r.p99} ms, longest loop stall ${Math.round(r.stallMs)} ms)`;
+    console.log(`ingest, 100-event POSTs, 16 connections, ${DURATION_S} s each: archive off ${show(off)}, on ${show(on)}, on/off ${(on.rate / off.rate).toFixed(2)}`);
   } finally {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
