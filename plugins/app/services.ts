@@ -130,7 +130,7 @@ async function services(app: FastifyInstance, opts: ServicesOptions): Promise<vo
   });
   app.addHook('onClose', async () => {
     sg.memoryGuard.stop();
-    sg.retention.stop();
+    await sg.retention.stop();
     await archiver.stop();
     sg.alerts.stop();
     t.queryLag.removeCallback(lag);

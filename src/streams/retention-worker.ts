@@ -59,9 +59,11 @@ export class RetentionWorker {
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops the timer and waits for a pass under way, so that nothing archives after shutdown. */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    while (this.running) await new Promise((ok) => setTimeout(ok, 10));
   }
 
   /** One pass over all streams; overlapping passes are skipped. */
