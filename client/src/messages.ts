@@ -36,6 +36,8 @@ export interface SnapshotMessage<R = Row> {
   rows: R[];
   /** The row key of each row, in the same order. */
   keys: string[];
+  /** Per row, whether it is final (a closed window's last version); absent when none is. */
+  final?: boolean[];
   /** Large snapshots come in pages: false on every page but the last. */
   last: boolean;
   /** On the last page only: where the changes that follow start. */

@@ -75,7 +75,7 @@ export async function sendSnapshot(reader: ResultReader, to: SnapshotTarget, pag
     const keys = rows.map((r) => r.key);
     to.hold(keys);
     const last = page.bound === undefined;
-    const msg: SnapshotMessage = { type: 'snapshot', ...(to.query ? { query: to.query } : {}), rows: rows.map((r) => r.row), keys, last, ...(last ? { offset: encodeOffset(start) } : {}) };
+    const msg: SnapshotMessage = { type: 'snapshot', ...(to.query ? { query: to.query } : {}), rows: rows.map((r) => r.row), keys, ...(rows.some((r) => r.final) ? { final: rows.map((r) => r.final) } : {}), last, ...(last ? { offset: encodeOffset(start) } : {}) };
     to.outbox.push(JSON.stringify(msg));
     if (last) return { pos: start, coverage };
     after = page.bound;

@@ -27,7 +27,8 @@ export interface ResultPage {
 }
 
 export interface SnapshotPage {
-  rows: { key: string; row: Row }[];
+  /** `final`: a closed window's last version (it will not change again). */
+  rows: { key: string; row: Row; final: boolean }[];
   /** The last row key the page covers; undefined when it ran to the end of the keys. */
   bound: string | undefined;
   /** Per partition, the last change id the page's rows include. */
@@ -215,7 +216,7 @@ export class ResultReader {
       return [pick(results), pick(state), pick(sealed)];
     });
     const rows = await this.merge(rowKeys, reads);
-    return { rows: rowKeys.flatMap((key) => { const r = rows.get(key); return r ? [{ key, row: r.row }] : []; }), bound, ids: parts.map(([id]) => id) };
+    return { rows: rowKeys.flatMap((key) => { const r = rows.get(key); return r ? [{ key, row: r.row, final: r.final }] : []; }), bound, ids: parts.map(([id]) => id) };
   }
 
   // Per partition, the stored values of each row key: closed row, working state, sealed partial.

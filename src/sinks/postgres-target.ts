@@ -152,7 +152,7 @@ export class PostgresTarget implements SinkTarget {
       }
       const client = this.snap;
       if (!client) throw new SinkError('a snapshot page arrived without its first page');
-      await this.upsert(client, page.rows.map((r) => ({ ...r, final: false, offset: page.offset ?? '' })));
+      await this.upsert(client, page.rows.map((r) => ({ ...r, offset: page.offset ?? '' })));
       if (page.last) {
         const offset = page.offset!;
         const stored = await this.lockOffset(client);

@@ -10,7 +10,7 @@ import type { SinkChange, SinkTarget } from './sink-target.js';
 import type { SinkState } from './sink-state.js';
 
 type Message =
-  | { type: 'snapshot'; rows: Record<string, unknown>[]; keys: string[]; last: boolean; offset?: string }
+  | { type: 'snapshot'; rows: Record<string, unknown>[]; keys: string[]; final?: boolean[]; last: boolean; offset?: string }
   | ({ type: 'change' } & SinkChange)
   | { type: 'error'; code: string; message: string }
   | { type: 'heartbeat' | 'unsubscribed' };
@@ -99,7 +99,7 @@ class TargetPipe implements Sink {
         run.push({ op: m.op, key: m.key, row: m.row, offset: m.offset, final: m.final });
       } else if (m.type === 'snapshot') {
         await flush();
-        await this.target.snapshot({ rows: m.rows.map((row, i) => ({ key: m.keys[i]!, row })), first: this.firstPage, last: m.last, ...(m.offset ? { offset: m.offset } : {}) });
+        await this.target.snapshot({ rows: m.rows.map((row, i) => ({ key: m.keys[i]!, row, final: m.final?.[i] ?? false })), first: this.firstPage, last: m.last, ...(m.offset ? { offset: m.offset } : {}) });
         this.firstPage = m.last;
         if (m.last) this.onApplied(0, m.offset);
       } else if (m.type === 'error' && m.code !== 'SG_ERR_OFFSET_EXPIRED') {

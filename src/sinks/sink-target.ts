@@ -11,7 +11,7 @@ export interface SinkChange {
 }
 
 export interface SnapshotPage {
-  rows: { key: string; row: Row }[];
+  rows: { key: string; row: Row; final: boolean }[];
   first: boolean;
   last: boolean;
   /** On the last page: the offset the changes after the snapshot start from. */

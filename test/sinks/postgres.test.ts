@@ -109,3 +109,29 @@ t.test('sink settings that would reach beyond the database are refused; shown se
     t.equal(status, 400, `a stream named ${name} (only dots) is refused`);
   }
 });
+
+t.test('a sink that starts after windows closed writes them final, and a later snapshot keeps them', async (t) => {
+  const r = await startRedis(t);
+  const app = await startApp(t, r.url, FAST);
+  const pg = await testSchema(t);
+  // The sink's schema does not exist yet: it fails and retries while the windows close.
+  const schema = `${pg.name}_late`;
+  t.teardown(() => pg.pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+  const created = await app.inject({
+    method: 'POST', url: '/v1/queries',
+    payload: { sql: "SELECT k, COUNT(*) AS n, window_start FROM s GROUP BY k, TUMBLE(ts, INTERVAL '1' SECOND)", start: 'earliest', sinks: [{ type: 'postgres', name: 'pg', url: PG_URL, table: `${schema}.windows` }] },
+  });
+  const id = created.json<{ id: string }>().id;
+  const base = Date.UTC(2026, 0, 1);
+  await app.inject({ method: 'POST', url: '/v1/streams/s/events', payload: [0, 100, 1100, 1200, 2100, 5000].map((ms, i) => ({ k: `k${i % 2}`, ts: base + ms })) });
+  await waitUntil('the sink failing on the missing schema', async () => (await app.inject(`/v1/queries/${id}/sinks`)).json<{ sinks: { lastError: string | null }[] }>().sinks[0]!.lastError !== null);
+  await waitUntil('windows closed', async () => (await app.inject(`/v1/queries/${id}/results`)).json<{ rows: unknown[] }>().rows.length >= 4);
+  await pg.pool.query(`CREATE SCHEMA ${schema}`);
+  const rows = await waitUntil('the snapshot written', async () => {
+    const got = (await pg.pool.query<{ window_start: Date; _final: boolean }>(`SELECT window_start, _final FROM ${schema}.windows ORDER BY window_start`).catch(() => ({ rows: [] }))).rows;
+    return got.length >= 4 ? got : undefined;
+  });
+  const closed = rows.filter((x) => x.window_start.getTime() < base + 5000);
+  t.ok(closed.length >= 3 && closed.every((x) => x._final), `the ${closed.length} closed windows are final in the table`);
+  t.notOk(rows.find((x) => x.window_start.getTime() === base + 5000)?._final, 'the open window is not');
+});
