@@ -33,6 +33,8 @@ export interface Config {
   redisConnectTimeoutMs: number;
   /** Origins allowed to call the REST API from a browser (CORS); empty: none. */
   corsOrigins: string[];
+  /** Hosts sinks may reach (`name` or `*.domain`); empty: any. */
+  sinkAllowedHosts: string[];
   apiKeys: ApiKey[];
   strictStreams: boolean;
   bodyLimitBytes: number;
@@ -119,6 +121,7 @@ export const configSchema = {
     LOG_FORMAT: { type: 'string', enum: ['auto', 'json', 'pretty'], default: 'auto' },
     REDIS_CONNECT_TIMEOUT: { type: 'string', default: '30s' },
     CORS_ORIGINS: { type: 'string', default: '' },
+    SINK_ALLOWED_HOSTS: { type: 'string', default: '' },
     API_KEYS: { type: 'string', default: '' },
     STRICT_STREAMS: { type: 'boolean', default: false },
     BODY_LIMIT_BYTES: { type: 'integer', minimum: 1024, default: 10 * 1024 * 1024 },
@@ -176,7 +179,7 @@ export const configSchema = {
 } as const;
 
 interface RawEnv {
-  PORT: number; HOST: string; REDIS_URL?: string; REDIS_NODE_ADDRESS_MAP: string; REDIS_WAIT_REPLICAS: number; DATA_DIR: string; LOG_LEVEL: string; LOG_FORMAT: 'auto' | 'json' | 'pretty'; REDIS_CONNECT_TIMEOUT: string; CORS_ORIGINS: string; API_KEYS: string;
+  PORT: number; HOST: string; REDIS_URL?: string; REDIS_NODE_ADDRESS_MAP: string; REDIS_WAIT_REPLICAS: number; DATA_DIR: string; LOG_LEVEL: string; LOG_FORMAT: 'auto' | 'json' | 'pretty'; REDIS_CONNECT_TIMEOUT: string; CORS_ORIGINS: string; SINK_ALLOWED_HOSTS: string; API_KEYS: string;
   STRICT_STREAMS: boolean; BODY_LIMIT_BYTES: number; MAX_EVENTS_PER_REQUEST: number; IDEMPOTENCY_TTL: string;
   RATE_LIMIT_MAX: number; RATE_LIMIT_WINDOW: string; QUOTA_QUERIES_PER_KEY: number; QUOTA_CONNECTIONS_PER_KEY: number; QUOTA_EVENTS_PER_SECOND: number; AUTH_FAIL_MAX: number; AUTH_FAIL_WINDOW: string; ALLOWED_HOSTS: string; REQUIRE_API_KEYS: boolean; REDIS_MAX_MEMORY_BYTES: number; STREAM_MAX_BACKLOG: number;
   REQUEST_TIMEOUT: string; RETENTION_INTERVAL: string; RETENTION_DETACH_PAUSED: string; STREAM_CONFIG_CACHE: string;
@@ -306,6 +309,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logFormat: raw.LOG_FORMAT,
     redisConnectTimeoutMs: duration(raw, 'REDIS_CONNECT_TIMEOUT'),
     corsOrigins: raw.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    sinkAllowedHosts: raw.SINK_ALLOWED_HOSTS.split(',').map((h) => h.trim()).filter(Boolean),
     apiKeys: parseApiKeys(raw.API_KEYS),
     strictStreams: raw.STRICT_STREAMS,
     bodyLimitBytes: raw.BODY_LIMIT_BYTES,

@@ -78,6 +78,7 @@ async function services(app: FastifyInstance, opts: ServicesOptions): Promise<vo
     queryRegistry,
     queries: (queries = new QueryService(redis, registry, queryRegistry, {
       strictStreams: config.strictStreams,
+      sinkAllowedHosts: config.sinkAllowedHosts,
       functions: opts.functions,
       samples: new SampleRunner({ timeoutMs: config.validateTimeoutMs, memoryMb: config.validateMemoryMb, concurrency: 2, functionsDir: config.functionsDir }),
       maxQueriesPerKey: config.quotas.queries,

@@ -18,7 +18,7 @@ import { queryLatency } from '../telemetry/e2e.js';
 import { declaredDecimals } from '../streams/declared-types.js';
 import { Grants } from '../access/grants.js';
 import { archiveStartOf, createArchiveGroups } from '../archive/archive-start.js';
-import { publicSink } from '../sinks/sink-config.js';
+import { checkSinkHosts, publicSink } from '../sinks/sink-config.js';
 import { sinkViews } from '../sinks/sink-status.js';
 
 /** A definition as the API shows it: sinks without their secrets. */
@@ -32,6 +32,8 @@ export interface QueryServiceOptions {
   samples: SampleRunner;
   /** Queries one non-admin API key may own (QUOTA_QUERIES_PER_KEY); 0 = no limit. */
   maxQueriesPerKey: number;
+  /** Hosts sinks may reach (SINK_ALLOWED_HOSTS); empty: any. */
+  sinkAllowedHosts?: readonly string[];
 }
 
 export interface PartitionStatus {
@@ -74,6 +76,7 @@ export class QueryService {
   /** Registers a query owned by the caller's key; its SQL may read only a stream the key is granted. */
   async create(input: QueryInput, access: Grants = Grants.everything) {
     const first = buildDefinition(input, new Date(), this.opts.functions);
+    checkSinkHosts(first.def.sinks, this.opts.sinkAllowedHosts ?? []);
     access.requireStream(first.def.stream);
     const known = await this.streams.get(first.def.stream);
     if (!known && this.opts.strictStreams) throw new AppError('SG_ERR_STREAM_NOT_FOUND', `stream "${first.def.stream}" does not exist and strict mode is on`);

@@ -120,6 +120,24 @@ export function publicSink(s: SinkConfig): Record<string, unknown> {
   return { ...s, url: u.toString() };
 }
 
+/** `host` is `pattern`, or under it for `*.domain` patterns. */
+function hostMatches(pattern: string, host: string): boolean {
+  const p = pattern.toLowerCase();
+  return p.startsWith('*.') ? host.endsWith(p.slice(1)) : host === p;
+}
+
+/**
+ * With SINK_ALLOWED_HOSTS set, a sink may reach only those hosts: a query's author must not point
+ * the gateway at internal services (a webhook's answer and timing tell what is there).
+ */
+export function checkSinkHosts(sinks: SinkConfig[] | undefined, allowed: readonly string[]): void {
+  if (!sinks || allowed.length === 0) return;
+  sinks.forEach((sink, i) => {
+    const host = new URL(sink.url).hostname.toLowerCase();
+    if (!allowed.some((p) => hostMatches(p, host))) refuse(i, 'url', `names host ${host}, which SINK_ALLOWED_HOSTS does not list`);
+  });
+}
+
 /** Columns a PostgreSQL sink adds to its table: an output column may not be named so. */
 const RESERVED = new Set(['_key', '_final', '_offset', '_updated_at']);
 

@@ -135,3 +135,17 @@ t.test('a sink that starts after windows closed writes them final, and a later s
   t.ok(closed.length >= 3 && closed.every((x) => x._final), `the ${closed.length} closed windows are final in the table`);
   t.notOk(rows.find((x) => x.window_start.getTime() === base + 5000)?._final, 'the open window is not');
 });
+
+t.test('SINK_ALLOWED_HOSTS: a sink may name only the listed hosts', async (t) => {
+  const r = await startRedis(t);
+  const app = await startApp(t, r.url, { ...FAST, SINK_ALLOWED_HOSTS: '127.0.0.1,*.hooks.example.com' });
+  const register = (sink: Record<string, unknown>) => app.inject({ method: 'POST', url: '/v1/queries', payload: { sql: 'SELECT k, COUNT(*) AS n FROM s GROUP BY k', sinks: [sink] } });
+  const hook = (url: string) => ({ type: 'webhook', name: 'h', url, secret: 'webhook-secret-0123456789' });
+  t.equal((await register({ type: 'postgres', name: 'pg', url: PG_URL, table: 't' })).statusCode, 201, '127.0.0.1 is listed');
+  t.equal((await register(hook('https://a.hooks.example.com/x'))).statusCode, 201, 'a subdomain of *.hooks.example.com is listed');
+  for (const url of ['http://10.0.0.5/hook', 'http://169.254.169.254/latest/meta-data', 'https://hooks.example.com.evil.test/x', 'http://localhost:9/x']) {
+    const res = await register(hook(url));
+    t.equal(res.statusCode, 400, `${url} is refused`);
+    t.match(res.json<{ detail: string }>().detail, /SINK_ALLOWED_HOSTS/);
+  }
+});
