@@ -1,6 +1,6 @@
 // Where archive files live: ARCHIVE_DIR/<stream>/p=<partition>/hour=<UTC hour of arrival>/<firstId>-<lastId>.parquet.
 // Files of one partition never overlap and, sorted by first id, hold its archived entries in id order.
-import { readdir } from 'node:fs/promises';
+import { readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareIds, idMs } from './entry-id.js';
 
@@ -65,4 +65,21 @@ export async function listTemporary(root: string, stream: string, partition: num
     for (const name of await readdir(hour)) if (name.startsWith(TEMP_PREFIX)) paths.push(join(hour, name));
   }
   return paths;
+}
+
+/**
+ * A deleted stream's archive moves aside (`<stream>~deleted-<ms>`: `~` is not in stream names), so
+ * that a new stream of the same name starts from an empty archive and a query started from it never
+ * reads the old one's events. The files stay for the operator.
+ */
+export async function retireStreamFolder(root: string, stream: string, now = Date.now()): Promise<string | undefined> {
+  const from = join(root, stream);
+  const to = join(root, `${stream}~deleted-${now}`);
+  try {
+    await rename(from, to);
+    return to;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
 }

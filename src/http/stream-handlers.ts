@@ -6,6 +6,7 @@ import { failSpan, requestContext, startIngestSpan, traceparentOf } from '../tel
 import { telemetry } from '../telemetry/metrics.js';
 import { DeferredEvents } from '../ingest/formats/deferred.js';
 import { publicStreamConfig, type StreamConfigInput } from '../streams/stream-config.js';
+import { retireStreamFolder } from '../archive/layout.js';
 
 type StreamParams = { Params: { stream: string } };
 
@@ -48,6 +49,11 @@ export async function deleteStream(req: FastifyRequest<StreamParams>, reply: Fas
   }
   const deleted = await req.server.sg.registry.delete(req.params.stream);
   if (!deleted) throw new AppError('SG_ERR_STREAM_NOT_FOUND', `stream "${req.params.stream}" does not exist`);
+  const archive = req.server.sg.config.archiveDir;
+  if (archive) {
+    const aside = await retireStreamFolder(archive, req.params.stream);
+    if (aside) req.log.info({ stream: req.params.stream, archive: aside }, 'the deleted stream\'s archive was moved aside');
+  }
   return reply.code(204).send();
 }
 

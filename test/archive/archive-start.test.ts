@@ -2,7 +2,7 @@
 // stream after the archive's last id: its results equal DuckDB over everything ever ingested, with
 // nothing counted twice at the seam, while archiving and trimming go on during its backfill.
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -164,6 +164,31 @@ t.test('an archived entry that cannot be applied is dead-lettered like a live po
   }
   const db = await oracle(sent.map(({ arrival: _a, ...e }) => e), { ts: 'BIGINT', user: 'VARCHAR', region: 'VARCHAR', amount: 'DOUBLE', qty: 'BIGINT' });
   t.same(sameRows(await results(app, id), await oracleRows(db, QUERIES[0]!.oracle)), [], 'the valid events equal DuckDB');
+});
+
+t.test('a stream deleted and created again starts from an empty archive; the old files are moved aside', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sg-archive-again-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const r = await startRedis(t);
+  const app = await startApp(t, r.url, { ARCHIVE_DIR: dir, RETENTION_INTERVAL: '50ms', BLOCK_TIME: '50ms', REGISTRY_POLL: '100ms' });
+  const config = { archive: true, retention: { maxLength: 10 } };
+  const archivedAll = () => waitUntil('archived and trimmed', async () => (await r.client.xLen(keys.events(part('orders', 0, 1)))) <= 10);
+  t.equal((await app.inject({ method: 'PUT', url: '/v1/streams/orders', payload: config })).statusCode, 200);
+  const rand = rng(77);
+  const old: Sent[] = [];
+  for (let i = 0; i < 3; i++) await ingest(app, rand, 50, old);
+  await archivedAll();
+  t.equal((await app.inject({ method: 'DELETE', url: '/v1/streams/orders' })).statusCode, 204);
+  const aside = readdirSync(dir).filter((n) => n.startsWith('orders~deleted-'));
+  t.equal(aside.length, 1, `the old archive was moved aside (${aside[0] ?? 'none'})`);
+  t.equal((await app.inject({ method: 'PUT', url: '/v1/streams/orders', payload: config })).statusCode, 200);
+  const fresh: Sent[] = [];
+  for (let i = 0; i < 2; i++) await ingest(app, rand, 40, fresh);
+  await archivedAll();
+  const id = await register(app, QUERIES[0]!.sql, 'archive');
+  await waitUntil('the new stream processed', async () => (await processed(app, id)) >= fresh.length, 30_000);
+  await new Promise((ok) => setTimeout(ok, 300));
+  t.equal(await processed(app, id), fresh.length, `only the ${fresh.length} events of the new stream, none of the ${old.length} old ones`);
 });
 
 t.test('start "archive" on a stream that is not archived is refused', async (t) => {
