@@ -3,6 +3,7 @@
 import t from 'tap';
 import { encode } from '@msgpack/msgpack';
 import protobuf from 'protobufjs';
+import { MAX_PROTOBUF_SUBMESSAGES } from '../../src/ingest/formats/protobuf.js';
 import type { FastifyInstance } from 'fastify';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { startApp } from '../helpers/app.js';
@@ -172,6 +173,18 @@ t.test('Protobuf with a registered .proto', async (t) => {
     const missing = assertProblem(t, await app.inject({ method: 'PUT', url: '/v1/streams/pb', payload: { protobuf: { proto: PROTO, message: 'shop.Nope' } } }), 400, 'SG_ERR_BAD_SCHEMA');
     t.match(missing.errors, [{ field: '/protobuf/message', message: /no message type "shop.Nope".*shop.Order/ }]);
     assertProblem(t, await app.inject({ method: 'PUT', url: '/v1/streams/pb', payload: { protobuf: { proto: PROTO } } }), 400, 'SG_ERR_VALIDATION');
+  });
+
+  t.test('a body of many tiny sub-messages is refused before it is decoded', async (t) => {
+    await app.inject({ method: 'PUT', url: '/v1/streams/pbflood', payload: { protobuf: { proto: PROTO, message: 'shop.Order' } } });
+    // Field 7 (repeated Line), length 0: two bytes per sub-message, each a full object once decoded.
+    const flood = Buffer.alloc(2 * (MAX_PROTOBUF_SUBMESSAGES + 1));
+    for (let i = 0; i < flood.length; i += 2) flood[i] = (7 << 3) | 2;
+    const p = assertProblem(t, await post(app, 'pbflood', 'application/x-protobuf', flood), 413, 'SG_ERR_TOO_MANY_EVENTS');
+    t.match(p.detail, /sub-messages/);
+    t.equal(await r.client.xLen(keys.events(part('pbflood', 0))).catch(() => 0), 0, 'nothing written');
+    const fine = Buffer.concat([encodeOrder({ id: 'ok', lines: Array.from({ length: 1000 }, () => ({ sku: 's', qty: 1 })) })]);
+    t.equal((await post(app, 'pbflood', 'application/x-protobuf', fine)).statusCode, 201, '1,000 sub-messages are fine');
   });
 
   t.test('without a registered .proto: 415, nothing written', async (t) => {

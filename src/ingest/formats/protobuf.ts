@@ -89,7 +89,46 @@ function splitDelimited(buf: Buffer, maxItems: number): Buffer[] {
   return frames;
 }
 
+/**
+ * Sub-messages one request may hold. Each costs an object when decoded (and a full set of default
+ * fields after): a body of empty sub-messages, two bytes each, would otherwise make a 10 MB body
+ * millions of objects.
+ */
+export const MAX_PROTOBUF_SUBMESSAGES = 100_000;
+
+/** Counts the sub-messages of an encoded message from its wire format, before anything is decoded. */
+function countSubmessages(buf: Uint8Array, type: protobuf.Type, budget: { left: number }): void {
+  const reader = protobuf.Reader.create(buf);
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    const wire = tag & 7;
+    const field = type.fieldsById[tag >>> 3];
+    if (wire === 2 && field?.resolvedType instanceof protobuf.Type && !field.map) {
+      const len = reader.uint32();
+      if (--budget.left < 0) throw new AppError('SG_ERR_TOO_MANY_EVENTS', `the body holds more than ${MAX_PROTOBUF_SUBMESSAGES} sub-messages; send fewer per request`);
+      countSubmessages(buf.subarray(reader.pos, reader.pos + len), field.resolvedType, budget);
+      reader.skip(len);
+    } else if (wire === 2 && field?.map) {
+      // A map entry is a small message of key and value: counted as one.
+      const len = reader.uint32();
+      if (--budget.left < 0) throw new AppError('SG_ERR_TOO_MANY_EVENTS', `the body holds more than ${MAX_PROTOBUF_SUBMESSAGES} sub-messages; send fewer per request`);
+      reader.skip(len);
+    } else {
+      reader.skipType(wire);
+    }
+  }
+}
+
 function decodeAll(frames: Buffer[], type: protobuf.Type): unknown[] {
+  const budget = { left: MAX_PROTOBUF_SUBMESSAGES };
+  for (const frame of frames) {
+    try {
+      countSubmessages(frame, type, budget);
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      // Malformed wire data: decode below reports it with the message's index.
+    }
+  }
   const errors: FieldError[] = [];
   let bad = 0;
   const events = frames.map((frame, index) => {
