@@ -25,6 +25,18 @@ export interface Query {
   /** End-to-end latency over the last 30 s, milliseconds. */
   latencyMs?: { p50: number | null; p99: number | null };
   late?: number;
+  sinkStatus?: SinkStatus[];
+}
+
+export interface SinkStatus {
+  name: string;
+  type: string;
+  state: string;
+  delivered: number;
+  deadLettered: number;
+  lagChanges: number;
+  lagMs: number;
+  lastError: string | null;
 }
 
 export interface Alert { name?: string; kind: string; query?: string; since?: string; message?: string }
@@ -68,4 +80,7 @@ export const api = {
   alerts: async () => (await call<{ alerts: Alert[] }>('GET', '/v1/alerts')).alerts,
   validate: (sql: string) => call<Validation>('POST', '/v1/queries/validate', { sql }),
   register: (input: { sql: string; name?: string; start: string; emit: string }) => call<Query>('POST', '/v1/queries', input),
+  pause: (id: string) => call<Query>('POST', `/v1/queries/${encodeURIComponent(id)}/pause`),
+  resume: (id: string) => call<Query>('POST', `/v1/queries/${encodeURIComponent(id)}/resume`),
+  remove: (id: string) => call<void>('DELETE', `/v1/queries/${encodeURIComponent(id)}`),
 };

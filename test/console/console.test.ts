@@ -199,5 +199,25 @@ t.test('auth off: the console works without a key', async (t) => {
   await page.goto(`${url}/#/streams`);
   await page.getByTestId('streams').getByRole('cell', { name: 'clicks', exact: true }).waitFor();
   t.equal(await page.getByText('needs an API key').count(), 0);
+
+  // A query's own page: its sinks, then pause, resume and delete from the buttons.
+  const api = apiOf(url);
+  const q = await api<{ id: string }>('POST', '/v1/queries', { sql: 'SELECT page, COUNT(*) AS n FROM clicks GROUP BY page', name: 'pages', sinks: [{ type: 'webhook', name: 'hook', url: 'http://127.0.0.1:9/nowhere', secret: 'webhook-secret-0123456789', retryBaseMs: 50, maxAttempts: 1 }] });
+  await page.goto(`${url}/#/queries/${q.id}`);
+  const status = page.getByTestId('query-status');
+  await status.getByText('running').waitFor();
+  await page.getByTestId('sinks').getByRole('cell', { name: 'hook', exact: true }).waitFor();
+  await page.getByTestId('sinks').getByText(/dead-lettered a batch/).waitFor({ timeout: 15_000 });
+  await shot(page, 'console-query-sinks');
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await status.getByText('paused').waitFor({ timeout: 10_000 });
+  t.equal((await api<{ status: string }>('GET', `/v1/queries/${q.id}`)).status, 'paused', 'Pause paused it');
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await status.getByText('running').waitFor({ timeout: 10_000 });
+  page.once('dialog', (d) => void d.accept());
+  await page.getByRole('button', { name: 'Delete' }).click();
+  await page.waitForURL(/#\/queries$/);
+  await waitUntil('the query deleted', async () => api('GET', `/v1/queries/${q.id}`).then(() => false, (err: Error) => / 404 /.test(err.message)));
+  t.pass('Delete deleted it and went back to the list');
 });
 
