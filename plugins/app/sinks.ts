@@ -5,10 +5,10 @@ import { SinkManager } from '../../src/sinks/sink-manager.js';
 import type { FunctionRegistry } from '../../src/functions/index.js';
 
 async function sinks(app: FastifyInstance, opts: { functions: FunctionRegistry }): Promise<void> {
-  const { redis, queryRegistry, coordinator, config } = app.sg;
+  const { redis, coordinator, config } = app.sg;
   // A process without tasks (ROLE=api) runs no sinks.
   if (!coordinator) return;
-  const manager = new SinkManager(redis, queryRegistry, app.push.hub, coordinator, opts.functions, app.log, config.registryPollMs, config.testSinkDelayMs);
+  const manager = new SinkManager(redis, app.push.hub, coordinator, opts.functions, app.log, config.registryPollMs, config.testSinkDelayMs);
   app.addHook('onReady', async () => manager.start());
   app.addHook('preClose', async () => manager.close());
 }

@@ -6,6 +6,7 @@ import { checkOrigin, takeConnection, upgradeRequired } from './push-handlers.js
 import { WsIngestSession, WS_INGEST_MAX_INFLIGHT } from '../ingest/ws-ingest.js';
 import { defaultBodyLimits } from './parse-body.js';
 import { telemetry } from '../telemetry/metrics.js';
+import { wsSink } from '../push/sinks.js';
 
 type StreamParams = { Params: { stream: string } };
 
@@ -29,16 +30,14 @@ function allowMessagesUpTo(socket: WebSocket, bytes: number): boolean {
 }
 
 /**
- * A producer whose network dropped sends no FIN: pings every heartbeat, and a peer that answers
- * none for the timeout is cut, so its connection slot (QUOTA_CONNECTIONS_PER_KEY) is freed now and
- * not when TCP gives up, many minutes later.
+ * A producer whose network dropped sends no FIN: pinged every heartbeat through the push sockets'
+ * own liveness probe, and cut when it answers none for the timeout, so its connection slot
+ * (QUOTA_CONNECTIONS_PER_KEY) is freed now and not when TCP gives up, many minutes later.
  */
 function keepAlive(socket: WebSocket, everyMs: number, timeoutMs: number): void {
-  let lastPong = Date.now();
-  socket.on('pong', () => (lastPong = Date.now()));
+  const sink = wsSink(socket);
   const timer = setInterval(() => {
-    if (Date.now() - lastPong > timeoutMs) socket.terminate();
-    else socket.ping();
+    if (!sink.probe!(timeoutMs)) sink.cut!();
   }, everyMs);
   timer.unref();
   socket.once('close', () => clearInterval(timer));

@@ -57,6 +57,11 @@ export class Coordinator {
     void this.tick();
   }
 
+  /** The query definitions as of the last tick (read again only when the registry version moved). */
+  definitions(): readonly QueryDefinition[] {
+    return this.queries;
+  }
+
   /** Tasks this process runs now, as "queryId/partition". */
   ownedTasks(): string[] {
     return [...this.owned.keys()];

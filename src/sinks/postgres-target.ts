@@ -62,6 +62,8 @@ export class PostgresTarget implements SinkTarget {
   /** The snapshot being written: one transaction from its first page to its last. */
   private snap: pg.PoolClient | undefined;
   private readonly offsets: string;
+  /** The results table, quoted. */
+  private readonly table: string;
 
   constructor(
     private readonly config: PostgresSinkConfig,
@@ -72,6 +74,7 @@ export class PostgresTarget implements SinkTarget {
     private readonly testDelayMs = 0,
   ) {
     this.offsets = offsetsTable(config.table);
+    this.table = qualified(config.table);
   }
 
   async open(): Promise<string | undefined> {
@@ -93,7 +96,7 @@ export class PostgresTarget implements SinkTarget {
       const sample = rows.map((r) => r[c.name]).find((v) => v !== null && v !== undefined);
       return `${ident(c.name)} ${pgType(c.type, sample)}`;
     });
-    await client.query(`CREATE TABLE IF NOT EXISTS ${qualified(this.config.table)} (_key TEXT PRIMARY KEY, ${cols.join(', ')}, _final BOOLEAN NOT NULL DEFAULT false, _offset TEXT NOT NULL, _updated_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${this.table} (_key TEXT PRIMARY KEY, ${cols.join(', ')}, _final BOOLEAN NOT NULL DEFAULT false, _offset TEXT NOT NULL, _updated_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
     this.ready = true;
   }
 
@@ -120,9 +123,9 @@ export class PostgresTarget implements SinkTarget {
       });
       // A final row (a closed window) is never changed again.
       await client.query(
-        `INSERT INTO ${qualified(this.config.table)} (_key, ${all.join(', ')}) VALUES ${tuples.join(', ')}
+        `INSERT INTO ${this.table} (_key, ${all.join(', ')}) VALUES ${tuples.join(', ')}
          ON CONFLICT (_key) DO UPDATE SET ${all.map((n) => `${n} = EXCLUDED.${n}`).join(', ')}, _updated_at = now()
-         WHERE NOT ${qualified(this.config.table)}._final`,
+         WHERE NOT ${this.table}._final`,
         params,
       );
     }
@@ -148,7 +151,7 @@ export class PostgresTarget implements SinkTarget {
         await this.ensureTable(this.snap, page.rows.map((r) => r.row));
         // Rows the snapshot does not hold are gone from the results, except closed windows: those
         // are final, and may have left Redis's result retention while staying here.
-        await this.snap.query(`DELETE FROM ${qualified(this.config.table)} WHERE NOT _final`);
+        await this.snap.query(`DELETE FROM ${this.table} WHERE NOT _final`);
       }
       const client = this.snap;
       if (!client) throw new SinkError('a snapshot page arrived without its first page');
@@ -196,7 +199,7 @@ export class PostgresTarget implements SinkTarget {
       }
       const deletes = [...last.values()].filter((c) => c.op === 'delete').map((c) => c.key);
       const upserts = [...last.values()].filter((c) => c.op === 'upsert');
-      if (deletes.length) await client.query(`DELETE FROM ${qualified(this.config.table)} WHERE _key = ANY($1) AND NOT _final`, [deletes]);
+      if (deletes.length) await client.query(`DELETE FROM ${this.table} WHERE _key = ANY($1) AND NOT _final`, [deletes]);
       if (upserts.length) await this.upsert(client, upserts);
       await this.setOffset(client, fresh.reduce<string | undefined>((o, c) => laterOf(c.offset, o), stored)!);
       if (this.testDelayMs) await new Promise((ok) => setTimeout(ok, this.testDelayMs));

@@ -4,7 +4,6 @@ import type { Redis } from '../redis/client.js';
 import { keys } from '../redis/keys.js';
 import type { PushHub } from '../push/hub.js';
 import type { Coordinator } from '../runtime/coordinator.js';
-import type { QueryRegistry } from '../runtime/query-registry.js';
 import { compiledQuery } from '../runtime/compiled-queries.js';
 import { queryPartition, type QueryDefinition } from '../runtime/query-definition.js';
 import type { FunctionRegistry } from '../functions/index.js';
@@ -24,7 +23,6 @@ export class SinkManager {
 
   constructor(
     private readonly redis: Redis,
-    private readonly registry: QueryRegistry,
     private readonly hub: PushHub,
     private readonly coordinator: Coordinator,
     private readonly functions: FunctionRegistry,
@@ -49,7 +47,8 @@ export class SinkManager {
     try {
       const owned = new Set(this.coordinator.ownedTasks());
       const wanted = new Map<string, { def: QueryDefinition; sink: SinkConfig }>();
-      for (const def of await this.registry.list()) {
+      // The coordinator's copy: it re-reads the registry only when its version moved.
+      for (const def of this.coordinator.definitions()) {
         if (def.status !== 'running' || !owned.has(`${def.id}/0`)) continue;
         for (const sink of def.sinks ?? []) wanted.set(`${def.id}/${sink.name}`, { def, sink });
       }

@@ -25,7 +25,8 @@ const MAX_BATCH = 2_000;
 class TargetPipe implements Sink {
   private readonly waiting: { messages: Message[]; bytes: number; written: () => void }[] = [];
   private buffered = 0;
-  private busy = false;
+  /** The pump under way, if any. */
+  private pumping: Promise<void> | undefined;
   private failed = false;
   private firstPage = true;
 
@@ -42,7 +43,7 @@ class TargetPipe implements Sink {
   /** Stops taking frames and resolves once the batch being applied (if any) has finished. */
   async halt(): Promise<void> {
     this.failed = true;
-    while (this.busy) await new Promise((ok) => setTimeout(ok, 5));
+    await this.pumping;
   }
 
   send(frame: string | Buffer, written: () => void): void {
@@ -50,7 +51,7 @@ class TargetPipe implements Sink {
     const parsed = JSON.parse(text) as Message | Message[];
     this.waiting.push({ messages: Array.isArray(parsed) ? parsed : [parsed], bytes: text.length, written });
     this.buffered += text.length;
-    void this.pump();
+    this.pumping ??= this.pump().finally(() => (this.pumping = undefined));
   }
 
   close(_code: number, reason: string): void {
@@ -64,8 +65,7 @@ class TargetPipe implements Sink {
   }
 
   private async pump(): Promise<void> {
-    if (this.busy || this.failed) return;
-    this.busy = true;
+    if (this.failed) return;
     try {
       while (this.waiting.length && !this.failed) {
         const frames = this.waiting.splice(0, this.waiting.length);
@@ -78,8 +78,6 @@ class TargetPipe implements Sink {
       }
     } catch (err) {
       this.fail(err as Error);
-    } finally {
-      this.busy = false;
     }
   }
 

@@ -4,10 +4,10 @@ import t from 'tap';
 import { request } from 'node:http';
 import { startRedis } from '../helpers/redis.js';
 import { startApp } from '../helpers/app.js';
+import { FAST } from '../helpers/push.js';
 import { waitUntil } from '../helpers/wait.js';
 import { PG_URL, testSchema } from '../helpers/postgres.js';
 
-const FAST = { LEASE_TTL: '2s', REGISTRY_POLL: '100ms', BLOCK_TIME: '50ms', PUSH_BLOCK_TIME: '200ms' };
 
 /** Result rows by key column, numbers as numbers (PostgreSQL sends BIGINT and NUMERIC as text). */
 function byKey(rows: Record<string, unknown>[], key: string): Record<string, Record<string, unknown>> {

@@ -6,11 +6,11 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { createHmac } from 'node:crypto';
 import { startRedis } from '../helpers/redis.js';
 import { startApp } from '../helpers/app.js';
+import { FAST } from '../helpers/push.js';
 import { waitUntil } from '../helpers/wait.js';
 import { keys } from '../../src/redis/keys.js';
 import { part } from '../helpers/partitions.js';
 
-const FAST = { LEASE_TTL: '2s', REGISTRY_POLL: '100ms', BLOCK_TIME: '50ms', PUSH_BLOCK_TIME: '200ms' };
 const SECRET = 'webhook-secret-0123456789';
 
 interface Received { offset: string; key: string; op: string }
