@@ -67,6 +67,7 @@ export class WebhookTarget implements SinkTarget {
     for (let attempt = 1; attempt <= this.config.maxAttempts; attempt++) {
       if (this.closed) throw new Error('the sink stopped');
       const timestamp = String(Date.now());
+      const request = this.linked(REQUEST_TIMEOUT_MS);
       try {
         const res = await fetch(this.config.url, {
           method: 'POST',
@@ -80,29 +81,46 @@ export class WebhookTarget implements SinkTarget {
           body,
           // A redirect is a failure: a signed body is not re-sent to wherever a 307 points.
           redirect: 'manual',
-          signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), this.abort.signal]),
+          signal: request.signal,
         });
         await res.arrayBuffer().catch(() => undefined);
         if (res.ok) return;
         lastError = `HTTP ${res.status}`;
       } catch (err) {
         lastError = (err as Error).message;
+      } finally {
+        request.done();
       }
       if (attempt < this.config.maxAttempts) {
         const wait = Math.min(MAX_WAIT_MS, this.config.retryBaseMs * 2 ** (attempt - 1));
-        await new Promise<void>((ok) => {
-          const timer = setTimeout(ok, wait / 2 + Math.random() * (wait / 2));
-          this.abort.signal.addEventListener('abort', () => {
-            clearTimeout(timer);
-            ok();
-          }, { once: true });
-        });
+        const pause = this.linked(wait / 2 + Math.random() * (wait / 2));
+        await new Promise<void>((ok) => pause.signal.addEventListener('abort', () => ok(), { once: true }));
+        pause.done();
       }
     }
     if (this.closed) throw new Error('the sink stopped');
     await this.redis.xAdd(this.deadKey, '*', { body, error: lastError, attempts: String(this.config.maxAttempts), at: String(Date.now()) });
     await this.state.deadLettered(count);
     await this.state.failed(`dead-lettered a batch of ${count} after ${this.config.maxAttempts} attempts: ${lastError}`);
+  }
+
+  /**
+   * A signal that fires after `ms` or when the sink stops. `done()` unhooks it from the sink's own
+   * signal: a long-running sink makes many, and each left hooked would stay for its lifetime.
+   */
+  private linked(ms: number): { signal: AbortSignal; done: () => void } {
+    const ctrl = new AbortController();
+    const stop = () => ctrl.abort();
+    const timer = setTimeout(stop, ms);
+    this.abort.signal.addEventListener('abort', stop, { once: true });
+    if (this.abort.signal.aborted) stop();
+    return {
+      signal: ctrl.signal,
+      done: () => {
+        clearTimeout(timer);
+        this.abort.signal.removeEventListener('abort', stop);
+      },
+    };
   }
 
   async close(): Promise<void> {
